@@ -1,0 +1,20 @@
+// The smallest end-to-end check: the built app opens in Chromium on a phone-sized screen,
+// has a title, renders something, and logs no console error on the way.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, screenshot } from './lib.mjs';
+
+test('the app opens without console errors', async (t) => {
+  const app = await launch();
+  t.after(() => app.close());
+
+  const response = await app.page.goto(app.url(''), { waitUntil: 'networkidle' });
+  assert.equal(response?.status(), 200, 'index.html is served');
+  assert.match(await app.page.title(), /\S/, 'the page has a title');
+  await app.page.waitForFunction(() => document.body && document.body.innerText.trim().length > 0, null, {
+    timeout: 10_000,
+  });
+  await screenshot(app.page, 'smoke-start');
+  assert.deepEqual(app.errors, [], 'no console error or uncaught exception');
+});
