@@ -1,0 +1,76 @@
+//! The `doorstep` command for supervisors and offices: one subcommand per job.
+//!
+//! Exit codes (as ripgrep and ruff): 0 success, 1 findings (lint errors, invalid data), 2 could not run.
+
+mod expr_cmd;
+mod lint;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "doorstep", version, about = "Doorstep: offline household surveys, from form to office")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check forms and print every problem with its place.
+    Lint(lint::Args),
+    /// Evaluate an expression, alone or against a form and answers.
+    Expr(expr_cmd::Args),
+}
+
+/// What a subcommand reports back: success, findings, or an error it could not get past.
+pub enum Outcome {
+    Clean,
+    Findings,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Lint(a) => lint::run(a),
+        Command::Expr(a) => expr_cmd::run(a),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(e) => {
+            if e.is_broken_pipe() {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// An error that stops a command (exit code 2).
+#[derive(Debug)]
+pub struct CliError(pub String, pub Option<std::io::ErrorKind>);
+
+impl CliError {
+    pub fn msg(s: impl Into<String>) -> Self {
+        CliError(s.into(), None)
+    }
+    fn is_broken_pipe(&self) -> bool {
+        self.1 == Some(std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError(e.to_string(), Some(e.kind()))
+    }
+}
