@@ -31,4 +31,4 @@ pub mod expr;
 pub mod form;
 pub mod answer;
 pub mod session;
-pub mod gen;
+pub mod generator;

@@ -973,6 +973,9 @@ impl Session {
 
     /// A path for messages and tests: `members[2]/age`.
     pub fn path_of(&self, n: Node) -> String {
+        if n.item == ROOT_ITEM {
+            return "(submission)".into();
+        }
         let mut parts = vec![self.form.item(n.item).name.clone()];
         let mut scope = n.scope;
         if self.scopes[scope as usize].repeat == Some(n.item) {

@@ -673,7 +673,7 @@ impl Loader {
         let p = &f.path;
         let t = d.kind;
         let tname = t.as_str();
-        let mut not_allowed = |this: &mut Self, key: &str, present: bool, why: &str| {
+        let not_allowed = |this: &mut Self, key: &str, present: bool, why: &str| {
             if present {
                 this.err(
                     "form/key-not-allowed",
@@ -697,7 +697,7 @@ impl Loader {
         not_allowed(self, "constraint", valueless && d.constraint.is_some(), "it holds no answer");
         not_allowed(self, "default", valueless && d.default.is_some(), "it holds no answer");
         not_allowed(self, "default_expression", valueless && d.default_expression.is_some(), "it holds no answer");
-        not_allowed(self, "calculation", t.is_container(), "groups and repeats hold no value");
+        not_allowed(self, "calculation", t.is_container() && d.calculation.is_some(), "groups and repeats hold no value");
         if d.default.is_some() && d.default_expression.is_some() {
             self.err(
                 "form/key-not-allowed",
@@ -1090,7 +1090,7 @@ pub fn piped_names(s: &str) -> impl Iterator<Item = &str> {
 
 /// Checks that a `default` literal has the question's type.
 pub fn check_literal(t: ItemType, v: &Json, choices: Option<&Vec<model::Choice>>) -> Result<(), String> {
-    crate::answer::check(t, v, choices.map(Vec::as_slice), None).map(|_| ())
+    crate::answer::check(t, v, choices.map(Vec::as_slice), None).map(|_| ()).map_err(|e| e.message)
 }
 
 /// Parses and resolves an expression against a loaded form, as if it stood on an item at `level`
