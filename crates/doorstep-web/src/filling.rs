@@ -1,0 +1,245 @@
+//! The state of the interview being filled: the engine's session, where the surveyor is, which errors to
+//! show, and a per-node update store so a keystroke re-renders only the questions it affects.
+//!
+//! Components subscribe to a [`Topic`] with a callback (Yew's `use_force_update`). `apply` returns the
+//! callbacks to run; the caller runs them after releasing its borrow, so a re-render can read the state.
+//! The page and the parent components never re-render on a keystroke (perf-notes.md).
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use doorstep_core::expr::{ItemId, Node};
+use doorstep_core::form::Form;
+use doorstep_core::form::model::ItemType;
+use doorstep_core::session::{Action, ActionError, Session};
+
+use crate::nav::{self, Page, Pos};
+use crate::record::Meta;
+use crate::save::{Next, SaveState};
+
+pub type Notify = Rc<dyn Fn()>;
+
+/// What a component listens to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// A question's value, relevance, required, read-only, error or label.
+    Node(Node),
+    /// The list of instances of a repeat node.
+    Repeat(Node),
+    /// The save indicator.
+    Save,
+    /// Anything that changes the table of contents or the review (after every action).
+    Any,
+    /// The position (page or member) changed.
+    Pos,
+}
+
+pub struct Filling {
+    pub form: Rc<Form>,
+    pub session: Session,
+    pub pages: Vec<Page>,
+    pub meta: Meta,
+    pub pos: Pos,
+    pub save: SaveState,
+    /// Questions the surveyor answered or left: their "required" message may show.
+    pub touched: HashSet<Node>,
+    /// After a review or a refused finalize, every problem shows.
+    pub show_all_errors: bool,
+    subs: HashMap<Topic, Vec<(u64, Notify)>>,
+    next_id: u64,
+}
+
+/// Most instances of one repeat the app will show at once: a hostile `count` cannot freeze the phone.
+pub const MAX_SHOWN_INSTANCES: usize = 1_000;
+
+impl Filling {
+    pub fn new(session: Session, meta: Meta) -> Filling {
+        let form = session.form().clone();
+        let pages = nav::pages(&form);
+        Filling {
+            form,
+            session,
+            pages,
+            meta,
+            pos: Pos::default(),
+            save: SaveState::clean(),
+            touched: HashSet::new(),
+            show_all_errors: false,
+            subs: HashMap::new(),
+            next_id: 0,
+        }
+    }
+
+    pub fn subscribe(&mut self, topic: Topic, f: Notify) -> u64 {
+        self.next_id += 1;
+        self.subs.entry(topic).or_default().push((self.next_id, f));
+        self.next_id
+    }
+
+    pub fn unsubscribe(&mut self, topic: Topic, id: u64) {
+        if let Some(v) = self.subs.get_mut(&topic) {
+            v.retain(|(i, _)| *i != id);
+            if v.is_empty() {
+                self.subs.remove(&topic);
+            }
+        }
+    }
+
+    pub fn subscribers(&self, topic: Topic) -> Vec<Notify> {
+        self.subs.get(&topic).map(|v| v.iter().map(|(_, f)| f.clone()).collect()).unwrap_or_default()
+    }
+
+    /// Applies an action; returns the callbacks to run and what the autosave must do.
+    pub fn apply(&mut self, action: Action) -> Result<(Vec<Notify>, Next), ActionError> {
+        if let Action::Answer { node, .. } | Action::Clear { node } = &action {
+            self.touched.insert(*node);
+        }
+        let touched_node = match &action {
+            Action::Answer { node, .. } | Action::Clear { node } => Some(*node),
+            _ => None,
+        };
+        let changes = self.session.apply(action)?;
+        let mut topics: Vec<Topic> = changes.nodes.iter().map(|n| Topic::Node(*n)).collect();
+        if let Some(n) = touched_node {
+            // The edited question re-renders even when its shown state did not change (its error may
+            // now show because it was touched).
+            topics.push(Topic::Node(n));
+        }
+        topics.extend(changes.repeats.iter().map(|n| Topic::Repeat(*n)));
+        topics.push(Topic::Any);
+        topics.push(Topic::Save);
+        let next = self.save.changed();
+        Ok((self.collect(&topics), next))
+    }
+
+    pub fn collect(&self, topics: &[Topic]) -> Vec<Notify> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for t in topics {
+            if !seen.insert(*t) {
+                continue;
+            }
+            if let Some(v) = self.subs.get(t) {
+                out.extend(v.iter().map(|(_, f)| f.clone()));
+            }
+        }
+        out
+    }
+
+    /// Moves to another page or member; returns the callbacks to run.
+    pub fn go(&mut self, pos: Pos) -> Vec<Notify> {
+        let pos = Pos { page: pos.page.min(self.pages.len().saturating_sub(1)), member: pos.member };
+        self.pos = pos;
+        self.collect(&[Topic::Pos])
+    }
+
+    /// The message to show under a question now, if any. A missing required answer shows only once
+    /// the question was touched or the surveyor asked to review, so a fresh page is not all red.
+    pub fn shown_error(&self, node: Node) -> Option<String> {
+        let p = self.session.error(node)?;
+        if p.code == "required" && !self.show_all_errors && !self.touched.contains(&node) {
+            return None;
+        }
+        Some(p.message)
+    }
+
+    /// The label of a roster member in lists: the first answered text question of the instance.
+    pub fn member_label(&self, repeat: ItemId, instance: u32) -> Option<String> {
+        for &i in self.form.level_items(Some(repeat)) {
+            let item = self.form.item(i);
+            if item.kind == ItemType::Text {
+                if let Some(s) = self.session.answer(Node { item: i, scope: instance }).and_then(|v| v.as_str()) {
+                    return Some(s.to_string());
+                }
+            }
+        }
+        None
+    }
+
+    /// The instance node's path (`members[2]`) for storing where the surveyor was.
+    pub fn member_path(&self) -> Option<String> {
+        let m = self.pos.member?;
+        let (repeat, _) = self.session.instance_parent(m)?;
+        Some(self.session.path_of(Node { item: repeat, scope: m }))
+    }
+
+    /// Restores a position saved with `member_path`.
+    pub fn restore_pos(&mut self, page: usize, member: Option<&str>) {
+        let member = member.and_then(|p| self.session.find(p)).map(|n| n.scope).filter(|&s| s != 0);
+        self.pos = Pos { page: page.min(self.pages.len().saturating_sub(1)), member };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::FormRef;
+    use doorstep_core::form;
+    use doorstep_core::session::Host;
+    use std::cell::Cell;
+
+    fn filling() -> Filling {
+        let src = r#"{"format": "doorstep-form/1", "id": "t", "version": "1", "title": "T", "languages": ["en"],
+          "items": [
+            {"type": "integer", "name": "age", "label": "Age", "required": true},
+            {"type": "text", "name": "school", "label": "School", "relevant": "${age} < 18"},
+            {"type": "text", "name": "other", "label": "Other"},
+            {"type": "repeat", "name": "m", "label": "Members", "items": [{"type": "text", "name": "nm", "label": "Name"}]}
+          ]}"#;
+        let f = Rc::new(form::load(src).form.unwrap());
+        let s = Session::new(f, Host::fixed("2026-11-22T09:00:00+08:00"));
+        let meta = Meta {
+            instance_id: "uuid:x".into(),
+            form: FormRef { id: "t".into(), version: "1".into(), hash: "h".into() },
+            status: "draft".into(),
+            started_at: String::new(),
+            updated_at: String::new(),
+            finalized_at: None,
+            device_id: String::new(),
+            surveyor: String::new(),
+            deprecated_id: None,
+        };
+        Filling::new(s, meta)
+    }
+
+    #[test]
+    fn a_keystroke_notifies_only_affected_questions() {
+        let mut f = filling();
+        let hits: Vec<Rc<Cell<u32>>> = (0..3).map(|_| Rc::new(Cell::new(0))).collect();
+        let names = ["age", "school", "other"];
+        for (h, n) in hits.iter().zip(names) {
+            let h = h.clone();
+            let node = f.form.node(n).unwrap();
+            f.subscribe(Topic::Node(node), Rc::new(move || h.set(h.get() + 1)));
+        }
+        let age = f.form.node("age").unwrap();
+        let (cbs, next) = f.apply(Action::Answer { node: age, value: 12.into() }).unwrap();
+        assert!(matches!(next, Next::Schedule(_)));
+        cbs.iter().for_each(|c| c());
+        assert_eq!(hits[0].get(), 1, "the edited question");
+        assert_eq!(hits[1].get(), 1, "school became relevant");
+        assert_eq!(hits[2].get(), 0, "an unrelated question does not re-render");
+    }
+
+    #[test]
+    fn required_shows_after_touch_and_positions_round_trip() {
+        let mut f = filling();
+        let age = f.form.node("age").unwrap();
+        assert_eq!(f.shown_error(age), None);
+        f.apply(Action::Answer { node: age, value: 3.into() }).unwrap();
+        f.apply(Action::Clear { node: age }).unwrap();
+        assert!(f.shown_error(age).is_some());
+        let m = f.form.node("m").unwrap();
+        f.apply(Action::AddInstance { repeat: m.item, parent: 0 }).unwrap();
+        f.apply(Action::AddInstance { repeat: m.item, parent: 0 }).unwrap();
+        let second = f.session.instances(m.item, 0)[1];
+        f.go(Pos { page: 0, member: Some(second) });
+        let path = f.member_path().unwrap();
+        assert_eq!(path, "m[2]");
+        let data = f.session.data();
+        let s2 = Session::resume(f.form.clone(), &data, Host::fixed("2026-11-22T09:00:00+08:00"));
+        let mut g = Filling::new(s2, f.meta.clone());
+        g.restore_pos(0, Some(&path));
+        assert_eq!(g.pos.member, Some(g.session.instances(m.item, 0)[1]));
+    }
+}

@@ -1,0 +1,398 @@
+//! The app's own words in Chinese (the default) and English, so the interface follows the surveyor's choice.
+//!
+//! Form labels are not here: they come from the form in the chosen language, with the form's default
+//! language as the fallback (`Text::get`). Messages with a number use small functions rather than
+//! templates so that word order can differ between the languages.
+
+/// The interface language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 tag, matched against a form's `languages` (`zh-CN`, `zh`, `en`, ...).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+    pub fn from_tag(tag: &str) -> Lang {
+        if tag.to_ascii_lowercase().starts_with("en") { Lang::En } else { Lang::Zh }
+    }
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+    /// The form language to show for this interface language: the first of the form's languages with
+    /// the same primary subtag, else the form's default (the first).
+    pub fn pick_form_language(self, form_languages: &[String]) -> String {
+        let want = match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        };
+        form_languages
+            .iter()
+            .find(|l| l.to_ascii_lowercase().split('-').next() == Some(want))
+            .or_else(|| form_languages.first())
+            .cloned()
+            .unwrap_or_default()
+    }
+    pub fn t(self) -> &'static Strings {
+        match self {
+            Lang::Zh => &ZH,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// Every fixed piece of interface text.
+pub struct Strings {
+    pub app_name: &'static str,
+    pub switch_language: &'static str,
+    pub forms: &'static str,
+    pub drafts: &'static str,
+    pub finalized: &'static str,
+    pub export: &'static str,
+    pub settings: &'static str,
+    pub loading: &'static str,
+    pub start_interview: &'static str,
+    pub no_forms: &'static str,
+    pub load_form_file: &'static str,
+    pub load_form_url: &'static str,
+    pub form_url_placeholder: &'static str,
+    pub load: &'static str,
+    pub form_refused: &'static str,
+    pub form_installed: &'static str,
+    pub version: &'static str,
+    pub saved: &'static str,
+    pub saving: &'static str,
+    pub not_saved: &'static str,
+    pub save_failed_quota: &'static str,
+    pub save_failed_closed: &'static str,
+    pub save_failed_other: &'static str,
+    pub retry_now: &'static str,
+    pub previous: &'static str,
+    pub next: &'static str,
+    pub contents: &'static str,
+    pub close: &'static str,
+    pub review: &'static str,
+    pub finalize: &'static str,
+    pub finalize_refused: &'static str,
+    pub finalized_ok: &'static str,
+    pub no_problems: &'static str,
+    pub problems: &'static str,
+    pub answers: &'static str,
+    pub required_mark: &'static str,
+    pub section_done: &'static str,
+    pub section_errors: &'static str,
+    pub section_todo: &'static str,
+    pub add_member: &'static str,
+    pub remove: &'static str,
+    pub move_up: &'static str,
+    pub move_down: &'static str,
+    pub open: &'static str,
+    pub back_to_list: &'static str,
+    pub confirm_remove_member: &'static str,
+    pub confirm_delete: &'static str,
+    pub cancel: &'static str,
+    pub delete: &'static str,
+    pub edit: &'static str,
+    pub search: &'static str,
+    pub no_drafts: &'static str,
+    pub no_finalized: &'static str,
+    pub untitled: &'static str,
+    pub exported_in: &'static str,
+    pub not_exported: &'static str,
+    pub export_selected: &'static str,
+    pub bundles: &'static str,
+    pub no_bundles: &'static str,
+    pub storage: &'static str,
+    pub persist_granted: &'static str,
+    pub persist_denied: &'static str,
+    pub persist_unknown: &'static str,
+    pub space_used: &'static str,
+    pub no_indexeddb: &'static str,
+    pub capture_location: &'static str,
+    pub locating: &'static str,
+    pub accuracy: &'static str,
+    pub latitude: &'static str,
+    pub longitude: &'static str,
+    pub location_failed: &'static str,
+    pub take_photo: &'static str,
+    pub choose_file: &'static str,
+    pub clear: &'static str,
+    pub sign_here: &'static str,
+    pub save_signature: &'static str,
+    pub ok_box: &'static str,
+    pub choose: &'static str,
+    pub not_a_whole_number: &'static str,
+    pub not_a_number: &'static str,
+    pub surveyor_name: &'static str,
+    pub device_id: &'static str,
+    pub save: &'static str,
+    pub home: &'static str,
+    pub started: &'static str,
+    pub updated: &'static str,
+    pub form_newer_version: &'static str,
+    pub exporting: &'static str,
+    pub export_none: &'static str,
+    pub export_failed_items: &'static str,
+    pub member: &'static str,
+    pub go_to_question: &'static str,
+    pub page: &'static str,
+    pub app_update: &'static str,
+}
+
+pub static ZH: Strings = Strings {
+    app_name: "入户调查",
+    switch_language: "English",
+    forms: "表单",
+    drafts: "草稿",
+    finalized: "已完成",
+    export: "导出",
+    settings: "设置",
+    loading: "正在加载…",
+    start_interview: "开始新调查",
+    no_forms: "还没有安装任何表单。",
+    load_form_file: "从文件加载表单",
+    load_form_url: "从网址加载表单",
+    form_url_placeholder: "https://…/表单.form.json",
+    load: "加载",
+    form_refused: "表单有错误，未安装：",
+    form_installed: "表单已安装。",
+    version: "版本",
+    saved: "已保存",
+    saving: "正在保存…",
+    not_saved: "未保存",
+    save_failed_quota: "手机存储空间已满，最近的回答还没有保存。请删除手机上的照片或其他文件以腾出空间；回答仍保留在本页，会自动重试。",
+    save_failed_closed: "数据库连接已关闭，最近的回答还没有保存。回答仍保留在本页，会自动重试。",
+    save_failed_other: "保存失败，最近的回答还没有保存。回答仍保留在本页，会自动重试。",
+    retry_now: "立即重试",
+    previous: "上一页",
+    next: "下一页",
+    contents: "目录",
+    close: "关闭",
+    review: "检查",
+    finalize: "完成调查",
+    finalize_refused: "还有问题没有解决，不能完成。请先处理下面列出的问题。",
+    finalized_ok: "调查已完成。",
+    no_problems: "没有问题，可以完成。",
+    problems: "问题",
+    answers: "回答",
+    required_mark: "必答",
+    section_done: "已完成",
+    section_errors: "有错误",
+    section_todo: "未完成",
+    add_member: "添加成员",
+    remove: "删除",
+    move_up: "上移",
+    move_down: "下移",
+    open: "打开",
+    back_to_list: "返回列表",
+    confirm_remove_member: "确定删除这位成员及其全部回答吗？",
+    confirm_delete: "确定删除这份调查吗？删除后无法恢复。",
+    cancel: "取消",
+    delete: "删除",
+    edit: "修改",
+    search: "搜索",
+    no_drafts: "没有草稿。",
+    no_finalized: "没有已完成的调查。",
+    untitled: "（未命名）",
+    exported_in: "已导出到",
+    not_exported: "未导出",
+    export_selected: "导出选中的调查",
+    bundles: "导出记录",
+    no_bundles: "还没有导出过。",
+    storage: "存储",
+    persist_granted: "已获准永久保存：浏览器不会自动清除这些数据。",
+    persist_denied: "浏览器没有允许永久保存：空间不足时数据可能被清除，请尽快导出。",
+    persist_unknown: "无法确认是否永久保存。",
+    space_used: "已用空间",
+    no_indexeddb: "这个浏览器无法在本机保存数据（可能是无痕/隐私模式）。请用普通模式打开，否则回答会丢失。",
+    capture_location: "获取位置",
+    locating: "正在定位…",
+    accuracy: "精度",
+    latitude: "纬度",
+    longitude: "经度",
+    location_failed: "无法获取位置：",
+    take_photo: "拍照或选择照片",
+    choose_file: "选择文件",
+    clear: "清除",
+    sign_here: "请在框内签名",
+    save_signature: "保存签名",
+    ok_box: "确认",
+    choose: "请选择",
+    not_a_whole_number: "请输入整数。",
+    not_a_number: "请输入数字。",
+    surveyor_name: "调查员姓名",
+    device_id: "设备编号",
+    save: "保存",
+    home: "首页",
+    started: "开始于",
+    updated: "更新于",
+    form_newer_version: "此草稿使用旧版本表单",
+    exporting: "正在导出…",
+    export_none: "没有选中的调查。",
+    export_failed_items: "以下调查未通过检查，没有导出：",
+    member: "成员",
+    go_to_question: "转到问题",
+    page: "页",
+    app_update: "应用已更新，重新打开后生效。",
+};
+
+pub static EN: Strings = Strings {
+    app_name: "Household survey",
+    switch_language: "中文",
+    forms: "Forms",
+    drafts: "Drafts",
+    finalized: "Finalized",
+    export: "Export",
+    settings: "Settings",
+    loading: "Loading…",
+    start_interview: "Start a new interview",
+    no_forms: "No form is installed yet.",
+    load_form_file: "Load a form from a file",
+    load_form_url: "Load a form from a web address",
+    form_url_placeholder: "https://…/form.form.json",
+    load: "Load",
+    form_refused: "The form has errors and was not installed:",
+    form_installed: "The form is installed.",
+    version: "version",
+    saved: "Saved",
+    saving: "Saving…",
+    not_saved: "Not saved",
+    save_failed_quota: "The phone's storage is full: the latest answers are not saved yet. Free some space (delete photos or other files); your answers stay on this page and saving is retried.",
+    save_failed_closed: "The database connection was closed: the latest answers are not saved yet. They stay on this page and saving is retried.",
+    save_failed_other: "Saving failed: the latest answers are not saved yet. They stay on this page and saving is retried.",
+    retry_now: "Retry now",
+    previous: "Previous",
+    next: "Next",
+    contents: "Contents",
+    close: "Close",
+    review: "Review",
+    finalize: "Finalize",
+    finalize_refused: "There are problems left, so the interview cannot be finalized. Fix the problems listed below first.",
+    finalized_ok: "The interview is finalized.",
+    no_problems: "No problems: the interview can be finalized.",
+    problems: "Problems",
+    answers: "Answers",
+    required_mark: "required",
+    section_done: "done",
+    section_errors: "has errors",
+    section_todo: "to do",
+    add_member: "Add a member",
+    remove: "Remove",
+    move_up: "Move up",
+    move_down: "Move down",
+    open: "Open",
+    back_to_list: "Back to the list",
+    confirm_remove_member: "Remove this member and all their answers?",
+    confirm_delete: "Delete this interview? It cannot be undone.",
+    cancel: "Cancel",
+    delete: "Delete",
+    edit: "Edit",
+    search: "Search",
+    no_drafts: "No drafts.",
+    no_finalized: "No finalized interviews.",
+    untitled: "(untitled)",
+    exported_in: "Exported in",
+    not_exported: "not exported",
+    export_selected: "Export the selected interviews",
+    bundles: "Exports",
+    no_bundles: "Nothing exported yet.",
+    storage: "Storage",
+    persist_granted: "Persistent storage granted: the browser will not clear this data by itself.",
+    persist_denied: "Persistent storage was not granted: the browser may clear data when space runs low, so export soon.",
+    persist_unknown: "Persistent storage could not be checked.",
+    space_used: "Space used",
+    no_indexeddb: "This browser cannot keep data on this device (perhaps a private window). Open the app in a normal window, or answers will be lost.",
+    capture_location: "Capture location",
+    locating: "Locating…",
+    accuracy: "accuracy",
+    latitude: "Latitude",
+    longitude: "Longitude",
+    location_failed: "Could not get the location: ",
+    take_photo: "Take or choose a photo",
+    choose_file: "Choose a file",
+    clear: "Clear",
+    sign_here: "Sign inside the box",
+    save_signature: "Save the signature",
+    ok_box: "OK",
+    choose: "Choose…",
+    not_a_whole_number: "Enter a whole number.",
+    not_a_number: "Enter a number.",
+    surveyor_name: "Surveyor's name",
+    device_id: "Device id",
+    save: "Save",
+    home: "Home",
+    started: "started",
+    updated: "updated",
+    form_newer_version: "This draft uses an older version of the form",
+    exporting: "Exporting…",
+    export_none: "No interview is selected.",
+    export_failed_items: "These interviews did not pass the checks and were not exported:",
+    member: "Member",
+    go_to_question: "Go to the question",
+    page: "page",
+    app_update: "The app was updated; it takes effect when reopened.",
+};
+
+/// "3 problems" / "3 个问题".
+pub fn n_problems(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Zh => format!("{n} 个问题"),
+        Lang::En if n == 1 => "1 problem".to_string(),
+        Lang::En => format!("{n} problems"),
+    }
+}
+
+/// The fallback name of a repeat instance: "Member 2" / "成员 2".
+pub fn nth_member(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Zh => format!("{} {n}", ZH.member),
+        Lang::En => format!("{} {n}", EN.member),
+    }
+}
+
+/// A byte count for people: "1.2 MB".
+pub fn bytes(n: f64) -> String {
+    if n < 1024.0 {
+        format!("{n:.0} B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.1} KB", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MB", n / 1024.0 / 1024.0)
+    } else {
+        format!("{:.1} GB", n / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_form_language_with_fallback() {
+        let langs = vec!["zh-CN".to_string(), "en".to_string()];
+        assert_eq!(Lang::En.pick_form_language(&langs), "en");
+        assert_eq!(Lang::Zh.pick_form_language(&langs), "zh-CN");
+        let only_zh = vec!["zh-CN".to_string()];
+        assert_eq!(Lang::En.pick_form_language(&only_zh), "zh-CN");
+        assert_eq!(Lang::from_tag("en-GB"), Lang::En);
+        assert_eq!(Lang::from_tag("zh"), Lang::Zh);
+    }
+
+    #[test]
+    fn counts_read_naturally() {
+        assert_eq!(n_problems(Lang::En, 1), "1 problem");
+        assert_eq!(n_problems(Lang::En, 2), "2 problems");
+        assert_eq!(n_problems(Lang::Zh, 2), "2 个问题");
+        assert_eq!(bytes(2048.0), "2.0 KB");
+    }
+}

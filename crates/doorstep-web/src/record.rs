@@ -1,0 +1,145 @@
+//! What the app keeps in IndexedDB, as plain serde types: installed forms, submissions, bundles, settings.
+//!
+//! Records are stored as JSON text, so what is on the phone is readable by any tool and independent of
+//! the app's Rust types' memory layout: an app update never makes stored drafts unreadable. Unknown
+//! fields are kept (`extra`) for the same reason.
+
+use std::collections::BTreeMap;
+
+use doorstep_core::form::model::Text;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+/// An installed form, bound to its exact identity `(id, version, hash)`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FormRecord {
+    pub key: String,
+    pub id: String,
+    pub version: String,
+    pub hash: String,
+    pub title: Text,
+    /// The exact source text (what goes into a bundle's `form.json`).
+    pub source: String,
+    /// `shipped`, `file` or `url`.
+    pub origin: String,
+    pub installed_at: String,
+}
+
+pub fn form_key(id: &str, version: &str, hash: &str) -> String {
+    format!("{id}|{version}|{hash}")
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FormRef {
+    pub id: String,
+    pub version: String,
+    pub hash: String,
+}
+
+/// The submission envelope's `meta` (bundle-format.md).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Meta {
+    pub instance_id: String,
+    pub form: FormRef,
+    /// `draft` or `finalized`.
+    pub status: String,
+    pub started_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finalized_at: Option<String>,
+    pub device_id: String,
+    pub surveyor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Envelope {
+    pub meta: Meta,
+    pub data: Json,
+}
+
+/// One submission as stored on the device: the envelope plus what the lists need.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SubmissionRecord {
+    pub envelope: Envelope,
+    /// The form's `instance_name` when it was last saved.
+    #[serde(default)]
+    pub name: String,
+    /// The form's title in the default language, for lists.
+    #[serde(default)]
+    pub form_title: String,
+    /// Where the surveyor was: page index and the member's path (`members[2]`).
+    #[serde(default)]
+    pub page: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// SHA-256 of every bundle this submission went into.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exported_in: Vec<String>,
+    /// A finalized submission replaced by an edit (its successor's id), kept and never exported again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Json>,
+}
+
+impl SubmissionRecord {
+    pub fn id(&self) -> &str {
+        &self.envelope.meta.instance_id
+    }
+    pub fn is_finalized(&self) -> bool {
+        self.envelope.meta.status == "finalized"
+    }
+    /// True when `query` (any case) is in the name, the form's title or the id.
+    pub fn matches(&self, query: &str) -> bool {
+        let q = query.trim().to_lowercase();
+        q.is_empty()
+            || self.name.to_lowercase().contains(&q)
+            || self.form_title.to_lowercase().contains(&q)
+            || self.id().to_lowercase().contains(&q)
+    }
+}
+
+/// One exported bundle, remembered forever.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BundleRecord {
+    pub sha256: String,
+    pub file_name: String,
+    pub form_id: String,
+    pub created_at: String,
+    pub size: u64,
+    pub instance_ids: Vec<String>,
+}
+
+/// The device's settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+pub struct Settings {
+    /// `zh-CN` or `en`.
+    #[serde(default)]
+    pub lang: String,
+    #[serde(default)]
+    pub device_id: String,
+    #[serde(default)]
+    pub surveyor: String,
+    /// The draft open when the app was last used, reopened on start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_keeps_fields_it_does_not_know() {
+        let json = r#"{"envelope": {"meta": {"instance_id": "uuid:1", "form": {"id": "f", "version": "1", "hash": "sha256:0"},
+          "status": "draft", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"}, "data": {"a": 1}},
+          "name": "王家", "future_field": [1, 2]}"#;
+        let r: SubmissionRecord = serde_json::from_str(json).unwrap();
+        assert!(r.matches("王"));
+        assert!(!r.matches("李"));
+        let back = serde_json::to_string(&r).unwrap();
+        assert!(back.contains("future_field"));
+    }
+}

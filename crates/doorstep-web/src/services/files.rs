@@ -1,0 +1,78 @@
+//! Files in and out: reading a picked file, fetching a form by URL, and offering a download.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// Largest file the app reads into memory (a form is at most 10 MB; photos are kept smaller than this).
+pub const MAX_READ_BYTES: f64 = 20.0 * 1024.0 * 1024.0;
+
+/// Reads a picked file's bytes; refuses files over `limit`.
+pub async fn read_file(file: &web_sys::File, limit: f64) -> Result<Vec<u8>, String> {
+    if file.size() > limit {
+        return Err(format!("the file is {:.1} MB; the limit is {:.0} MB", file.size() / 1048576.0, limit / 1048576.0));
+    }
+    let buf = JsFuture::from(file.array_buffer()).await.map_err(js_text)?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// Fetches a URL's body as bytes (forms loaded by a supervisor), refusing very large answers.
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = JsFuture::from(window.fetch_with_str(url)).await.map_err(js_text)?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(js_text)?;
+    if !resp.ok() {
+        return Err(format!("the server answered {} {}", resp.status(), resp.status_text()));
+    }
+    if let Ok(Some(len)) = resp.headers().get("content-length") {
+        if len.parse::<f64>().unwrap_or(0.0) > MAX_READ_BYTES {
+            return Err("the file is larger than 20 MB".into());
+        }
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(js_text)?).await.map_err(js_text)?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// Offers bytes as a download with a file name.
+pub fn download(name: &str, bytes: &[u8], media_type: &str) -> Result<(), String> {
+    let arr = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&arr);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(media_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(js_text)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_text)?;
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = doc.create_element("a").map_err(js_text)?.unchecked_into();
+    a.set_href(&url);
+    a.set_download(name);
+    a.set_attribute("style", "display:none").ok();
+    doc.body().ok_or("no body")?.append_child(&a).map_err(js_text)?;
+    a.click();
+    a.remove();
+    // The object URL is released later: revoking it at once can cancel the download on some phones.
+    let u = url.clone();
+    gloo::timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&u);
+    })
+    .forget();
+    Ok(())
+}
+
+/// An object URL for showing stored bytes (a photo) in an `<img>`.
+pub fn object_url(bytes: &[u8], media_type: &str) -> Option<String> {
+    let arr = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&arr);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(media_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+pub fn js_text(v: wasm_bindgen::JsValue) -> String {
+    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+        return String::from(e.message());
+    }
+    if let Some(e) = v.dyn_ref::<web_sys::DomException>() {
+        return format!("{}: {}", e.name(), e.message());
+    }
+    v.as_string().unwrap_or_else(|| format!("{v:?}"))
+}

@@ -1,0 +1,239 @@
+//! IndexedDB: the only place interview data is written. Every write is one transaction, committed
+//! explicitly, with `durability: "strict"` so that "saved" means on disk even if the phone dies next.
+//!
+//! Records are JSON text under an explicit key (see `record.rs`); attachments are stored as bytes.
+//! A closed connection (the browser may close it, or another tab upgrades the database) is reopened on
+//! the next operation.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use indexed_db_futures::database::Database;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::{TransactionDurability, TransactionMode, TransactionOptions};
+use wasm_bindgen::JsCast;
+
+use crate::save::SaveError;
+
+const DB_NAME: &str = "doorstep";
+const DB_VERSION: u32 = 1;
+
+pub const FORMS: &str = "forms";
+pub const SUBMISSIONS: &str = "submissions";
+pub const MEDIA: &str = "media";
+pub const BUNDLES: &str = "bundles";
+pub const SETTINGS: &str = "settings";
+const STORES: [&str; 5] = [FORMS, SUBMISSIONS, MEDIA, BUNDLES, SETTINGS];
+
+thread_local! {
+    static DB: RefCell<Option<Rc<Database>>> = const { RefCell::new(None) };
+}
+
+/// Turns any IndexedDB failure into what the surveyor is told.
+pub fn classify(e: &indexed_db_futures::error::Error) -> SaveError {
+    use indexed_db_futures::error::Error;
+    match e {
+        Error::DomException(d) => {
+            let js: &wasm_bindgen::JsValue = d.as_ref();
+            match js.dyn_ref::<web_sys::DomException>() {
+                Some(x) => SaveError::classify(&x.name(), &x.message()),
+                None => SaveError::classify("", &d.message()),
+            }
+        }
+        other => SaveError::classify("", &format!("{other} {other:?}")),
+    }
+}
+
+fn classify_open(e: &indexed_db_futures::error::OpenDbError) -> SaveError {
+    SaveError::classify("", &format!("{e} {e:?}"))
+}
+
+/// True when this browser offers IndexedDB at all (private modes of some browsers do not).
+pub fn available() -> bool {
+    let Some(w) = web_sys::window() else { return false };
+    matches!(js_sys::Reflect::get(&w, &"indexedDB".into()), Ok(v) if !v.is_undefined() && !v.is_null())
+}
+
+/// Opens (or reuses) the database, creating the stores on first use.
+pub async fn db() -> Result<Rc<Database>, SaveError> {
+    if let Some(db) = DB.with(|d| d.borrow().clone()) {
+        return Ok(db);
+    }
+    if !available() {
+        return Err(SaveError::Other("IndexedDB is not available".into()));
+    }
+    let db = Database::open(DB_NAME)
+        .with_version(DB_VERSION)
+        .with_on_upgrade_needed(|_event, db| {
+            let existing: Vec<String> = db.object_store_names().collect();
+            for name in STORES {
+                if !existing.iter().any(|e| e == name) {
+                    db.create_object_store(name).build()?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| classify_open(&e))?;
+    // Another tab upgrading the schema asks us to let go; we close and reopen on the next operation.
+    let sys: &web_sys::IdbDatabase = db.as_ref();
+    let on_versionchange = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| forget_db(true));
+    sys.set_onversionchange(Some(on_versionchange.as_ref().unchecked_ref()));
+    on_versionchange.forget();
+    let on_close = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| forget_db(false));
+    sys.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    on_close.forget();
+    let db = Rc::new(db);
+    DB.with(|d| *d.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+fn forget_db(close: bool) {
+    if let Some(db) = DB.with(|d| d.borrow_mut().take()) {
+        if close {
+            let sys: &web_sys::IdbDatabase = db.as_ref();
+            sys.close();
+        }
+    }
+}
+
+/// Runs `op`, and once more on a fresh connection when the old one turned out to be closed.
+async fn with_retry<T, F, Fut>(op: F) -> Result<T, SaveError>
+where
+    F: Fn(Rc<Database>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, SaveError>>,
+{
+    let db = db().await?;
+    match op(db).await {
+        Err(SaveError::Closed) => {
+            forget_db(false);
+            let db = db().await?;
+            op(db).await
+        }
+        other => other,
+    }
+}
+
+fn strict() -> TransactionOptions {
+    let mut o = TransactionOptions::new();
+    o.set_durability(TransactionDurability::Strict);
+    o
+}
+
+/// Writes records (store, key, JSON text) in one strict transaction: all or nothing.
+pub async fn put_all(entries: Vec<(&'static str, String, String)>) -> Result<(), SaveError> {
+    let entries = Rc::new(entries);
+    with_retry(move |db| {
+        let entries = entries.clone();
+        async move {
+            let mut names: Vec<&str> = entries.iter().map(|e| e.0).collect();
+            names.sort_unstable();
+            names.dedup();
+            let tx = db
+                .transaction(names)
+                .with_mode(TransactionMode::Readwrite)
+                .with_options(strict())
+                .build()
+                .map_err(|e| classify(&e))?;
+            for (store, key, json) in entries.iter() {
+                let os = tx.object_store(store).map_err(|e| classify(&e))?;
+                os.put(json.as_str()).with_key(key.as_str()).build().map_err(|e| classify(&e))?;
+            }
+            tx.commit().await.map_err(|e| classify(&e))
+        }
+    })
+    .await
+}
+
+pub async fn put(store: &'static str, key: &str, json: String) -> Result<(), SaveError> {
+    put_all(vec![(store, key.to_string(), json)]).await
+}
+
+pub async fn get(store: &'static str, key: &str) -> Result<Option<String>, SaveError> {
+    let key = key.to_string();
+    with_retry(move |db| {
+        let key = key.clone();
+        async move {
+            let tx = db.transaction(store).build().map_err(|e| classify(&e))?;
+            let os = tx.object_store(store).map_err(|e| classify(&e))?;
+            let v: Option<String> = os.get(key.as_str()).primitive().map_err(|e| classify(&e))?.await.map_err(|e| classify(&e))?;
+            Ok(v)
+        }
+    })
+    .await
+}
+
+/// Every record of a store, as JSON text.
+pub async fn all(store: &'static str) -> Result<Vec<String>, SaveError> {
+    with_retry(move |db| async move {
+        let tx = db.transaction(store).build().map_err(|e| classify(&e))?;
+        let os = tx.object_store(store).map_err(|e| classify(&e))?;
+        let list: Vec<String> = os
+            .get_all()
+            .primitive()
+            .map_err(|e| classify(&e))?
+            .await
+            .map_err(|e| classify(&e))?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|e| classify(&e))?;
+        Ok(list)
+    })
+    .await
+}
+
+pub async fn delete(store: &'static str, key: &str) -> Result<(), SaveError> {
+    let key = key.to_string();
+    with_retry(move |db| {
+        let key = key.clone();
+        async move {
+            let tx = db
+                .transaction(store)
+                .with_mode(TransactionMode::Readwrite)
+                .with_options(strict())
+                .build()
+                .map_err(|e| classify(&e))?;
+            let os = tx.object_store(store).map_err(|e| classify(&e))?;
+            os.delete(key.as_str()).build().map_err(|e| classify(&e))?;
+            tx.commit().await.map_err(|e| classify(&e))
+        }
+    })
+    .await
+}
+
+/// Stores an attachment's bytes (key: `<instance_id>/<file>`).
+pub async fn put_media(key: &str, bytes: &[u8]) -> Result<(), SaveError> {
+    let arr = js_sys::Uint8Array::from(bytes);
+    let key = key.to_string();
+    with_retry(move |db| {
+        let key = key.clone();
+        let arr = arr.clone();
+        async move {
+            let tx = db
+                .transaction(MEDIA)
+                .with_mode(TransactionMode::Readwrite)
+                .with_options(strict())
+                .build()
+                .map_err(|e| classify(&e))?;
+            let os = tx.object_store(MEDIA).map_err(|e| classify(&e))?;
+            let v: wasm_bindgen::JsValue = arr.into();
+            os.put(v).with_key(key.as_str()).build().map_err(|e| classify(&e))?;
+            tx.commit().await.map_err(|e| classify(&e))
+        }
+    })
+    .await
+}
+
+pub async fn get_media(key: &str) -> Result<Option<Vec<u8>>, SaveError> {
+    let key = key.to_string();
+    with_retry(move |db| {
+        let key = key.clone();
+        async move {
+            let tx = db.transaction(MEDIA).build().map_err(|e| classify(&e))?;
+            let os = tx.object_store(MEDIA).map_err(|e| classify(&e))?;
+            let v: Option<wasm_bindgen::JsValue> =
+                os.get(key.as_str()).primitive().map_err(|e| classify(&e))?.await.map_err(|e| classify(&e))?;
+            Ok(v.filter(|v| !v.is_undefined()).map(|v| js_sys::Uint8Array::new(&v).to_vec()))
+        }
+    })
+    .await
+}
