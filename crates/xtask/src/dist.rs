@@ -52,6 +52,16 @@ pub struct DistReport {
 
 /// Builds the site into `out`; the callers print the section header.
 pub fn dist(root: &Path, out: &Path) -> Result<DistReport, Error> {
+    dist_with_forms(root, out, &[])
+}
+
+/// Builds the site with extra forms shipped beside those of `forms/` (`(file name, JSON text)`),
+/// which is how the benchmarks install their generated forms.
+pub fn dist_with_forms(
+    root: &Path,
+    out: &Path,
+    extra_forms: &[(String, String)],
+) -> Result<DistReport, Error> {
     ensure_wasm_target()?;
     let wasm = build_wasm(root)?;
     prepare_out_dir(out)?;
@@ -80,7 +90,7 @@ pub fn dist(root: &Path, out: &Path) -> Result<DistReport, Error> {
             www.display()
         );
     }
-    copy_forms(root, out)?;
+    copy_forms(root, out, extra_forms)?;
     let version = fill_placeholders(out)?;
     fs::write(out.join(MARKER), format!("{version}\n"))?;
     report_sizes(out)?;
@@ -233,7 +243,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), Error> {
 
 /// Copies `forms/*.form.json` and writes `forms/index.json`, the list the app reads to know
 /// which forms ship with it.
-fn copy_forms(root: &Path, out: &Path) -> Result<(), Error> {
+fn copy_forms(root: &Path, out: &Path, extra_forms: &[(String, String)]) -> Result<(), Error> {
     let forms_out = out.join("forms");
     fs::create_dir_all(&forms_out)?;
     let mut files: Vec<PathBuf> = match fs::read_dir(root.join("forms")) {
@@ -244,7 +254,7 @@ fn copy_forms(root: &Path, out: &Path) -> Result<(), Error> {
         Err(_) => Vec::new(),
     };
     files.sort();
-    let mut list = Vec::new();
+    let mut forms = Vec::new();
     for path in &files {
         let name = path
             .file_name()
@@ -253,11 +263,15 @@ fn copy_forms(root: &Path, out: &Path) -> Result<(), Error> {
             .into_owned();
         let text = fs::read_to_string(path)
             .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-        let form: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
-            format!(
-                "{} is not valid JSON ({error}); fix it or run `doorstep lint` on it",
-                path.display()
-            )
+        forms.push((name, text, path.display().to_string()));
+    }
+    for (name, text) in extra_forms {
+        forms.push((name.clone(), text.clone(), format!("generated {name}")));
+    }
+    let mut list = Vec::new();
+    for (name, text, origin) in &forms {
+        let form: serde_json::Value = serde_json::from_str(text).map_err(|error| {
+            format!("{origin} is not valid JSON ({error}); fix it or run `doorstep lint` on it")
         })?;
         list.push(serde_json::json!({
             "file": name,
@@ -265,27 +279,16 @@ fn copy_forms(root: &Path, out: &Path) -> Result<(), Error> {
             "version": form["version"],
             "title": form["title"],
         }));
-        fs::write(forms_out.join(&name), text)?;
+        fs::write(forms_out.join(name), text)?;
     }
     let index = serde_json::json!({ "forms": list });
     fs::write(
         forms_out.join("index.json"),
         serde_json::to_string_pretty(&index)? + "\n",
     )?;
-    println!("{} form(s) shipped: {}", files.len(), list_names(&files));
+    let names: Vec<&str> = forms.iter().map(|(name, _, _)| name.as_str()).collect();
+    println!("{} form(s) shipped: {}", names.len(), names.join(", "));
     Ok(())
-}
-
-fn list_names(files: &[PathBuf]) -> String {
-    let names: Vec<String> = files
-        .iter()
-        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(", ")
-    }
 }
 
 /// Every file of the site, as a path relative to the site root with `/` separators.

@@ -1,7 +1,9 @@
 //! `cargo xtask`: every piece of automation of the workspace, in Rust rather than in shell scripts,
 //! so that a newcomer on a fresh machine needs nothing but cargo (matklad's cargo-xtask pattern).
 
+mod bench_web;
 mod dist;
+mod gen_copy;
 mod serve;
 mod test;
 mod util;
@@ -24,6 +26,9 @@ commands:
                             end-to-end tests in tests/e2e/
   e2e [FILE...]             only the end-to-end part of `test`: dist, serve on a free port,
                             `node --test` on tests/e2e/ (or on the given test files)
+  bench-web [--runs N] [--rate R...]
+                            the app's speed in headless Chromium on generated forms
+                            (see docs/bench-web-protocol.md)
   help                      this text
 ";
 
@@ -76,6 +81,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             let files = options.positional();
             test::e2e_only(&root, files)
         }
+        "bench-web" => bench_web::bench_web(&root, rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

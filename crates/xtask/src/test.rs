@@ -142,7 +142,7 @@ fn run_e2e(root: &Path, steps: &mut Steps, files: &[String]) {
 
 /// Debian's Chromium (never a browser downloaded by Playwright), plus a CJK font so that
 /// screenshots of the Chinese interface show characters rather than empty boxes.
-fn ensure_chromium() -> Result<(), Error> {
+pub fn ensure_chromium() -> Result<(), Error> {
     let mut missing = Vec::new();
     if !Path::new(CHROMIUM).exists() {
         missing.push("chromium");
@@ -184,7 +184,7 @@ fn apt_install(packages: &[&str]) -> Result<(), Error> {
 }
 
 /// `npm ci` in tests/ when node_modules is missing or older than the lock file.
-fn ensure_node_modules(root: &Path) -> Result<(), Error> {
+pub fn ensure_node_modules(root: &Path) -> Result<(), Error> {
     if output_of(Command::new("node").arg("--version")).is_none() {
         apt_install(&["nodejs", "npm"])?;
     }
