@@ -1,0 +1,3 @@
+//! Unit tests of the parser's errors, spans, limits and static analysis.
+
+use super::*;
