@@ -11,10 +11,14 @@ test('the app opens without console errors', async (t) => {
 
   const response = await app.page.goto(app.url(''), { waitUntil: 'networkidle' });
   assert.equal(response?.status(), 200, 'index.html is served');
-  assert.match(await app.page.title(), /\S/, 'the page has a title');
-  await app.page.waitForFunction(() => document.body && document.body.innerText.trim().length > 0, null, {
-    timeout: 10_000,
-  });
+  assert.match(await app.page.title(), /Doorstep/, 'the page has its title');
+  // index.html shows a static "loading" paragraph in #app until the WebAssembly app mounts and
+  // replaces it: its disappearance means the app started.
+  await app.page.waitForFunction(
+    () => document.querySelector('#app') && !document.querySelector('#app .loading') && document.body.innerText.trim() !== '',
+    null,
+    { timeout: 20_000 },
+  );
   await screenshot(app.page, 'smoke-start');
   assert.deepEqual(app.errors, [], 'no console error or uncaught exception');
 });
