@@ -63,7 +63,7 @@ pub enum Navigation {
 }
 
 /// Text in every language: a plain string, or an object from language tag to string.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Text {
@@ -98,7 +98,7 @@ pub struct Choice {
 }
 
 /// `true`/`false` or an expression.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Condition {
@@ -107,7 +107,7 @@ pub enum Condition {
 }
 
 /// A repeat's `count`: a fixed number or an expression.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Count {
@@ -288,4 +288,79 @@ pub struct ItemDoc {
     /// The items of a group or repeat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ItemDoc>>,
+}
+
+// The three "either" types are read by hand: serde's untagged enums buffer every value first, which
+// made them the largest cost of loading a big form, and their error message names no alternative.
+
+struct EitherVisitor<T>(&'static str, std::marker::PhantomData<T>);
+
+impl<'de> serde::de::Visitor<'de> for EitherVisitor<Text> {
+    type Value = Text;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+        Ok(Text::Plain(v.to_string()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text, E> {
+        Ok(Text::Plain(v))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
+        let mut m = BTreeMap::new();
+        while let Some((k, v)) = map.next_entry::<String, String>()? {
+            m.insert(k, v);
+        }
+        Ok(Text::Translated(m))
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EitherVisitor::<Text>("a text: a string, or an object from language tag to string", std::marker::PhantomData))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for EitherVisitor<Condition> {
+    type Value = Condition;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Condition, E> {
+        Ok(Condition::Const(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Condition, E> {
+        Ok(Condition::Expr(v.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EitherVisitor::<Condition>("true, false or an expression (a string)", std::marker::PhantomData))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for EitherVisitor<Count> {
+    type Value = Count;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Count, E> {
+        Ok(Count::Fixed(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Count, E> {
+        u64::try_from(v).map(Count::Fixed).map_err(|_| E::custom(format!("a count cannot be negative, found {v}")))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Count, E> {
+        Err(E::custom(format!("a count is a whole number or an expression (a string), found {v}")))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Count, E> {
+        Ok(Count::Expr(v.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EitherVisitor::<Count>("a whole number or an expression (a string)", std::marker::PhantomData))
+    }
 }
