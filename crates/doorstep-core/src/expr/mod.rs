@@ -162,20 +162,25 @@ impl Expr {
     /// edges. The question named by `jr:choice-name` is not one: only its choice labels are read,
     /// which never change during a session.
     pub fn deps(&self) -> Vec<ItemId> {
-        let mut out = Vec::new();
-        walk(&self.ast, &mut |a| {
-            let item = match &a.kind {
-                Kind::Field { item, .. } | Kind::Bare { item, .. } | Kind::Step { item, .. } => {
-                    *item
-                }
-                _ => None,
-            };
-            if let Some(i) = item {
-                if !out.contains(&i) {
-                    out.push(i);
-                }
+        let mut uses = Vec::new();
+        walk(&self.ast, &mut |a| match &a.kind {
+            Kind::Field { item: Some(i), .. } | Kind::Bare { item: Some(i), .. } => {
+                uses.push((a.span.start, *i))
             }
+            Kind::Step {
+                item: Some(i),
+                name_span,
+                ..
+            } => uses.push((name_span.start, *i)),
+            _ => {}
         });
+        uses.sort_by_key(|(at, _)| *at);
+        let mut out = Vec::new();
+        for (_, i) in uses {
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        }
         out
     }
 

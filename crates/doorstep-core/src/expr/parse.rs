@@ -44,17 +44,23 @@ pub(crate) fn parse(src: &str) -> Result<Ast, Vec<ExprError>> {
         aborted: false,
     };
     let mut ast = p.expr();
-    // Trailing tokens: report, skip one and parse again, so errors further on are found too.
+    // Trailing tokens: report (unless an error already points there), skip one, and parse on, so
+    // that errors further on are found too. `1 + ) + bad(2)` goes on after the `+` following `)`.
     while !p.aborted && p.peek() != &Tok::Eof {
         let (t, sp) = p.toks[p.pos].clone();
-        p.error(
-            sp,
-            format!(
-                "expected an operator or the end of the expression, found {}",
-                t.describe()
-            ),
-        );
+        if p.errors.last().is_none_or(|e| e.span != sp) {
+            p.error(
+                sp,
+                format!(
+                    "expected an operator or the end of the expression, found {}",
+                    t.describe()
+                ),
+            );
+        }
         p.pos += 1;
+        if p.peek_op().is_some() {
+            p.pos += 1;
+        }
         if p.peek() != &Tok::Eof && !matches!(p.peek(), Tok::RParen | Tok::RBrack | Tok::Comma) {
             let _ = p.expr();
         }
@@ -407,45 +413,59 @@ impl Parser {
             return Ast::new(Kind::Error, name_span);
         }
         let mut args = Vec::new();
+        // Set once a problem in the argument list is reported, so the missing `)` is not reported again.
+        let mut reported = false;
         if self.peek() != &Tok::RParen {
             loop {
                 if matches!(self.peek(), Tok::Comma | Tok::RParen) {
                     self.error_here("an argument");
                     args.push(Ast::new(Kind::Error, self.peek_span()));
                 } else {
-                    let errs = self.errors.len();
                     args.push(self.expr());
-                    if self.errors.len() > errs && !matches!(self.peek(), Tok::Comma | Tok::RParen)
-                    {
+                }
+                match self.peek() {
+                    Tok::Comma => {
+                        self.bump();
+                    }
+                    Tok::RParen => break,
+                    _ if self.aborted => break,
+                    t => {
+                        let (t, sp) = (t.clone(), self.peek_span());
+                        self.error(
+                            sp,
+                            format!(
+                                "expected `,` or `)` in the call of `{name}`, found {}",
+                                t.describe()
+                            ),
+                        );
+                        reported = true;
+                        // Go on at the next argument, so that its errors are found too.
                         self.skip_to(&Tok::Comma);
+                        if self.peek() == &Tok::Comma {
+                            self.bump();
+                        } else {
+                            break;
+                        }
                     }
                 }
-                if self.aborted || self.peek() != &Tok::Comma {
-                    break;
-                }
-                self.bump();
             }
         }
         self.leave();
         let end = if self.peek() == &Tok::RParen {
             self.bump().1.end
-        } else if self.aborted {
-            self.peek_span().end
         } else {
-            let (t, sp) = (self.peek().clone(), self.peek_span());
-            self.error(
-                sp,
-                format!(
-                    "expected `,` or `)` in the call of `{name}`, found {}",
-                    t.describe()
-                ),
-            );
-            self.skip_to(&Tok::RParen);
-            if self.peek() == &Tok::RParen {
-                self.bump().1.end
-            } else {
-                sp.end
+            let sp = self.peek_span();
+            if !self.aborted && !reported {
+                let t = self.peek().clone();
+                self.error(
+                    sp,
+                    format!(
+                        "expected `)` to close the call of `{name}`, found {}",
+                        t.describe()
+                    ),
+                );
             }
+            sp.end
         };
         let span = Span {
             start: name_span.start,
