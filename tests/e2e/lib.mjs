@@ -146,25 +146,42 @@ export async function launchPersistent(userDataDir = tempProfile(), options = {}
   };
 }
 
-// Playwright does not expose the process of a persistent context, so the browser's processes
-// are found by their profile folder, which is unique to this test, on the command line.
+// Playwright does not expose the process of a persistent context, so the browser is found by
+// its profile folder, unique to the test, on its command line; its renderer, GPU and utility
+// processes are then found as its descendants.
 function browserPids(userDataDir) {
   const needle = `--user-data-dir=${userDataDir}`;
-  const pids = [];
+  const parents = new Map();
+  const roots = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let cmdline;
     try {
-      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      // The parent id is the 4th field of /proc/PID/stat, after the parenthesised name.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z') continue; // already dead, only waiting to be reaped
+      parents.set(Number(entry), Number(fields[1]));
+      if (cmdline.split('\0').includes(needle)) roots.push(Number(entry));
     } catch {
-      continue; // the process ended meanwhile
+      // the process ended meanwhile
     }
-    if (cmdline.split('\0').includes(needle)) pids.push(Number(entry));
   }
-  return pids;
+  const pids = new Set(roots);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (!pids.has(pid) && pids.has(parent)) {
+        pids.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...pids];
 }
 
-/** SIGKILLs every process of the browser using `userDataDir`; resolves when none is left. */
+/** SIGKILLs every process of the browser using `userDataDir`; resolves to their ids when none is left. */
 export async function killBrowser(userDataDir) {
   const pids = browserPids(userDataDir);
   if (pids.length === 0) throw new Error(`no browser process uses the profile ${userDataDir}; was it launched with launchPersistent?`);
