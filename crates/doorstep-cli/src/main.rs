@@ -5,6 +5,7 @@
 mod expr_cmd;
 mod lint;
 mod render;
+mod schema;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,8 @@ enum Command {
     Lint(lint::Args),
     /// Evaluate an expression, alone or against a form and answers.
     Expr(expr_cmd::Args),
+    /// Print the JSON Schema of the form format (for editors' completion).
+    Schema,
 }
 
 /// What a subcommand reports back: success, findings, or an error it could not get past.
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Lint(a) => lint::run(a),
         Command::Expr(a) => expr_cmd::run(a),
+        Command::Schema => schema::run(),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

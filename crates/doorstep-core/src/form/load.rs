@@ -97,7 +97,7 @@ pub fn load(src: &str) -> LoadResult {
             return failed(d);
         }
     };
-    let mut cx = Loader { diags: Vec::new() };
+    let mut cx = Loader { diags: Vec::new(), names: HashSet::new() };
     let form = cx.load(src, &json);
     let mut diags = cx.diags;
     for d in &mut diags {
@@ -205,6 +205,8 @@ pub fn is_identifier(s: &str) -> bool {
 
 struct Loader {
     diags: Vec<Diagnostic>,
+    /// Item names, once known: an expression that does not parse still gets its `${name}`s checked.
+    names: HashSet<String>,
 }
 
 const TOP_KEYS: &[&str] =
@@ -373,6 +375,7 @@ impl Loader {
             }
         }
 
+        self.names = by_name.keys().cloned().collect();
         // Per-item checks and expression parsing.
         let mut items: Vec<Item> = Vec::with_capacity(flat.len());
         let mut levels: HashMap<Option<ItemId>, Vec<ItemId>> = HashMap::new();
@@ -844,6 +847,20 @@ impl Loader {
                 for e in errs {
                     self.diags.push(Diagnostic::error(e.code, at.clone(), e.message).with_span(e.span.start, e.span.end));
                 }
+                if !self.names.is_empty() {
+                    for (i, _) in src.match_indices("${") {
+                        let Some(len) = src[i + 2..].find('}') else { continue };
+                        let name = &src[i + 2..i + 2 + len];
+                        if !self.names.contains(name) {
+                            let hint = suggest(name, self.names.iter());
+                            let (a, b) = (i as u32, (i + 3 + len) as u32);
+                            self.diags.push(
+                                Diagnostic::error("expr/unknown-name", at.clone(), format!("there is no item named `{name}`{hint}"))
+                                    .with_span(a, b),
+                            );
+                        }
+                    }
+                }
                 None
             }
         }
@@ -1120,7 +1137,7 @@ pub fn check_literal(t: ItemType, v: &Json, choices: Option<&Vec<model::Choice>>
 /// Parses and resolves an expression against a loaded form, as if it stood on an item at `level`
 /// (`None`: the top level). Used by `doorstep expr` and by hosts that evaluate ad-hoc expressions.
 pub fn compile_expr(form: &Form, src: &str, level: Option<ItemId>) -> Result<Expr, Vec<Diagnostic>> {
-    let mut cx = Loader { diags: Vec::new() };
+    let mut cx = Loader { diags: Vec::new(), names: form.by_name.keys().cloned().collect() };
     let mut e = cx.parse(Some(src), "", "expr").ok_or_else(|| std::mem::take(&mut cx.diags))?;
     cx.resolve(&mut e, "expr", &form.by_name, &form.items, level, false, Slot::Calculation);
     cx.diags.retain(|d| d.is_error() && d.code != "expr/list-as-value");
