@@ -22,9 +22,10 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The date `(year, month, day)` of a day number (inverse of [`days_from_civil`]).
+/// The date `(year, month, day)` of a day number (inverse of [`days_from_civil`]). Day numbers
+/// beyond ±10^12 (some 2.7 billion years) are clamped, so that no input can overflow.
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
+    let z = z.clamp(-1_000_000_000_000, 1_000_000_000_000) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -302,6 +303,9 @@ mod tests {
             let (y, m, dd) = civil_from_days(d);
             assert_eq!(days_from_civil(y, m, dd), d);
         }
+        // Absurd day numbers (a NaN or huge number cast to i64) do not overflow.
+        let _ = format_days(i64::MAX);
+        let _ = format_days(i64::MIN);
         assert_eq!(days_from_civil(2026, 11, 22), 20_779);
         assert_eq!(format_days(20_779), "2026-11-22");
     }

@@ -167,13 +167,13 @@ pub(crate) fn check_arity(f: F, n: usize) -> Option<String> {
         return Some(format!("`{name}` takes {expected}, found {n}"));
     }
     match f {
-        F::Cond if n % 2 == 0 => Some(format!(
+        F::Cond if n.is_multiple_of(2) => Some(format!(
             "`cond` takes pairs of condition and value then a default (an odd number of arguments), found {n}"
         )),
         F::WeightedChecklist if n % 2 == 1 => Some(format!(
             "`weighted-checklist` takes min, max, then pairs of value and weight (an even number of arguments), found {n}"
         )),
-        F::IndexedRepeat if n % 2 == 0 => Some(format!(
+        F::IndexedRepeat if n.is_multiple_of(2) => Some(format!(
             "`indexed-repeat` takes the field, then pairs of repeat and position (an odd number of arguments), found {n}"
         )),
         _ => None,
@@ -193,7 +193,7 @@ pub(crate) fn list_arg_ok(f: F, i: usize, nargs: usize) -> bool {
         // The condition of `if` and of `cond`, and the operand of `not`/`boolean`: a list counts as
         // true when not empty. ODK also lets checklists count the true values of a list.
         F::If => i == 0,
-        F::Cond => i % 2 == 0 && i + 1 < nargs,
+        F::Cond => i.is_multiple_of(2) && i + 1 < nargs,
         F::Not | F::Boolean => true,
         F::Checklist => i >= 2,
         F::WeightedChecklist => i >= 2,
@@ -315,7 +315,7 @@ impl Evaluator<'_> {
             F::CountSelected => n(self.string(arg(0)).split_whitespace().count() as f64),
             F::SelectedAt => {
                 let (list, i) = (self.string(arg(0)), self.num(arg(1)));
-                if !(i >= 0.0) {
+                if i.is_nan() || i < 0.0 {
                     return empty();
                 }
                 list.split_whitespace()
@@ -450,7 +450,7 @@ impl Evaluator<'_> {
             }
             F::NormalizeSpace => {
                 let x = self.string_or_current(a);
-                s(x.split(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+                s(x.split([' ', '\t', '\n', '\r'])
                     .filter(|w| !w.is_empty())
                     .collect::<Vec<_>>()
                     .join(" "))
@@ -474,7 +474,7 @@ impl Evaluator<'_> {
                 }
                 // uuid(n): n random letters and digits, as ODK.
                 let len = self.num(arg(0));
-                if !(len >= 0.0) {
+                if len.is_nan() || len < 0.0 {
                     return empty();
                 }
                 const ALPHABET: &[u8] =

@@ -181,12 +181,12 @@ impl Parser {
                 start: lhs.span.start,
                 end: rhs.span.end.max(lhs.span.end),
             };
-            if chain_prec == prec {
-                if let Kind::Chain { rest, .. } = &mut lhs.kind {
-                    rest.push((op, rhs));
-                    lhs.span = span;
-                    continue;
-                }
+            if chain_prec == prec
+                && let Kind::Chain { rest, .. } = &mut lhs.kind
+            {
+                rest.push((op, rhs));
+                lhs.span = span;
+                continue;
             }
             chain_prec = prec;
             lhs = Ast::new(
@@ -487,9 +487,10 @@ impl Parser {
             self.errors.push(ExprError::new("expr/arity", msg, span));
         }
         let mut question = None;
-        if func == F::ChoiceName {
-            if let Some(arg) = args.get(1) {
-                match &arg.kind {
+        if func == F::ChoiceName
+            && let Some(arg) = args.get(1)
+        {
+            match &arg.kind {
                     Kind::Str(s) => match question_name(s) {
                         Some((name, off, len)) => {
                             let start = arg.span.start + 1 + off as u32;
@@ -513,7 +514,6 @@ impl Parser {
                         arg.span,
                     )),
                 }
-            }
         }
         if func == F::IndexedRepeat {
             // indexed-repeat(${field}, ${repeat1}, i1, ${repeat2}, i2, ...): the field and the repeats
