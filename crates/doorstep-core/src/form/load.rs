@@ -97,7 +97,7 @@ pub fn load(src: &str) -> LoadResult {
             return failed(d);
         }
     };
-    let mut cx = Loader { diags: Vec::new(), names: HashSet::new() };
+    let mut cx = Loader { diags: Vec::new(), names: HashSet::new(), broken: Vec::new() };
     let form = cx.load(src, &json);
     let mut diags = cx.diags;
     for d in &mut diags {
@@ -207,6 +207,8 @@ struct Loader {
     diags: Vec<Diagnostic>,
     /// Item names, once known: an expression that does not parse still gets its `${name}`s checked.
     names: HashSet<String>,
+    /// Names of items that did not deserialize (their problems are reported already).
+    broken: Vec<String>,
 }
 
 const TOP_KEYS: &[&str] =
@@ -356,7 +358,6 @@ impl Loader {
             );
             return None;
         }
-        let structural_ok = !self.diags.iter().any(Diagnostic::is_error);
 
         // Names.
         let mut by_name: HashMap<String, ItemId> = HashMap::new();
@@ -428,9 +429,11 @@ impl Loader {
         }
         let mut instance_expr = self.parse(instance_name.as_deref(), "", "instance_name");
 
-        if !structural_ok {
-            return None;
+        // Items that did not deserialize are reported already; references to them are not unknown.
+        for n in std::mem::take(&mut self.broken) {
+            self.names.insert(n);
         }
+
 
         // Resolve names, check list use, collect dependency edges.
         let mut deps: Vec<Vec<(ItemId, bool)>> = vec![Vec::new(); items.len()];
@@ -668,7 +671,12 @@ impl Loader {
         let rest: serde_json::Map<String, Json> =
             obj.iter().filter(|(k, _)| k.as_str() != "items").map(|(k, v)| (k.clone(), v.clone())).collect();
         let children = obj.get("items");
-        let doc: ItemDoc = self.de(&path, &Json::Object(rest))?;
+        let Some(doc) = self.de::<ItemDoc>(&path, &Json::Object(rest)) else {
+            if let Some(Json::String(n)) = obj.get("name") {
+                self.broken.push(n.clone());
+            }
+            return None;
+        };
         let id = out.len() as ItemId;
         let is_repeat = doc.kind == ItemType::Repeat;
         let repeat_depth = repeat_depth + usize::from(is_repeat);
@@ -892,7 +900,7 @@ impl Loader {
     ) {
         let refs = e.field_refs();
         for (name, span) in &refs {
-            if !by_name.contains_key(name) {
+            if !by_name.contains_key(name) && !self.names.contains(name) {
                 let hint = suggest(name, by_name.keys());
                 self.diags.push(
                     Diagnostic::error("expr/unknown-name", at.to_string(), format!("there is no item named `{name}`{hint}"))
@@ -903,7 +911,7 @@ impl Loader {
         let mut bad_bare = Vec::new();
         for (name, span, in_pred) in e.bare_names() {
             if in_pred {
-                if !by_name.contains_key(&name) {
+                if !by_name.contains_key(&name) && !self.names.contains(&name) {
                     self.diags.push(
                         Diagnostic::error(
                             "expr/unknown-name",
@@ -1137,7 +1145,7 @@ pub fn check_literal(t: ItemType, v: &Json, choices: Option<&Vec<model::Choice>>
 /// Parses and resolves an expression against a loaded form, as if it stood on an item at `level`
 /// (`None`: the top level). Used by `doorstep expr` and by hosts that evaluate ad-hoc expressions.
 pub fn compile_expr(form: &Form, src: &str, level: Option<ItemId>) -> Result<Expr, Vec<Diagnostic>> {
-    let mut cx = Loader { diags: Vec::new(), names: form.by_name.keys().cloned().collect() };
+    let mut cx = Loader { diags: Vec::new(), names: form.by_name.keys().cloned().collect(), broken: Vec::new() };
     let mut e = cx.parse(Some(src), "", "expr").ok_or_else(|| std::mem::take(&mut cx.diags))?;
     cx.resolve(&mut e, "expr", &form.by_name, &form.items, level, false, Slot::Calculation);
     cx.diags.retain(|d| d.is_error() && d.code != "expr/list-as-value");
