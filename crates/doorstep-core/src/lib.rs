@@ -32,3 +32,5 @@ pub mod form;
 pub mod answer;
 pub mod session;
 pub mod generator;
+pub mod submission;
+pub mod bundle;
