@@ -124,7 +124,8 @@ fn run_e2e(root: &Path, steps: &mut Steps, files: &[String]) {
         let server = serve::start(&out, 0)?;
         println!("serving {} on {}", out.display(), server.url());
         let mut command = Command::new("node");
-        command.current_dir(root).arg("--test");
+        // A hung browser must not eat CI's 90 minutes: no single test may take 10.
+        command.current_dir(root).args(["--test", "--test-timeout=600000"]);
         if files.is_empty() {
             command.arg("tests/e2e/");
         } else {
