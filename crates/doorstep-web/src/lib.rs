@@ -17,3 +17,18 @@ pub mod markdown;
 pub mod nav;
 pub mod record;
 pub mod save;
+pub mod state;
+
+#[cfg(target_arch = "wasm32")]
+pub mod components;
+#[cfg(target_arch = "wasm32")]
+pub mod services;
+
+/// Mounts the app over the static first screen of `index.html`.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    let root = gloo::utils::document().get_element_by_id("app").expect("index.html has #app");
+    root.set_inner_html("");
+    yew::Renderer::<components::app::App>::with_root(root).render();
+}

@@ -3,6 +3,8 @@
 //! they never touch browser storage themselves.
 
 pub mod device;
+pub mod export;
 pub mod files;
 pub mod geo;
+pub mod interviews;
 pub mod storage;

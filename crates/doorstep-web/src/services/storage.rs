@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use indexed_db_futures::database::Database;
+use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::{TransactionDurability, TransactionMode, TransactionOptions};
 use wasm_bindgen::JsCast;
@@ -76,7 +77,7 @@ pub async fn db() -> Result<Rc<Database>, SaveError> {
         .await
         .map_err(|e| classify_open(&e))?;
     // Another tab upgrading the schema asks us to let go; we close and reopen on the next operation.
-    let sys: &web_sys::IdbDatabase = db.as_ref();
+    let sys: &web_sys::IdbDatabase = db.as_sys().unchecked_ref();
     let on_versionchange = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(|| forget_db(true));
     sys.set_onversionchange(Some(on_versionchange.as_ref().unchecked_ref()));
     on_versionchange.forget();
@@ -91,7 +92,7 @@ pub async fn db() -> Result<Rc<Database>, SaveError> {
 fn forget_db(close: bool) {
     if let Some(db) = DB.with(|d| d.borrow_mut().take()) {
         if close {
-            let sys: &web_sys::IdbDatabase = db.as_ref();
+            let sys: &web_sys::IdbDatabase = db.as_sys().unchecked_ref();
             sys.close();
         }
     }
@@ -103,12 +104,12 @@ where
     F: Fn(Rc<Database>) -> Fut,
     Fut: std::future::Future<Output = Result<T, SaveError>>,
 {
-    let db = db().await?;
-    match op(db).await {
+    let first = db().await?;
+    match op(first).await {
         Err(SaveError::Closed) => {
             forget_db(false);
-            let db = db().await?;
-            op(db).await
+            let second = db().await?;
+            op(second).await
         }
         other => other,
     }

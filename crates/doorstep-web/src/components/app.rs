@@ -1,0 +1,236 @@
+//! The root component: starts storage, reopens the last draft, and switches between screens.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::Ctl;
+use super::export_screen::ExportScreen;
+use super::fill_screen::FillScreen;
+use super::forms_screen::FormsScreen;
+use super::list_screen::ListScreen;
+use super::review_screen::ReviewScreen;
+use super::settings_screen::SettingsScreen;
+use crate::i18n::Lang;
+use crate::record::Settings;
+use crate::services::{interviews, storage};
+use crate::state::{AppAction, AppState, Notice, Screen, Tab};
+
+impl Reducible for AppState {
+    type Action = AppAction;
+    fn reduce(self: Rc<Self>, action: AppAction) -> Rc<Self> {
+        Rc::new((*self).clone().reduce(action))
+    }
+}
+
+/// Everything a screen may ask the app to do.
+#[derive(Clone, PartialEq)]
+pub struct AppCtx {
+    pub state: UseReducerHandle<AppState>,
+    pub settings: UseStateHandle<Settings>,
+    pub ctl: UseStateHandle<Option<Ctl>>,
+}
+
+impl AppCtx {
+    pub fn lang(&self) -> Lang {
+        self.state.lang
+    }
+    pub fn go(&self, s: Screen) {
+        self.state.dispatch(AppAction::Go(s));
+    }
+    pub fn say(&self, error: bool, text: impl Into<String>) {
+        self.state.dispatch(AppAction::Say(Notice { error, text: text.into() }));
+    }
+    /// Opens an interview on the fill screen and remembers it as the current one.
+    pub fn fill(&self, ctl: Ctl) {
+        let id = ctl.0.borrow().meta.instance_id.clone();
+        self.ctl.set(Some(ctl));
+        self.set_current(Some(id));
+        self.go(Screen::Fill);
+    }
+    pub fn set_current(&self, id: Option<String>) {
+        let mut s = (*self.settings).clone();
+        s.current = id;
+        self.settings.set(s.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = interviews::save_settings(&s).await;
+        });
+    }
+    /// Leaves the fill screen, writing anything pending first.
+    pub fn close_interview(&self, to: Screen) {
+        if let Some(ctl) = &*self.ctl {
+            interviews::flush(ctl);
+        }
+        self.set_current(None);
+        self.ctl.set(None);
+        self.state.dispatch(AppAction::Refresh);
+        self.go(to);
+    }
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(AppState::default);
+    let settings = use_state(Settings::default);
+    let ctl = use_state(|| None::<Ctl>);
+    let ctx = AppCtx { state: state.clone(), settings: settings.clone(), ctl: ctl.clone() };
+
+    // Start: storage, settings, the last draft; then shipped forms and persistence in the background.
+    {
+        let ctx = ctx.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if !storage::available() || storage::db().await.is_err() {
+                    ctx.go(Screen::Fatal(String::new()));
+                    return;
+                }
+                let s = interviews::settings().await;
+                let lang = if s.lang.is_empty() { Lang::Zh } else { Lang::from_tag(&s.lang) };
+                ctx.state.dispatch(AppAction::SetLang(lang));
+                ctx.settings.set(s.clone());
+                let installed = interviews::installed_forms().await;
+                let mut reopened = false;
+                if let Some(id) = s.current.clone() {
+                    if let Ok(c) = interviews::open(&id, &s, lang.tag()).await {
+                        if c.0.borrow().meta.status == "draft" {
+                            ctx.ctl.set(Some(c));
+                            ctx.go(Screen::Fill);
+                            reopened = true;
+                        }
+                    }
+                }
+                if !reopened {
+                    ctx.go(Screen::Tab(Tab::Forms));
+                }
+                let problems = interviews::install_shipped(&installed).await;
+                if !problems.is_empty() {
+                    web_sys::console::warn_1(&problems.join("\n").into());
+                }
+                ctx.state.dispatch(AppAction::Refresh);
+            });
+            || ()
+        });
+    }
+
+    // Write pending answers when the page is hidden (switching apps, locking the phone, closing the tab).
+    {
+        let ctl = ctl.clone();
+        use_effect_with((*ctl).clone(), move |current| {
+            let current = current.clone();
+            let listener = current.map(|c| {
+                let doc = gloo::utils::document();
+                gloo::events::EventListener::new(&doc, "visibilitychange", move |_| {
+                    if gloo::utils::document().visibility_state() == web_sys::VisibilityState::Hidden {
+                        interviews::flush(&c);
+                    }
+                })
+            });
+            let _ = ctl;
+            move || drop(listener)
+        });
+    }
+
+    let lang = state.lang;
+    let t = lang.t();
+    let switch_lang = {
+        let ctx = ctx.clone();
+        Callback::from(move |_: MouseEvent| {
+            let l = ctx.lang().other();
+            ctx.state.dispatch(AppAction::SetLang(l));
+            if let Some(c) = &*ctx.ctl {
+                let mut f = c.0.borrow_mut();
+                let fl = l.pick_form_language(&f.form.languages);
+                f.session.set_language(&fl);
+            }
+            let mut s = (*ctx.settings).clone();
+            s.lang = l.tag().to_string();
+            ctx.settings.set(s.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = interviews::save_settings(&s).await;
+            });
+        })
+    };
+    gloo::utils::document().document_element().map(|e| e.set_attribute("lang", lang.tag()));
+
+    let body = match &state.screen {
+        Screen::Starting => html! { <main class="screen" aria-busy="true"><p class="loading">{ t.loading }</p></main> },
+        Screen::Fatal(msg) => html! {
+            <main class="screen">
+                <p class="fatal" role="alert">{ t.no_indexeddb }</p>
+                <p class="muted">{ crate::i18n::EN.no_indexeddb }</p>
+                if !msg.is_empty() { <p class="diag">{ msg.clone() }</p> }
+            </main>
+        },
+        Screen::Tab(tab) => {
+            let tab = *tab;
+            let tab_btn = |which: Tab, label: &'static str| {
+                let ctx = ctx.clone();
+                let current = (tab == which).then_some("page");
+                html! { <button aria-current={current} onclick={Callback::from(move |_| ctx.go(Screen::Tab(which)))}>{ label }</button> }
+            };
+            let screen = match tab {
+                Tab::Forms => html! { <FormsScreen ctx={ctx.clone()} /> },
+                Tab::Drafts => html! { <ListScreen ctx={ctx.clone()} finalized={false} /> },
+                Tab::Finalized => html! { <ListScreen ctx={ctx.clone()} finalized={true} /> },
+                Tab::Export => html! { <ExportScreen ctx={ctx.clone()} /> },
+                Tab::Settings => html! { <SettingsScreen ctx={ctx.clone()} /> },
+            };
+            html! {
+                <>
+                    <nav class="tabs" aria-label={t.app_name}>
+                        { tab_btn(Tab::Forms, t.forms) }
+                        { tab_btn(Tab::Drafts, t.drafts) }
+                        { tab_btn(Tab::Finalized, t.finalized) }
+                        { tab_btn(Tab::Export, t.export) }
+                        { tab_btn(Tab::Settings, t.settings) }
+                    </nav>
+                    <main class="screen">
+                        { notice(&state.notice) }
+                        { screen }
+                    </main>
+                </>
+            }
+        }
+        Screen::Fill | Screen::Review => match &*ctl {
+            None => html! { <main class="screen"><p class="loading">{ t.loading }</p></main> },
+            Some(c) if state.screen == Screen::Fill => html! { <FillScreen key={lang.tag()} ctx={ctx.clone()} ctl={c.clone()} /> },
+            Some(c) => html! { <ReviewScreen key={lang.tag()} ctx={ctx.clone()} ctl={c.clone()} /> },
+        },
+    };
+
+    let title = match (&state.screen, &*ctl) {
+        (Screen::Fill | Screen::Review, Some(c)) => {
+            let f = c.0.borrow();
+            let fl = lang.pick_form_language(&f.form.languages);
+            f.form.title.get(&fl, f.form.default_language()).to_string()
+        }
+        _ => t.app_name.to_string(),
+    };
+    let home = {
+        let ctx = ctx.clone();
+        Callback::from(move |_: MouseEvent| ctx.close_interview(Screen::Tab(Tab::Drafts)))
+    };
+    let filling = matches!(state.screen, Screen::Fill | Screen::Review) && ctl.is_some();
+    html! {
+        <>
+            <header class="bar">
+                if filling {
+                    <button onclick={home} aria-label={t.home}>{ "⌂" }</button>
+                }
+                <h1 class="bar-title">{ title }</h1>
+                <button onclick={switch_lang} lang={lang.other().tag()} data-testid="switch-language">{ t.switch_language }</button>
+            </header>
+            { body }
+        </>
+    }
+}
+
+fn notice(n: &Option<Notice>) -> Html {
+    match n {
+        Some(n) => {
+            let class = if n.error { "notice error" } else { "notice ok" };
+            html! { <div class={class} role="status" aria-live="polite">{ n.text.clone() }</div> }
+        }
+        None => html! { <div class="sr-only" role="status" aria-live="polite"></div> },
+    }
+}

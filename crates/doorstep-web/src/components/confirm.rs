@@ -1,0 +1,29 @@
+//! A confirmation sheet at the bottom of the screen (reachable with one thumb), for deletions.
+
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub text: AttrValue,
+    pub yes: AttrValue,
+    pub no: AttrValue,
+    pub on_yes: Callback<()>,
+    pub on_no: Callback<()>,
+}
+
+#[function_component(Confirm)]
+pub fn confirm(p: &Props) -> Html {
+    let yes = p.on_yes.reform(|_: MouseEvent| ());
+    let no = p.on_no.reform(|_: MouseEvent| ());
+    html! {
+        <div class="dialog-back">
+            <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="confirm-text">
+                <p id="confirm-text">{ p.text.clone() }</p>
+                <div class="row">
+                    <button class="btn" onclick={no} autofocus=true>{ p.no.clone() }</button>
+                    <button class="btn danger" onclick={yes}>{ p.yes.clone() }</button>
+                </div>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,136 @@
+//! Export: choose finalized interviews (by default those not yet exported) and download one bundle per
+//! form; the bundles made on this device are listed with the interviews they hold.
+
+use std::collections::BTreeSet;
+
+use yew::prelude::*;
+
+use super::app::AppCtx;
+use crate::record::{BundleRecord, SubmissionRecord};
+use crate::services::{export, interviews};
+use crate::state::AppAction;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub ctx: AppCtx,
+}
+
+#[function_component(ExportScreen)]
+pub fn export_screen(p: &Props) -> Html {
+    let ctx = p.ctx.clone();
+    let t = ctx.lang().t();
+    let subs = use_state(|| None::<Vec<SubmissionRecord>>);
+    let bundles = use_state(Vec::<BundleRecord>::new);
+    let selected = use_state(BTreeSet::<String>::new);
+    let busy = use_state(|| false);
+    let outcome = use_state(|| None::<export::Outcome>);
+    {
+        let subs = subs.clone();
+        let bundles = bundles.clone();
+        let selected = selected.clone();
+        use_effect_with(ctx.state.refresh, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let list: Vec<SubmissionRecord> =
+                    interviews::submissions().await.into_iter().filter(|r| r.is_finalized() && r.superseded_by.is_none()).collect();
+                selected.set(list.iter().filter(|r| r.exported_in.is_empty()).map(|r| r.id().to_string()).collect());
+                subs.set(Some(list));
+                bundles.set(export::bundles().await);
+            });
+            || ()
+        });
+    }
+    let run = {
+        let ctx = ctx.clone();
+        let subs = subs.clone();
+        let selected = selected.clone();
+        let busy = busy.clone();
+        let outcome = outcome.clone();
+        Callback::from(move |_: MouseEvent| {
+            let chosen: Vec<SubmissionRecord> =
+                subs.as_ref().map(|l| l.iter().filter(|r| selected.contains(r.id())).cloned().collect()).unwrap_or_default();
+            if chosen.is_empty() {
+                ctx.say(true, ctx.lang().t().export_none);
+                return;
+            }
+            busy.set(true);
+            let ctx = ctx.clone();
+            let busy = busy.clone();
+            let outcome = outcome.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let settings = (*ctx.settings).clone();
+                let o = export::export(chosen, &settings).await;
+                outcome.set(Some(o));
+                busy.set(false);
+                ctx.state.dispatch(AppAction::Refresh);
+            });
+        })
+    };
+    let rows = subs.as_ref().map(|l| {
+        l.iter()
+            .map(|r| {
+                let id = r.id().to_string();
+                let checked = selected.contains(&id);
+                let toggle = {
+                    let selected = selected.clone();
+                    let id = id.clone();
+                    Callback::from(move |_: Event| {
+                        let mut s = (*selected).clone();
+                        if !s.remove(&id) {
+                            s.insert(id.clone());
+                        }
+                        selected.set(s);
+                    })
+                };
+                let name = if r.name.is_empty() { t.untitled.to_string() } else { r.name.clone() };
+                let state = if r.exported_in.is_empty() { t.not_exported.to_string() } else { format!("{} {}", t.exported_in, r.exported_in.len()) };
+                html! {
+                    <li key={id.clone()}>
+                        <label class="check">
+                            <input type="checkbox" checked={checked} onchange={toggle} data-instance={id.clone()} />
+                            <span class="grow"><span class="name">{ name }</span><br/><span class="muted">{ format!("{} · {}", r.form_title, state) }</span></span>
+                        </label>
+                    </li>
+                }
+            })
+            .collect::<Html>()
+    });
+    let result = outcome.as_ref().map(|o| {
+        html! {
+            <div role="status" aria-live="polite">
+                { for o.bundles.iter().map(|b| html! {
+                    <div class="notice ok" data-testid="export-done">{ format!("{} ({} · {})", b.file_name, b.instance_ids.len(), crate::i18n::bytes(b.size as f64)) }</div>
+                }) }
+                if !o.refused.is_empty() {
+                    <div class="notice error">
+                        <strong>{ t.export_failed_items }</strong>
+                        { for o.refused.iter().map(|(id, why)| html! { <p class="diag">{ format!("{id}: {}", why.join("; ")) }</p> }) }
+                    </div>
+                }
+                { for o.errors.iter().map(|e| html! { <div class="notice error">{ e.clone() }</div> }) }
+            </div>
+        }
+    });
+    html! {
+        <>
+            <h2 class="page-title">{ t.export }</h2>
+            { match rows {
+                None => html! { <p class="loading">{ t.loading }</p> },
+                Some(r) => html! { <ul class="list">{ r }</ul> },
+            } }
+            if subs.as_ref().is_some_and(|l| l.is_empty()) { <p class="muted">{ t.no_finalized }</p> }
+            <button class="btn primary block" onclick={run} disabled={*busy} data-testid="export">
+                { if *busy { t.exporting } else { t.export_selected } }</button>
+            { result.unwrap_or_default() }
+            <h3 style="margin-top:18px">{ t.bundles }</h3>
+            if bundles.is_empty() { <p class="muted">{ t.no_bundles }</p> }
+            <ul class="list" data-testid="bundles">
+                { for bundles.iter().map(|b| html! {
+                    <li key={b.sha256.clone()}>
+                        <div class="name" style="word-break:break-all">{ b.file_name.clone() }</div>
+                        <div class="muted">{ format!("{} · {} · sha256 {}…", b.created_at.replace('T', " ").chars().take(16).collect::<String>(), b.instance_ids.len(), &b.sha256[..16.min(b.sha256.len())]) }</div>
+                    </li>
+                }) }
+            </ul>
+        </>
+    }
+}

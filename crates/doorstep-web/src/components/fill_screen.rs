@@ -1,0 +1,153 @@
+//! The fill screen: the save indicator, the current page (or one roster member's page), the table of
+//! contents, and previous/next at the bottom within reach of a thumb.
+
+use doorstep_core::expr::Node;
+use yew::prelude::*;
+
+use super::app::AppCtx;
+use super::item_view::ItemView;
+use super::save_bar::SaveBar;
+use super::toc::Toc;
+use super::{Ctl, use_topic};
+use crate::filling::Topic;
+use crate::i18n::nth_member;
+use crate::nav::Pos;
+use crate::services::interviews;
+use crate::state::Screen;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub ctx: AppCtx,
+    pub ctl: Ctl,
+}
+
+/// Questions mounted in the first frame; the rest follow a moment later (perf-notes.md: first screen first).
+const FIRST_BATCH: usize = 40;
+
+/// Moves to `pos`, saves the position, and scrolls to the top.
+pub fn go(ctl: &Ctl, pos: Pos) {
+    let cbs = ctl.0.borrow_mut().go(pos);
+    Ctl::run(cbs);
+    interviews::touch(ctl);
+    gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
+}
+
+#[function_component(FillScreen)]
+pub fn fill_screen(p: &Props) -> Html {
+    use_topic(&p.ctl, Topic::Pos);
+    let lang = p.ctx.lang();
+    let t = lang.t();
+    let toc_open = use_state(|| false);
+    let f = p.ctl.0.borrow();
+    let pos = f.pos;
+    let npages = f.pages.len();
+    let page = f.pages[pos.page.min(npages - 1)].clone();
+    let shown_count = use_state(|| FIRST_BATCH);
+    {
+        let shown_count = shown_count.clone();
+        use_effect_with(pos, move |_| {
+            shown_count.set(FIRST_BATCH);
+            let h = gloo::timers::callback::Timeout::new(30, move || shown_count.set(usize::MAX));
+            move || drop(h)
+        });
+    }
+
+    let ctl = p.ctl.clone();
+    let (title, content, nav) = match pos.member.filter(|&m| f.session.instance_parent(m).is_some()) {
+        None => {
+            let title = page
+                .title_item
+                .map(|i| f.session.label(Node { item: i, scope: 0 }))
+                .unwrap_or_default();
+            let items = page.items.iter().take(*shown_count).map(|&i| {
+                html! { <ItemView key={i} ctl={ctl.clone()} item={i} scope={0} lang={lang} page_title={page.title_item == Some(i)} /> }
+            });
+            let prev = (pos.page > 0).then(|| {
+                let ctl = ctl.clone();
+                Callback::from(move |_: MouseEvent| go(&ctl, Pos { page: pos.page - 1, member: None }))
+            });
+            let next = if pos.page + 1 < npages {
+                let ctl = ctl.clone();
+                Callback::from(move |_: MouseEvent| go(&ctl, Pos { page: pos.page + 1, member: None }))
+            } else {
+                let ctx = p.ctx.clone();
+                let ctl = ctl.clone();
+                Callback::from(move |_: MouseEvent| {
+                    ctl.0.borrow_mut().show_all_errors = true;
+                    ctx.go(Screen::Review)
+                })
+            };
+            let next_label = if pos.page + 1 < npages { t.next } else { t.review };
+            let toc = {
+                let toc_open = toc_open.clone();
+                Callback::from(move |_: MouseEvent| toc_open.set(true))
+            };
+            let nav = html! {
+                <nav class="navbar" aria-label={t.page}>
+                    <button class="btn" onclick={prev.clone().unwrap_or_default()} disabled={prev.is_none()}>{ t.previous }</button>
+                    <button class="btn" onclick={toc} data-testid="contents">{ t.contents }</button>
+                    <button class="btn primary" onclick={next} data-testid="next">{ next_label }</button>
+                </nav>
+            };
+            let content = html! {
+                <>
+                    <p class="pageinfo">{ format!("{} / {}", pos.page + 1, npages) }</p>
+                    { for items }
+                </>
+            };
+            (title, content, nav)
+        }
+        Some(inst) => {
+            let (repeat, parent) = f.session.instance_parent(inst).unwrap_or((0, 0));
+            let siblings = f.session.instances(repeat, parent).to_vec();
+            let idx = siblings.iter().position(|&s| s == inst).unwrap_or(0);
+            let who = f.member_label(repeat, inst).unwrap_or_else(|| nth_member(lang, idx + 1));
+            let title = format!("{} · {}", f.session.label(Node { item: repeat, scope: parent }), who);
+            let children = f.form.item(repeat).children.clone();
+            let items = children.iter().map(|&i| {
+                html! { <ItemView key={format!("{i}-{inst}")} ctl={ctl.clone()} item={i} scope={inst} lang={lang} page_title={false} /> }
+            });
+            let back_pos = Pos { page: pos.page, member: (parent != 0).then_some(parent) };
+            let back = {
+                let ctl = ctl.clone();
+                Callback::from(move |_: MouseEvent| go(&ctl, back_pos))
+            };
+            let sib = |j: Option<usize>| {
+                j.and_then(|j| siblings.get(j).copied()).map(|s| {
+                    let ctl = ctl.clone();
+                    Callback::from(move |_: MouseEvent| go(&ctl, Pos { page: pos.page, member: Some(s) }))
+                })
+            };
+            let prev = sib(idx.checked_sub(1));
+            let next = sib(Some(idx + 1));
+            let nav = html! {
+                <nav class="navbar" aria-label={t.page}>
+                    <button class="btn" onclick={prev.clone().unwrap_or_default()} disabled={prev.is_none()} aria-label={format!("{} ({})", t.previous, t.member)}>{ "‹" }</button>
+                    <button class="btn primary" onclick={back} data-testid="back-to-list">{ t.back_to_list }</button>
+                    <button class="btn" onclick={next.clone().unwrap_or_default()} disabled={next.is_none()} aria-label={format!("{} ({})", t.next, t.member)}>{ "›" }</button>
+                </nav>
+            };
+            let content = html! { <>{ for items }</> };
+            (title, content, nav)
+        }
+    };
+    drop(f);
+
+    let close_toc = {
+        let toc_open = toc_open.clone();
+        Callback::from(move |_| toc_open.set(false))
+    };
+    html! {
+        <>
+            <SaveBar ctl={p.ctl.clone()} lang={lang} />
+            <main class="screen" id="fill">
+                if !title.is_empty() { <h2 class="page-title" tabindex="-1">{ title }</h2> }
+                { content }
+            </main>
+            { nav }
+            if *toc_open {
+                <Toc ctl={p.ctl.clone()} lang={lang} on_close={close_toc} ctx={p.ctx.clone()} />
+            }
+        </>
+    }
+}

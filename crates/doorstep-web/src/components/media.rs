@@ -1,0 +1,124 @@
+//! Attachment questions (photo, audio, video, file, and signatures): the bytes go to IndexedDB under
+//! `<instance_id>/<file>`, the answer is the reference `{file, media_type, size, sha256}`.
+
+use doorstep_core::expr::Node;
+use serde_json::{Value as Json, json};
+use sha2::{Digest, Sha256};
+use yew::prelude::*;
+
+use super::Ctl;
+use super::question::answer;
+use super::signature::SignaturePad;
+use crate::i18n::Lang;
+use crate::services::{files, storage};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub ctl: Ctl,
+    pub node: Node,
+    pub lang: Lang,
+    pub value: Option<Json>,
+    pub read_only: bool,
+    /// The item type (`image`, `audio`, `video`, `file`).
+    pub kind: &'static str,
+    pub signature: bool,
+    pub instance_id: String,
+}
+
+/// Stores the bytes, then answers with their reference. The answer is set only once the bytes are on disk.
+pub async fn attach(ctl: &Ctl, node: Node, instance_id: &str, name: &str, media_type: &str, bytes: Vec<u8>) -> Result<(), String> {
+    let sha = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()));
+    let item_name = ctl.0.borrow().form.item(node.item).name.clone();
+    let file = format!("{item_name}-{}{}", &sha[..12], ext.map(|e| format!(".{e}")).unwrap_or_default());
+    storage::put_media(&format!("{instance_id}/{file}"), &bytes).await.map_err(|e| format!("{e:?}"))?;
+    let v = json!({ "file": file, "media_type": media_type, "size": bytes.len(), "sha256": sha });
+    answer(ctl, node, Some(v))
+}
+
+#[function_component(Media)]
+pub fn media(p: &Props) -> Html {
+    let t = p.lang.t();
+    let failure = use_state(|| None::<String>);
+    let preview = use_state(|| None::<String>);
+    let file_name = p.value.as_ref().and_then(|v| v.get("file")).and_then(|f| f.as_str()).map(str::to_string);
+    // Shows the stored photo (from IndexedDB) when the question is opened again.
+    {
+        let preview = preview.clone();
+        let key = file_name.clone().map(|f| format!("{}/{f}", p.instance_id));
+        let mt = p.value.as_ref().and_then(|v| v.get("media_type")).and_then(|f| f.as_str()).unwrap_or("").to_string();
+        use_effect_with(key, move |key| {
+            let key = key.clone();
+            if let Some(key) = key.filter(|_| mt.starts_with("image/")) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Ok(Some(bytes)) = storage::get_media(&key).await {
+                        preview.set(files::object_url(&bytes, &mt));
+                    }
+                });
+            } else {
+                preview.set(None);
+            }
+            || ()
+        });
+    }
+    let on_file = {
+        let ctl = p.ctl.clone();
+        let node = p.node;
+        let id = p.instance_id.clone();
+        let failure = failure.clone();
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
+            let ctl = ctl.clone();
+            let id = id.clone();
+            let failure = failure.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = match files::read_file(&file, files::MAX_READ_BYTES).await {
+                    Ok(bytes) => {
+                        let mt = if file.type_().is_empty() { "application/octet-stream".to_string() } else { file.type_() };
+                        attach(&ctl, node, &id, &file.name(), &mt, bytes).await
+                    }
+                    Err(e) => Err(e),
+                };
+                failure.set(r.err());
+            });
+        })
+    };
+    let clear = {
+        let ctl = p.ctl.clone();
+        let node = p.node;
+        Callback::from(move |_: MouseEvent| {
+            let _ = answer(&ctl, node, None);
+        })
+    };
+    let id = super::question::dom_id(p.node);
+    let accept = match p.kind {
+        "image" => "image/*",
+        "audio" => "audio/*",
+        "video" => "video/*",
+        _ => "",
+    };
+    let body = if p.signature {
+        html! { <SignaturePad ctl={p.ctl.clone()} node={p.node} lang={p.lang} instance_id={p.instance_id.clone()} has_value={file_name.is_some()} /> }
+    } else if p.read_only {
+        html! {}
+    } else {
+        html! {
+            <>
+                <label class="btn block" for={id.clone()}>{ if p.kind == "image" { t.take_photo } else { t.choose_file } }</label>
+                <input id={id.clone()} class="sr-only" type="file" accept={accept} capture={(p.kind == "image").then_some("environment")} onchange={on_file} />
+            </>
+        }
+    };
+    html! {
+        <div>
+            if let Some(url) = &*preview { <img class="thumb" src={url.clone()} alt={file_name.clone().unwrap_or_default()} /> }
+            if let Some(f) = &file_name {
+                <div class="row"><span class="muted grow">{ f.clone() }</span>
+                    if !p.read_only { <button class="btn small" onclick={clear}>{ t.clear }</button> }</div>
+            }
+            { body }
+            if let Some(e) = &*failure { <p class="q-error" role="alert">{ e.clone() }</p> }
+        </div>
+    }
+}

@@ -1,0 +1,69 @@
+//! The Yew components, one per file. They take props, emit callbacks, read the interview through a
+//! shared [`Ctl`], and leave every write to `services/`.
+
+pub mod app;
+pub mod confirm;
+pub mod fill_screen;
+pub mod forms_screen;
+pub mod geopoint;
+pub mod item_view;
+pub mod list_screen;
+pub mod media;
+pub mod export_screen;
+pub mod question;
+pub mod review_screen;
+pub mod rich_text;
+pub mod roster;
+pub mod save_bar;
+pub mod settings_screen;
+pub mod signature;
+pub mod toc;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::filling::{Filling, Topic};
+use crate::i18n::Lang;
+
+/// The interview being filled, shared by the components of the fill screen.
+#[derive(Clone)]
+pub struct Ctl(pub Rc<RefCell<Filling>>);
+
+impl PartialEq for Ctl {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Ctl {
+    /// Runs callbacks collected while the state was borrowed.
+    pub fn run(cbs: Vec<crate::filling::Notify>) {
+        for cb in cbs {
+            cb();
+        }
+    }
+}
+
+/// Re-renders the calling component whenever `topic` is published (the per-question update store).
+#[hook]
+pub fn use_topic(ctl: &Ctl, topic: Topic) {
+    let update = use_force_update();
+    let ctl = ctl.clone();
+    use_effect_with(topic, move |topic| {
+        let topic = *topic;
+        let id = ctl.0.borrow_mut().subscribe(topic, Rc::new(move || update.force_update()));
+        move || {
+            if let Ok(mut f) = ctl.0.try_borrow_mut() {
+                f.unsubscribe(topic, id);
+            }
+        }
+    });
+}
+
+/// What every screen needs to know.
+#[derive(Clone, PartialEq)]
+pub struct Env {
+    pub lang: Lang,
+}

@@ -1,0 +1,360 @@
+//! One question: its label, hint, widget for its type, and its message. It re-renders only when the
+//! engine reports that this node's shown state changed (the per-question update store).
+
+use doorstep_core::expr::Node;
+use doorstep_core::form::model::ItemType;
+use doorstep_core::session::Action;
+use serde_json::{Value as Json, json};
+use yew::prelude::*;
+
+use super::geopoint::Geopoint;
+use super::media::Media;
+use super::rich_text::RichText;
+use super::{Ctl, use_topic};
+use crate::filling::Topic;
+use crate::i18n::Lang;
+use crate::services::interviews;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub ctl: Ctl,
+    pub node: Node,
+    pub lang: Lang,
+}
+
+/// Applies an answer (or clears it when `None`) and hands the result to the autosave.
+pub fn answer(ctl: &Ctl, node: Node, value: Option<Json>) -> Result<(), String> {
+    let action = match value {
+        Some(v) => Action::Answer { node, value: v },
+        None => Action::Clear { node },
+    };
+    let r = {
+        let mut f = ctl.0.borrow_mut();
+        f.session.set_clock(crate::services::device::clock());
+        f.apply(action)
+    };
+    match r {
+        Ok((cbs, next)) => {
+            Ctl::run(cbs);
+            interviews::autosave(ctl, next);
+            Ok(())
+        }
+        Err(e) => Err(e.message),
+    }
+}
+
+pub fn dom_id(node: Node) -> String {
+    format!("q{}-{}", node.item, node.scope)
+}
+
+#[function_component(Question)]
+pub fn question(p: &Props) -> Html {
+    use_topic(&p.ctl, Topic::Node(p.node));
+    // What the surveyor typed that is not (yet) a valid answer, e.g. "12a" in a number: kept on screen.
+    let raw = use_state(|| None::<(String, String)>);
+    let t = p.lang.t();
+    let node = p.node;
+    let f = p.ctl.0.borrow();
+    let item = f.form.item(node.item);
+    let st = f.session.state(node);
+    if !st.relevant {
+        return html! {};
+    }
+    let kind = item.kind;
+    let appearance = item.doc.appearance.clone().unwrap_or_default();
+    let label = f.session.label(node);
+    let hint = f.session.hint(node);
+    let value = f.session.answer(node).cloned();
+    let read_only = st.read_only || item.is_computed();
+    let error = f.shown_error(node).or_else(|| raw.as_ref().map(|(_, e)| e.clone()));
+    let choices: Vec<(String, String)> = if matches!(kind, ItemType::SelectOne | ItemType::SelectMultiple) {
+        let fl = f.session.language().to_string();
+        let dl = f.form.default_language().to_string();
+        f.session.choices(node).into_iter().map(|c| (c.value.clone(), c.label.get(&fl, &dl).to_string())).collect()
+    } else {
+        Vec::new()
+    };
+    let params = item.doc.parameters.clone();
+    let instance_id = f.meta.instance_id.clone();
+    drop(f);
+
+    let id = dom_id(node);
+    let err_id = format!("{id}-err");
+    let hint_id = format!("{id}-hint");
+    let ctl = p.ctl.clone();
+
+    // Every text-like input commits on each keystroke: the autosave then has it within 300 ms.
+    let commit_text = |parse: fn(&str, Lang) -> Result<Option<Json>, String>| {
+        let ctl = ctl.clone();
+        let raw = raw.clone();
+        let lang = p.lang;
+        Callback::from(move |e: InputEvent| {
+            let el: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let text = el.value();
+            match parse(&text, lang) {
+                Ok(v) => {
+                    if raw.is_some() {
+                        raw.set(None);
+                    }
+                    if let Err(msg) = answer(&ctl, node, v) {
+                        raw.set(Some((text, msg)));
+                    }
+                }
+                Err(msg) => raw.set(Some((text, msg))),
+            }
+        })
+    };
+    let text_value = |v: &Option<Json>| -> String {
+        if let Some((r, _)) = &*raw {
+            return r.clone();
+        }
+        match v {
+            Some(Json::String(s)) => s.clone(),
+            Some(Json::Number(n)) => n.to_string(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        }
+    };
+    let described = if error.is_some() { Some(err_id.clone()) } else if hint.is_empty() { None } else { Some(hint_id.clone()) };
+    let invalid = error.is_some().then_some("true");
+
+    let widget = match kind {
+        ItemType::Note => html! {},
+        ItemType::Text | ItemType::Barcode if appearance.contains("multiline") => {
+            let ctl = ctl.clone();
+            let oninput = Callback::from(move |e: InputEvent| {
+                let el: web_sys::HtmlTextAreaElement = e.target_unchecked_into();
+                let v = el.value();
+                let _ = answer(&ctl, node, (!v.is_empty()).then_some(Json::String(v)));
+            });
+            html! { <textarea id={id.clone()} value={text_value(&value)} {oninput} readonly={read_only}
+                aria-invalid={invalid} aria-describedby={described.clone()} maxlength="10000" /> }
+        }
+        ItemType::Text | ItemType::Barcode => html! {
+            <input id={id.clone()} type="text" value={text_value(&value)} oninput={commit_text(parse_text)} readonly={read_only}
+                aria-invalid={invalid} aria-describedby={described.clone()} autocomplete="off" maxlength="10000" />
+        },
+        ItemType::Integer => html! {
+            <input id={id.clone()} type="text" inputmode="numeric" pattern="-?[0-9]*" value={text_value(&value)}
+                oninput={commit_text(parse_integer)} readonly={read_only} aria-invalid={invalid} aria-describedby={described.clone()} autocomplete="off" />
+        },
+        ItemType::Decimal => html! {
+            <input id={id.clone()} type="text" inputmode="decimal" value={text_value(&value)}
+                oninput={commit_text(parse_decimal)} readonly={read_only} aria-invalid={invalid} aria-describedby={described.clone()} autocomplete="off" />
+        },
+        ItemType::Date => html! {
+            <input id={id.clone()} type="date" value={text_value(&value)} oninput={commit_text(parse_text)} readonly={read_only}
+                aria-invalid={invalid} aria-describedby={described.clone()} />
+        },
+        ItemType::Time => {
+            let shown = text_value(&value).chars().take(5).collect::<String>();
+            html! { <input id={id.clone()} type="time" value={shown} oninput={commit_text(parse_time)} readonly={read_only}
+                aria-invalid={invalid} aria-describedby={described.clone()} /> }
+        }
+        ItemType::Datetime => {
+            let shown = text_value(&value).chars().take(16).collect::<String>();
+            html! { <input id={id.clone()} type="datetime-local" value={shown} oninput={commit_text(parse_datetime)} readonly={read_only}
+                aria-invalid={invalid} aria-describedby={described.clone()} /> }
+        }
+        ItemType::SelectOne if appearance.contains("minimal") => {
+            let current = value.as_ref().and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let ctl = ctl.clone();
+            let onchange = Callback::from(move |e: Event| {
+                let el: web_sys::HtmlSelectElement = e.target_unchecked_into();
+                let v = el.value();
+                let _ = answer(&ctl, node, (!v.is_empty()).then_some(Json::String(v)));
+            });
+            html! {
+                <select id={id.clone()} {onchange} disabled={read_only} aria-invalid={invalid} aria-describedby={described.clone()}>
+                    <option value="" selected={current.is_empty()}>{ t.choose }</option>
+                    { for choices.iter().map(|(v, l)| html! { <option value={v.clone()} selected={*v == current}>{ l.clone() }</option> }) }
+                </select>
+            }
+        }
+        ItemType::SelectOne => {
+            let current = value.as_ref().and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let class = if appearance.contains("likert") { "opts likert" } else { "opts" };
+            html! {
+                <div class={class} role="radiogroup" aria-labelledby={format!("{id}-label")} aria-describedby={described.clone()}>
+                    { for choices.iter().map(|(v, l)| {
+                        let checked = *v == current;
+                        let ctl = ctl.clone();
+                        let val = v.clone();
+                        let onclick = Callback::from(move |_: MouseEvent| {
+                            // Choosing the chosen option again clears it (there is no other way to undo a radio).
+                            let next = if checked { None } else { Some(Json::String(val.clone())) };
+                            let _ = answer(&ctl, node, next);
+                        });
+                        html! {
+                            <label class={classes!("opt", checked.then_some("checked"))} key={v.clone()}>
+                                <input type="radio" name={id.clone()} value={v.clone()} checked={checked} {onclick} disabled={read_only} />
+                                <span>{ l.clone() }</span>
+                            </label>
+                        }
+                    }) }
+                </div>
+            }
+        }
+        ItemType::SelectMultiple => {
+            let current: Vec<String> = value
+                .as_ref()
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            let order: Vec<String> = choices.iter().map(|(v, _)| v.clone()).collect();
+            html! {
+                <div class="opts" role="group" aria-labelledby={format!("{id}-label")} aria-describedby={described.clone()}>
+                    { for choices.iter().map(|(v, l)| {
+                        let checked = current.contains(v);
+                        let ctl = ctl.clone();
+                        let val = v.clone();
+                        let current = current.clone();
+                        let order = order.clone();
+                        let onchange = Callback::from(move |_: Event| {
+                            let mut next: Vec<String> = current.clone();
+                            if checked { next.retain(|x| *x != val) } else { next.push(val.clone()) }
+                            // Stored in list order, as the format asks.
+                            next.sort_by_key(|x| order.iter().position(|o| o == x).unwrap_or(usize::MAX));
+                            let v = (!next.is_empty()).then(|| json!(next));
+                            let _ = answer(&ctl, node, v);
+                        });
+                        html! {
+                            <label class={classes!("opt", checked.then_some("checked"))} key={v.clone()}>
+                                <input type="checkbox" value={v.clone()} checked={checked} {onchange} disabled={read_only} />
+                                <span>{ l.clone() }</span>
+                            </label>
+                        }
+                    }) }
+                </div>
+            }
+        }
+        ItemType::Acknowledge => {
+            let checked = value == Some(Json::Bool(true));
+            let ctl = ctl.clone();
+            let onchange = Callback::from(move |_: Event| {
+                let _ = answer(&ctl, node, (!checked).then_some(Json::Bool(true)));
+            });
+            html! {
+                <label class={classes!("opt", checked.then_some("checked"))}>
+                    <input id={id.clone()} type="checkbox" checked={checked} {onchange} disabled={read_only} />
+                    <span>{ t.ok_box }</span>
+                </label>
+            }
+        }
+        ItemType::Range => {
+            let (start, end, step) = params.map(|r| (r.start, r.end, r.step)).unwrap_or((0.0, 10.0, 1.0));
+            let current = value.as_ref().and_then(|v| v.as_f64());
+            let ctl = ctl.clone();
+            let oninput = Callback::from(move |e: InputEvent| {
+                let el: web_sys::HtmlInputElement = e.target_unchecked_into();
+                if let Ok(x) = el.value().parse::<f64>() {
+                    let v = if x.fract() == 0.0 && step.fract() == 0.0 { json!(x as i64) } else { json!(x) };
+                    let _ = answer(&ctl, node, Some(v));
+                }
+            });
+            html! {
+                <div class="range-row">
+                    <input id={id.clone()} type="range" min={start.to_string()} max={end.to_string()} step={step.to_string()}
+                        value={current.unwrap_or(start).to_string()} {oninput} disabled={read_only} aria-describedby={described.clone()} />
+                    <output for={id.clone()} class="calc">{ current.map(|c| c.to_string()).unwrap_or_else(|| "–".into()) }</output>
+                </div>
+            }
+        }
+        ItemType::Geopoint => html! { <Geopoint ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only} /> },
+        ItemType::Image | ItemType::Audio | ItemType::Video | ItemType::File => html! {
+            <Media ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only}
+                kind={kind.as_str()} signature={appearance.contains("signature")} instance_id={instance_id.clone()} />
+        },
+        _ => html! {},
+    };
+
+    // A computed question shows its value, not an input.
+    let widget = if item_is_computed_display(kind, read_only, &value) {
+        html! { <div class="calc" id={id.clone()} aria-live="polite">{ display(&value, &choices) }</div> }
+    } else {
+        widget
+    };
+
+    if kind == ItemType::Note {
+        return html! {
+            <div class="note" id={id.clone()} data-name={name_of(&p.ctl, node)}><RichText text={AttrValue::from(label)} />
+                if !hint.is_empty() { <span class="q-hint"><RichText text={AttrValue::from(hint)} /></span> }
+            </div>
+        };
+    }
+    let label_for = (!matches!(kind, ItemType::SelectOne | ItemType::SelectMultiple) || appearance.contains("minimal")).then(|| id.clone());
+    html! {
+        <div class={classes!("q", error.is_some().then_some("has-error"))} data-name={name_of(&p.ctl, node)} id={format!("{id}-box")}>
+            <label class="q-label" for={label_for} id={format!("{id}-label")}>
+                <RichText text={AttrValue::from(label)} />
+                if st.required { <span class="req" aria-label={t.required_mark}>{ "*" }</span> }
+            </label>
+            if !hint.is_empty() { <span class="q-hint" id={hint_id}><RichText text={AttrValue::from(hint)} /></span> }
+            { widget }
+            <div class="q-error" id={err_id} aria-live="assertive">{ error.unwrap_or_default() }</div>
+        </div>
+    }
+}
+
+fn name_of(ctl: &Ctl, node: Node) -> String {
+    ctl.0.borrow().form.item(node.item).name.clone()
+}
+
+fn item_is_computed_display(kind: ItemType, read_only: bool, value: &Option<Json>) -> bool {
+    read_only
+        && matches!(kind, ItemType::Text | ItemType::Integer | ItemType::Decimal | ItemType::Date | ItemType::Time | ItemType::Datetime | ItemType::SelectOne | ItemType::SelectMultiple)
+        && value.is_some()
+}
+
+fn display(value: &Option<Json>, choices: &[(String, String)]) -> String {
+    let label = |v: &str| choices.iter().find(|(c, _)| c == v).map(|(_, l)| l.clone()).unwrap_or_else(|| v.to_string());
+    match value {
+        None => "–".into(),
+        Some(Json::String(s)) => label(s),
+        Some(Json::Array(a)) => a.iter().filter_map(|x| x.as_str()).map(label).collect::<Vec<_>>().join("、"),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn parse_text(s: &str, _: Lang) -> Result<Option<Json>, String> {
+    Ok((!s.is_empty()).then(|| Json::String(s.to_string())))
+}
+
+fn parse_integer(s: &str, lang: Lang) -> Result<Option<Json>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<i64>().map(|n| Some(json!(n))).map_err(|_| lang.t().not_a_whole_number.to_string())
+}
+
+fn parse_decimal(s: &str, lang: Lang) -> Result<Option<Json>, String> {
+    let s = s.trim().replace('，', ".").replace(',', ".");
+    if s.is_empty() {
+        return Ok(None);
+    }
+    // A trailing point while typing ("12.") is not an error yet.
+    let t = s.trim_end_matches('.');
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(Some(serde_json::Number::from_f64(x).map(Json::Number).unwrap_or(Json::Null))),
+        _ => Err(lang.t().not_a_number.to_string()),
+    }
+}
+
+fn parse_time(s: &str, _: Lang) -> Result<Option<Json>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Json::String(if s.len() == 5 { format!("{s}:00") } else { s.to_string() })))
+}
+
+fn parse_datetime(s: &str, _: Lang) -> Result<Option<Json>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let secs = if s.len() == 16 { format!("{s}:00") } else { s.to_string() };
+    let d = js_sys::Date::new_0();
+    let off = -(d.get_timezone_offset() as i32);
+    let sign = if off < 0 { '-' } else { '+' };
+    Ok(Some(Json::String(format!("{secs}{sign}{:02}:{:02}", off.abs() / 60, off.abs() % 60))))
+}

@@ -1,0 +1,45 @@
+//! The save indicator: says "saved" only when the newest change is on disk, and says plainly when it is not.
+
+use yew::prelude::*;
+
+use super::{Ctl, use_topic};
+use crate::filling::Topic;
+use crate::i18n::Lang;
+use crate::save::{Indicator, SaveError};
+use crate::services::interviews;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub ctl: Ctl,
+    pub lang: Lang,
+}
+
+#[function_component(SaveBar)]
+pub fn save_bar(p: &Props) -> Html {
+    use_topic(&p.ctl, Topic::Save);
+    let t = p.lang.t();
+    let ind = p.ctl.0.borrow().save.indicator();
+    let retry = {
+        let ctl = p.ctl.clone();
+        Callback::from(move |_: MouseEvent| interviews::flush(&ctl))
+    };
+    let (class, text, failed) = match &ind {
+        Indicator::Saved => ("savebar", t.saved.to_string(), false),
+        Indicator::Saving => ("savebar saving", t.saving.to_string(), false),
+        Indicator::Failed(SaveError::Quota) => ("savebar failed", t.save_failed_quota.to_string(), true),
+        Indicator::Failed(SaveError::Closed) => ("savebar failed", t.save_failed_closed.to_string(), true),
+        Indicator::Failed(SaveError::Other(m)) => ("savebar failed", format!("{} ({m})", t.save_failed_other), true),
+    };
+    let state = match ind {
+        Indicator::Saved => "saved",
+        Indicator::Saving => "saving",
+        Indicator::Failed(_) => "failed",
+    };
+    html! {
+        <div class={class} data-save-state={state} role={if failed { "alert" } else { "status" }} aria-live="polite">
+            <span aria-hidden="true">{ if failed { "⚠" } else if state == "saved" { "✓" } else { "…" } }</span>
+            <span class="msg" data-testid="save-state">{ text }</span>
+            if failed { <button class="btn small danger" onclick={retry}>{ t.retry_now }</button> }
+        </div>
+    }
+}

@@ -1,0 +1,91 @@
+//! The table of contents: every page with its verdict (done, to do, has errors); tap to go there.
+
+use doorstep_core::expr::Node;
+use yew::prelude::*;
+
+use super::app::AppCtx;
+use super::fill_screen::go;
+use super::{Ctl, use_topic};
+use crate::filling::Topic;
+use crate::i18n::Lang;
+use crate::nav::{PageStatus, Pos, page_status};
+use crate::state::Screen;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub ctl: Ctl,
+    pub lang: Lang,
+    pub on_close: Callback<()>,
+    pub ctx: AppCtx,
+}
+
+#[function_component(Toc)]
+pub fn toc(p: &Props) -> Html {
+    use_topic(&p.ctl, Topic::Any);
+    let t = p.lang.t();
+    let f = p.ctl.0.borrow();
+    let problems = f.session.validate();
+    let status = page_status(&f.form, &f.pages, &problems);
+    let current = f.pos.page;
+    let rows: Vec<(usize, String, PageStatus)> = f
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(i, pg)| {
+            let title = match pg.title_item {
+                Some(it) => f.session.label(Node { item: it, scope: 0 }),
+                None => pg
+                    .items
+                    .first()
+                    .map(|&it| f.session.label(Node { item: it, scope: 0 }))
+                    .unwrap_or_default(),
+            };
+            (i, crate::markdown::plain(&title), status[i])
+        })
+        .collect();
+    drop(f);
+    let close = p.on_close.reform(|_: MouseEvent| ());
+    let review = {
+        let ctx = p.ctx.clone();
+        let ctl = p.ctl.clone();
+        Callback::from(move |_: MouseEvent| {
+            ctl.0.borrow_mut().show_all_errors = true;
+            ctx.go(Screen::Review)
+        })
+    };
+    html! {
+        <div class="dialog-back" onclick={close.clone()}>
+            <div class="dialog" role="dialog" aria-modal="true" aria-label={t.contents} onclick={Callback::from(|e: MouseEvent| e.stop_propagation())}
+                style="max-height:85vh;overflow-y:auto">
+                <h2 class="page-title">{ t.contents }</h2>
+                <ol class="toc">
+                    { for rows.into_iter().map(|(i, title, st)| {
+                        let ctl = p.ctl.clone();
+                        let on_close = p.on_close.clone();
+                        let onclick = Callback::from(move |_: MouseEvent| {
+                            go(&ctl, Pos { page: i, member: None });
+                            on_close.emit(());
+                        });
+                        let (class, word) = match st {
+                            PageStatus::Done => ("badge done", t.section_done),
+                            PageStatus::Todo => ("badge todo", t.section_todo),
+                            PageStatus::Errors => ("badge errors", t.section_errors),
+                        };
+                        html! {
+                            <li key={i}>
+                                <button {onclick} aria-current={(i == current).then_some("step")}>
+                                    <span class="grow">{ format!("{}. {}", i + 1, title) }</span>
+                                    <span class={class}>{ word }</span>
+                                </button>
+                            </li>
+                        }
+                    }) }
+                </ol>
+                <div class="row" style="margin-top:10px">
+                    <button class="btn grow" onclick={close}>{ t.close }</button>
+                    <button class="btn primary grow" onclick={review}>{ t.review }</button>
+                </div>
+            </div>
+        </div>
+    }
+}

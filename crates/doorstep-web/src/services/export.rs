@@ -1,0 +1,127 @@
+//! Export: writes one bundle per form version with the engine's bundle writer, offers it as a download,
+//! and records which submissions went into which bundle (by its SHA-256). Nothing is deleted or changed
+//! except that record.
+
+use std::collections::BTreeMap;
+
+use doorstep_core::bundle::{Attachment, BundleInfo, write_bundle};
+use doorstep_core::submission::Submission;
+use serde_json::Value as Json;
+
+use super::{device, files, interviews, storage};
+use crate::record::{BundleRecord, Settings, SubmissionRecord, form_key};
+
+/// What one export did.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Outcome {
+    pub bundles: Vec<BundleRecord>,
+    /// Submissions left out, with the reasons.
+    pub refused: Vec<(String, Vec<String>)>,
+    pub errors: Vec<String>,
+}
+
+/// Every attachment reference (`{file, sha256, ...}`) in an answer tree.
+fn attachment_files(v: &Json, out: &mut Vec<String>) {
+    match v {
+        Json::Object(o) => {
+            if let (Some(Json::String(f)), Some(Json::String(_))) = (o.get("file"), o.get("sha256")) {
+                out.push(f.clone());
+            }
+            o.values().for_each(|x| attachment_files(x, out));
+        }
+        Json::Array(a) => a.iter().for_each(|x| attachment_files(x, out)),
+        _ => {}
+    }
+}
+
+pub async fn bundles() -> Vec<BundleRecord> {
+    let mut list: Vec<BundleRecord> = storage::all(storage::BUNDLES)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|j| serde_json::from_str(j).ok())
+        .collect();
+    list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    list
+}
+
+pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outcome {
+    let mut out = Outcome::default();
+    let mut groups: BTreeMap<String, Vec<SubmissionRecord>> = BTreeMap::new();
+    for r in records {
+        let m = &r.envelope.meta;
+        groups.entry(form_key(&m.form.id, &m.form.version, &m.form.hash)).or_default().push(r);
+    }
+    for (key, recs) in groups {
+        let form = match interviews::form_by_key(&key).await {
+            Ok(f) => f,
+            Err(e) => {
+                out.errors.push(e);
+                continue;
+            }
+        };
+        let mut subs = Vec::new();
+        let mut attachments = Vec::new();
+        for r in &recs {
+            let line = serde_json::to_value(&r.envelope).and_then(serde_json::from_value::<Submission>);
+            match line {
+                Ok(s) => subs.push(s),
+                Err(e) => {
+                    out.refused.push((r.id().to_string(), vec![format!("the stored envelope is not readable: {e}")]));
+                    continue;
+                }
+            }
+            let mut names = Vec::new();
+            attachment_files(&r.envelope.data, &mut names);
+            for file in names {
+                if let Ok(Some(bytes)) = storage::get_media(&format!("{}/{file}", r.id())).await {
+                    attachments.push(Attachment { instance_id: r.id().to_string(), file, bytes });
+                }
+            }
+        }
+        let info = BundleInfo {
+            device_id: settings.device_id.clone(),
+            surveyor: settings.surveyor.clone(),
+            app_version: format!("doorstep-web {}", env!("CARGO_PKG_VERSION")),
+            created_at: device::now_rfc3339(),
+            attachments,
+        };
+        let bundle = match write_bundle(&form, &subs, &info) {
+            Ok(b) => b,
+            Err(e) => {
+                out.errors.push(format!("{}: {e:?}", form.id));
+                continue;
+            }
+        };
+        out.refused.extend(bundle.refused.iter().cloned());
+        if bundle.included.is_empty() {
+            continue;
+        }
+        if let Err(e) = files::download(&bundle.file_name, &bundle.bytes, "application/zip") {
+            out.errors.push(e);
+            continue;
+        }
+        let rec = BundleRecord {
+            sha256: bundle.sha256.clone(),
+            file_name: bundle.file_name.clone(),
+            form_id: form.id.clone(),
+            created_at: info.created_at.clone(),
+            size: bundle.bytes.len() as u64,
+            instance_ids: bundle.included.clone(),
+        };
+        // The bundle's record and every included submission's note of it, in one transaction.
+        let mut entries = vec![(storage::BUNDLES, rec.sha256.clone(), serde_json::to_string(&rec).unwrap_or_default())];
+        for r in recs.iter().filter(|r| bundle.included.iter().any(|i| i == r.id())) {
+            let mut r = r.clone();
+            if !r.exported_in.contains(&rec.sha256) {
+                r.exported_in.push(rec.sha256.clone());
+            }
+            entries.push((storage::SUBMISSIONS, r.id().to_string(), serde_json::to_string(&r).unwrap_or_default()));
+        }
+        if let Err(e) = storage::put_all(entries).await {
+            out.errors.push(format!("the export of {} was downloaded but could not be recorded: {e:?}", rec.file_name));
+        }
+        out.bundles.push(rec);
+    }
+    out
+}

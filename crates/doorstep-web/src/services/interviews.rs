@@ -1,0 +1,353 @@
+//! Forms and interviews on the device: installing forms, starting, opening, autosaving, finalizing,
+//! editing and deleting submissions. The components call these; the records are in `record.rs`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use doorstep_core::form::{self, Diagnostic, Form};
+use doorstep_core::session::{Host, Session};
+use gloo::timers::callback::Timeout;
+use serde::Deserialize;
+
+use super::{device, files, storage};
+use crate::components::Ctl;
+use crate::filling::{Filling, Topic};
+use crate::record::{Envelope, FormRecord, FormRef, Meta, Settings, SubmissionRecord, form_key};
+use crate::save::{Next, SaveError};
+
+thread_local! {
+    /// Loaded forms by key: a form is parsed and checked once per app start, then shared behind `Rc`.
+    static FORMS: RefCell<HashMap<String, Rc<Form>>> = RefCell::new(HashMap::new());
+}
+
+const SETTINGS_KEY: &str = "settings";
+
+pub async fn settings() -> Settings {
+    let mut s: Settings = match storage::get(storage::SETTINGS, SETTINGS_KEY).await {
+        Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+        _ => Settings::default(),
+    };
+    if s.device_id.is_empty() {
+        s.device_id = format!("web-{}", &device::new_instance_id()[5..13]);
+        let _ = save_settings(&s).await;
+    }
+    s
+}
+
+pub async fn save_settings(s: &Settings) -> Result<(), SaveError> {
+    storage::put(storage::SETTINGS, SETTINGS_KEY, serde_json::to_string(s).unwrap_or_default()).await
+}
+
+pub async fn installed_forms() -> Vec<FormRecord> {
+    let mut list: Vec<FormRecord> = storage::all(storage::FORMS)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|j| serde_json::from_str(j).ok())
+        .collect();
+    list.sort_by(|a, b| a.id.cmp(&b.id).then(b.version.cmp(&a.version)));
+    list
+}
+
+/// The newest installed version of each form id: what "start a new interview" offers.
+pub fn newest_per_id(list: &[FormRecord]) -> Vec<FormRecord> {
+    let mut out: Vec<FormRecord> = Vec::new();
+    for f in list {
+        match out.iter_mut().find(|o| o.id == f.id) {
+            Some(o) if f.version > o.version || (f.version == o.version && f.installed_at > o.installed_at) => *o = f.clone(),
+            Some(_) => {}
+            None => out.push(f.clone()),
+        }
+    }
+    out
+}
+
+/// Checks a form and installs it, or returns every diagnostic; a refused form is never stored.
+pub async fn install(bytes: &[u8], origin: &str) -> Result<FormRecord, Vec<Diagnostic>> {
+    let loaded = form::load_bytes(bytes);
+    let Some(f) = loaded.form else {
+        return Err(loaded.diagnostics.into_iter().filter(|d| d.is_error()).collect());
+    };
+    let key = form_key(&f.id, &f.version, &f.hash);
+    let rec = FormRecord {
+        key: key.clone(),
+        id: f.id.clone(),
+        version: f.version.clone(),
+        hash: f.hash.clone(),
+        title: f.title.clone(),
+        source: f.source.clone(),
+        origin: origin.to_string(),
+        installed_at: device::now_rfc3339(),
+    };
+    if let Err(e) = storage::put(storage::FORMS, &key, serde_json::to_string(&rec).unwrap_or_default()).await {
+        return Err(vec![Diagnostic::error("app/storage", "", format!("the form could not be stored: {e:?}"))]);
+    }
+    FORMS.with(|m| m.borrow_mut().insert(key, Rc::new(f)));
+    Ok(rec)
+}
+
+#[derive(Deserialize)]
+struct ShippedIndex {
+    forms: Vec<ShippedForm>,
+}
+#[derive(Deserialize)]
+struct ShippedForm {
+    file: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    id: String,
+}
+
+/// Installs the forms shipped with the app that are not installed yet (runs at every start; offline the
+/// service worker answers from its cache, and without it nothing changes).
+pub async fn install_shipped(installed: &[FormRecord]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Ok(bytes) = files::fetch_bytes("./forms/index.json").await else { return problems };
+    let Ok(index) = serde_json::from_slice::<ShippedIndex>(&bytes) else { return problems };
+    for f in index.forms {
+        if !f.id.is_empty() && installed.iter().any(|i| i.id == f.id && i.version == f.version && i.origin == "shipped") {
+            continue;
+        }
+        let Ok(bytes) = files::fetch_bytes(&format!("./forms/{}", f.file)).await else { continue };
+        if let Err(diags) = install(&bytes, "shipped").await {
+            problems.push(format!("{}: {}", f.file, diags.first().map(|d| d.to_string()).unwrap_or_default()));
+        }
+    }
+    problems
+}
+
+/// The form with this key, parsed once.
+pub async fn form_by_key(key: &str) -> Result<Rc<Form>, String> {
+    if let Some(f) = FORMS.with(|m| m.borrow().get(key).cloned()) {
+        return Ok(f);
+    }
+    let json = storage::get(storage::FORMS, key)
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .ok_or_else(|| format!("the form {key} is not on this device"))?;
+    let rec: FormRecord = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+    let loaded = form::load(&rec.source);
+    let f = Rc::new(loaded.form.ok_or_else(|| format!("the stored form {key} no longer loads"))?);
+    FORMS.with(|m| m.borrow_mut().insert(key.to_string(), f.clone()));
+    Ok(f)
+}
+
+fn host(settings: &Settings) -> Host {
+    Host { clock: device::clock(), device_id: settings.device_id.clone(), username: settings.surveyor.clone(), seed: device::seed() }
+}
+
+/// Starts a new interview on a form and writes its first record at once.
+pub async fn start(form_key: &str, settings: &Settings, lang: &str) -> Result<Ctl, String> {
+    let form = form_by_key(form_key).await?;
+    let mut session = Session::new(form.clone(), host(settings));
+    session.set_language(lang);
+    let now = device::now_rfc3339();
+    let meta = Meta {
+        instance_id: device::new_instance_id(),
+        form: FormRef { id: form.id.clone(), version: form.version.clone(), hash: form.hash.clone() },
+        status: "draft".into(),
+        started_at: now.clone(),
+        updated_at: now,
+        finalized_at: None,
+        device_id: settings.device_id.clone(),
+        surveyor: settings.surveyor.clone(),
+        deprecated_id: None,
+    };
+    let ctl = Ctl(Rc::new(RefCell::new(Filling::new(session, meta))));
+    write_now(&ctl).await.map_err(|e| format!("{e:?}"))?;
+    Ok(ctl)
+}
+
+pub async fn submission(id: &str) -> Result<SubmissionRecord, String> {
+    let json = storage::get(storage::SUBMISSIONS, id)
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .ok_or_else(|| format!("the interview {id} is not on this device"))?;
+    serde_json::from_str(&json).map_err(|e| e.to_string())
+}
+
+pub async fn submissions() -> Vec<SubmissionRecord> {
+    let mut list: Vec<SubmissionRecord> = storage::all(storage::SUBMISSIONS)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|j| serde_json::from_str(j).ok())
+        .collect();
+    list.sort_by(|a, b| b.envelope.meta.updated_at.cmp(&a.envelope.meta.updated_at));
+    list
+}
+
+/// Opens a stored draft with the exact form version it was started with, where the surveyor left it.
+pub async fn open(id: &str, settings: &Settings, lang: &str) -> Result<Ctl, String> {
+    let rec = submission(id).await?;
+    let m = &rec.envelope.meta;
+    let form = form_by_key(&form_key(&m.form.id, &m.form.version, &m.form.hash)).await?;
+    let mut session = Session::resume(form, &rec.envelope.data, host(settings));
+    session.set_language(lang);
+    let mut f = Filling::new(session, rec.envelope.meta.clone());
+    f.restore_pos(rec.page, rec.member.as_deref());
+    Ok(Ctl(Rc::new(RefCell::new(f))))
+}
+
+/// The record as it is written now.
+fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord {
+    let f = ctl.0.borrow();
+    let mut meta = f.meta.clone();
+    meta.updated_at = device::now_rfc3339();
+    let title = f.form.title.get(f.form.default_language(), f.form.default_language()).to_string();
+    let mut rec = previous.unwrap_or(SubmissionRecord {
+        envelope: Envelope { meta: meta.clone(), data: serde_json::Value::Null },
+        name: String::new(),
+        form_title: title.clone(),
+        page: 0,
+        member: None,
+        exported_in: Vec::new(),
+        superseded_by: None,
+        extra: Default::default(),
+    });
+    rec.envelope = Envelope { meta, data: f.session.data() };
+    rec.name = f.session.instance_name().unwrap_or_default();
+    rec.form_title = title;
+    rec.page = f.pos.page;
+    rec.member = f.member_path();
+    rec
+}
+
+/// Writes the draft now (one strict transaction); the record keeps what only storage knows (exports).
+async fn write_now(ctl: &Ctl) -> Result<(), SaveError> {
+    let id = ctl.0.borrow().meta.instance_id.clone();
+    let previous = match storage::get(storage::SUBMISSIONS, &id).await {
+        Ok(p) => p.and_then(|j| serde_json::from_str(&j).ok()),
+        Err(e) => return Err(e),
+    };
+    let rec = record_of(ctl, previous);
+    let json = serde_json::to_string(&rec).unwrap_or_default();
+    storage::put(storage::SUBMISSIONS, &id, json).await?;
+    ctl.0.borrow_mut().meta.updated_at = rec.envelope.meta.updated_at;
+    Ok(())
+}
+
+/// Carries out what the autosave state machine asks for, and publishes the indicator's changes.
+pub fn autosave(ctl: &Ctl, next: Next) {
+    match next {
+        Next::Nothing => {}
+        Next::Schedule(ms) => {
+            let ctl = ctl.clone();
+            Timeout::new(ms, move || {
+                let next = ctl.0.borrow_mut().save.due();
+                autosave(&ctl, next);
+            })
+            .forget();
+        }
+        Next::Write(rev) => {
+            let ctl = ctl.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = write_now(&ctl).await;
+                let (next, cbs) = {
+                    let mut f = ctl.0.borrow_mut();
+                    let next = f.save.finished(rev, result);
+                    (next, f.subscribers(Topic::Save))
+                };
+                Ctl::run(cbs);
+                autosave(&ctl, next);
+            });
+        }
+    }
+}
+
+/// Writes at once whatever is pending (the page is being hidden or closed).
+pub fn flush(ctl: &Ctl) {
+    let next = ctl.0.borrow_mut().save.due();
+    autosave(ctl, next);
+}
+
+/// A change that is not an answer (the position) still reaches the disk.
+pub fn touch(ctl: &Ctl) {
+    let (next, cbs) = {
+        let mut f = ctl.0.borrow_mut();
+        (f.save.changed(), f.subscribers(Topic::Save))
+    };
+    Ctl::run(cbs);
+    autosave(ctl, next);
+}
+
+/// Finalizes when the submission is valid; returns the number of problems otherwise.
+pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
+    {
+        let mut f = ctl.0.borrow_mut();
+        let n = f.session.validate().len();
+        if n > 0 {
+            f.show_all_errors = true;
+            return Err(n);
+        }
+        f.session.set_clock(device::clock());
+        f.session.stamp_end();
+        let now = device::now_rfc3339();
+        f.meta.status = "finalized".into();
+        f.meta.finalized_at = Some(now);
+    }
+    let id = ctl.0.borrow().meta.instance_id.clone();
+    let previous: Option<SubmissionRecord> =
+        storage::get(storage::SUBMISSIONS, &id).await.ok().flatten().and_then(|j| serde_json::from_str(&j).ok());
+    let mut rec = record_of(ctl, previous);
+    // The finalized submission holds what is exported: answers of non-relevant questions are dropped.
+    rec.envelope.data = ctl.0.borrow().session.export_data();
+    let json = serde_json::to_string(&rec).unwrap_or_default();
+    let mut entries = vec![(storage::SUBMISSIONS, id.clone(), json)];
+    // An edit of a finalized submission supersedes the old one, in the same transaction.
+    if let Some(old_id) = rec.envelope.meta.deprecated_id.clone() {
+        if let Ok(mut old) = submission(&old_id).await {
+            old.superseded_by = Some(id.clone());
+            entries.push((storage::SUBMISSIONS, old_id, serde_json::to_string(&old).unwrap_or_default()));
+        }
+    }
+    loop {
+        match storage::put_all(entries.clone()).await {
+            Ok(()) => break,
+            Err(e) => {
+                // Finalizing must not be lost either: report and retry until it is on disk.
+                let (next, cbs) = {
+                    let mut f = ctl.0.borrow_mut();
+                    f.save.in_flight = None;
+                    f.save.error = Some(e);
+                    (Next::Nothing, f.subscribers(Topic::Save))
+                };
+                let _ = next;
+                Ctl::run(cbs);
+                gloo::timers::future::TimeoutFuture::new(2_000).await;
+            }
+        }
+    }
+    let cbs = {
+        let mut f = ctl.0.borrow_mut();
+        f.save.error = None;
+        f.save.saved = f.save.latest;
+        f.subscribers(Topic::Save)
+    };
+    Ctl::run(cbs);
+    Ok(())
+}
+
+/// Starts editing a finalized submission: a new draft with a new id that records the old one.
+pub async fn edit_finalized(id: &str, settings: &Settings, lang: &str) -> Result<Ctl, String> {
+    let rec = submission(id).await?;
+    let m = &rec.envelope.meta;
+    let form = form_by_key(&form_key(&m.form.id, &m.form.version, &m.form.hash)).await?;
+    let mut session = Session::resume(form, &rec.envelope.data, host(settings));
+    session.set_language(lang);
+    let mut meta = rec.envelope.meta.clone();
+    meta.deprecated_id = Some(meta.instance_id.clone());
+    meta.instance_id = device::new_instance_id();
+    meta.status = "draft".into();
+    meta.finalized_at = None;
+    meta.updated_at = device::now_rfc3339();
+    let ctl = Ctl(Rc::new(RefCell::new(Filling::new(session, meta))));
+    write_now(&ctl).await.map_err(|e| format!("{e:?}"))?;
+    Ok(ctl)
+}
+
+pub async fn delete(id: &str) -> Result<(), SaveError> {
+    storage::delete(storage::SUBMISSIONS, id).await
+}

@@ -1,0 +1,93 @@
+//! The app's screen state as a plain reducer (Yew's `Reducible` pattern), testable without a browser.
+//! The interview being filled is not here: it lives in `filling::Filling`, shared by the fill screen.
+
+use crate::i18n::Lang;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Forms,
+    Drafts,
+    Finalized,
+    Export,
+    Settings,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// The database is opening and the last draft is being looked up.
+    Starting,
+    /// The app cannot work here (no IndexedDB): say why instead of a blank page.
+    Fatal(String),
+    Tab(Tab),
+    Fill,
+    Review,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub error: bool,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppState {
+    pub screen: Screen,
+    pub lang: Lang,
+    pub notice: Option<Notice>,
+    /// Bumped when stored lists changed, so list screens reload.
+    pub refresh: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppAction {
+    SetLang(Lang),
+    Go(Screen),
+    Say(Notice),
+    Dismiss,
+    Refresh,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState { screen: Screen::Starting, lang: Lang::Zh, notice: None, refresh: 0 }
+    }
+}
+
+impl AppState {
+    pub fn reduce(mut self, action: AppAction) -> AppState {
+        match action {
+            AppAction::SetLang(l) => self.lang = l,
+            AppAction::Go(s) => {
+                // A fatal screen is final: nothing in the app works without storage.
+                if !matches!(self.screen, Screen::Fatal(_)) {
+                    if self.screen != s {
+                        self.notice = None;
+                    }
+                    self.screen = s;
+                }
+            }
+            AppAction::Say(n) => self.notice = Some(n),
+            AppAction::Dismiss => self.notice = None,
+            AppAction::Refresh => self.refresh += 1,
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moving_clears_the_notice_and_fatal_is_final() {
+        let s = AppState::default()
+            .reduce(AppAction::Go(Screen::Tab(Tab::Forms)))
+            .reduce(AppAction::Say(Notice { error: false, text: "ok".into() }));
+        assert!(s.notice.is_some());
+        let s = s.reduce(AppAction::Go(Screen::Fill));
+        assert!(s.notice.is_none());
+        let s = s.reduce(AppAction::Go(Screen::Fatal("no db".into()))).reduce(AppAction::Go(Screen::Fill));
+        assert_eq!(s.screen, Screen::Fatal("no db".into()));
+        assert_eq!(s.reduce(AppAction::SetLang(Lang::En)).lang, Lang::En);
+    }
+}
