@@ -32,10 +32,8 @@ pub fn bench_forms() -> Result<Vec<(String, String)>, Error> {
     Ok(forms)
 }
 
-/// The one place that knows where generated forms come from: the engine's generator, shared
-/// with `cargo xtask bench` so both benchmarks measure the same kind of form.
-/// TODO(xtask): call `doorstep_core::gen` (and depend on doorstep-core) once the engine builds
-/// again; `gen_copy` is a verbatim copy of it meanwhile.
+/// The one place that knows where generated forms come from: the engine's generator (through its
+/// checked copy), shared with `cargo xtask bench` so both benchmarks measure the same kind of form.
 fn generate_form(questions: usize) -> String {
     crate::gen_copy::generate(crate::gen_copy::GenOptions {
         questions,

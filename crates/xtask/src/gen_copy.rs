@@ -1,6 +1,7 @@
-//! A stand-in for the engine's form generator (`doorstep_core::gen`), copied from it while the
-//! engine does not build yet; `bench_web::generate_form` is the one place to switch back.
-//! Do not edit: the engine's generator is the reference.
+//! A copy of the engine's form generator (`doorstep_core::generator`), so that the xtask does not
+//! depend on the engine: `cargo xtask test` must build and report even while the engine does not.
+//! Do not edit: the engine's generator is the reference, and the test at the bottom fails when
+//! the two differ (then copy it again).
 
 use serde_json::{Value as Json, json};
 
@@ -117,4 +118,27 @@ pub fn generate(opts: GenOptions) -> String {
         "items": pages
     });
     serde_json::to_string_pretty(&form).expect("a JSON value serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn equals_the_engine_generator() {
+        for (questions, page_size, seed) in [(1000, 20, 42), (37, 5, 7)] {
+            let copy = super::generate(super::GenOptions {
+                questions,
+                page_size,
+                seed,
+            });
+            let engine = doorstep_core::generator::generate(doorstep_core::generator::GenOptions {
+                questions,
+                page_size,
+                seed,
+            });
+            assert!(
+                copy == engine,
+                "crates/xtask/src/gen_copy.rs differs from doorstep_core::generator; copy the engine's generator again"
+            );
+        }
+    }
 }
