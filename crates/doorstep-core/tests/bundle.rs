@@ -597,3 +597,50 @@ fn checker_uses_the_recorded_time_not_the_checkers_clock() {
     assert_eq!(Checker::new(f.clone()).check(&s), Vec::<String>::new());
     assert_eq!(s.check_against(&f), Vec::<String>::new());
 }
+
+/// Throughput of export and ingest (`cargo test --release -p doorstep-core --test bundle -- --ignored
+/// --nocapture`): prints submissions per second for writing, opening (hashes), parsing and verifying.
+#[test]
+#[ignore]
+fn throughput() {
+    let f = form();
+    let n = 50_000;
+    let subs: Vec<Submission> = (0..n)
+        .map(|i| {
+            let id = format!("uuid:{i:08x}-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
+            sub(
+                &f,
+                &id,
+                Status::Finalized,
+                json!({"head": format!("户主 {i}"), "causes": ["illness", "other"], "other_cause": "flood",
+                       "visit": "2026-11-20", "loc": {"lat": 30.5, "lon": 114.25},
+                       "members": [{"m_name": "Li", "m_age": 40, "children": [{"c_name": "Xiao"}]}, {"m_name": "Wu", "m_age": 12}]}),
+            )
+        })
+        .collect();
+    let mut i = info();
+    i.attachments.clear();
+    let t = std::time::Instant::now();
+    let b = write_bundle(&f, &subs, &i).unwrap();
+    let write = t.elapsed();
+    assert_eq!(b.included.len(), n);
+    let t = std::time::Instant::now();
+    let r = BundleReader::open(&b.bytes).unwrap();
+    let open = t.elapsed();
+    let t = std::time::Instant::now();
+    let lines: Vec<_> = r.submissions().collect::<Result<_, _>>().unwrap();
+    let parse = t.elapsed();
+    let t = std::time::Instant::now();
+    for l in &lines {
+        assert!(r.verify(&l.submission).is_empty());
+    }
+    let verify = t.elapsed();
+    let rate = |d: std::time::Duration| (n as f64 / d.as_secs_f64()) as u64;
+    println!(
+        "{n} submissions, bundle {} bytes: write {write:?} ({}/s), open {open:?}, parse {parse:?} ({}/s), verify {verify:?} ({}/s)",
+        b.bytes.len(),
+        rate(write),
+        rate(parse),
+        rate(verify)
+    );
+}

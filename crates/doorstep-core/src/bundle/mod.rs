@@ -397,7 +397,7 @@ pub fn write_bundle(
         submissions: entries,
     };
     let manifest_json =
-        serde_json::to_string_pretty(&manifest).expect("a manifest always serializes") + "\n";
+        serde_json::to_string(&manifest).expect("a manifest always serializes") + "\n";
 
     let mut w = zip::ZipWriter::new(zip::DosTime::new(y, mo, d, h, mi, s));
     w.add(MANIFEST, manifest_json.as_bytes())
@@ -463,6 +463,8 @@ pub struct BundleReader<'a> {
     form_source: &'a str,
     jsonl: &'a [u8],
     media: Vec<MediaFile<'a>>,
+    /// Indexes into `media` by `instance_id` (a huge bundle may hold many photos).
+    media_index: HashMap<String, Vec<usize>>,
     checker: Checker,
 }
 
@@ -654,12 +656,20 @@ impl<'a> BundleReader<'a> {
             }
         }
         let checker = Checker::new(form.clone());
+        let mut media_index: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, m) in media.iter().enumerate() {
+            media_index
+                .entry(m.instance_id.clone())
+                .or_default()
+                .push(i);
+        }
         Ok(BundleReader {
             manifest,
             form,
             form_source,
             jsonl,
             media,
+            media_index,
             checker,
         })
     }
@@ -689,10 +699,12 @@ impl<'a> BundleReader<'a> {
     /// would be refused (envelope, answers, status, attachments missing or different); empty when
     /// valid. Shares the loaded form; costs one session.
     pub fn verify(&self, s: &Submission) -> Vec<String> {
+        let mine = self.media_index.get(s.meta.instance_id.as_str());
         verify_one(&self.checker, s, |file| {
-            self.media
-                .iter()
-                .find(|m| m.instance_id == s.meta.instance_id && m.file == file)
+            mine.into_iter()
+                .flatten()
+                .map(|&i| &self.media[i])
+                .find(|m| m.file == file)
                 .map(|m| m.bytes)
         })
     }
