@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { BASE_URL, CHROMIUM, CHROMIUM_ARGS, DIST, PHONE, ROOT, chromiumVersion, url } from '../e2e/lib.mjs';
 
 const options = parseArgs(process.argv.slice(2));
-const LOAD_TIMEOUT = 120_000;
+const LOAD_TIMEOUT = 60_000;
 const STEP_TIMEOUT = 10_000;
 
 function parseArgs(args) {
@@ -217,6 +217,18 @@ async function main() {
   const results = { date: new Date().toISOString(), chromium: chromiumVersion(), url: BASE_URL, runs: options.runs, pair, rates: {} };
   console.log(`${results.chromium}; ${options.runs} run(s) per figure, median; typing into ${pair.typed}, expecting ${pair.dependent}`);
   try {
+    // One quick look first, so that an app without the bench hooks gets one clear message
+    // rather than a minute-long timeout per figure.
+    const { context, page } = await newPage(browser, 1);
+    await page.goto(url('#/bench?form=bench_pages'), { waitUntil: 'commit' });
+    const ready = await waitFor(page, () => window.__bench.firstQuestion !== null, null, 30_000, 'preflight');
+    await context.close();
+    if (!ready) {
+      console.error('no visible [data-question] within 30 s on #/bench?form=bench_pages: the app does not implement docs/bench-web-protocol.md yet');
+      process.exitCode = 1;
+      return;
+    }
+    notes.delete('preflight');
     for (const rate of options.rates) {
       const figures = {};
       const scroll = [];
