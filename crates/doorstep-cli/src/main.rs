@@ -2,17 +2,26 @@
 //!
 //! Exit codes (as ripgrep and ruff): 0 success, 1 findings (lint errors, invalid data), 2 could not run.
 
+mod db;
+mod export;
 mod expr_cmd;
+mod ingest;
 mod lint;
 mod render;
+mod report;
 mod schema;
+mod synth;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "doorstep", version, about = "Doorstep: offline household surveys, from form to office")]
+#[command(
+    name = "doorstep",
+    version,
+    about = "Doorstep: offline household surveys, from form to office"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,6 +35,14 @@ enum Command {
     Expr(expr_cmd::Args),
     /// Print the JSON Schema of the form format (for editors' completion).
     Schema,
+    /// Load bundles into the office database: verify, re-validate, store; skip duplicates.
+    Ingest(ingest::Args),
+    /// Write analysis tables (CSV or XLSX) and a codebook from the office database.
+    Export(export::Args),
+    /// Write one self-contained HTML page of counts and charts for the office's assessment.
+    Report(report::Args),
+    /// Make random valid submissions of a form, as bundles, for demos and load tests.
+    Synth(synth::Args),
 }
 
 /// What a subcommand reports back: success, findings, or an error it could not get past.
@@ -40,6 +57,10 @@ fn main() -> ExitCode {
         Command::Lint(a) => lint::run(a),
         Command::Expr(a) => expr_cmd::run(a),
         Command::Schema => schema::run(),
+        Command::Ingest(a) => ingest::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Synth(a) => synth::run(a),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -1,0 +1,380 @@
+//! The PostgreSQL store, for offices that outgrow one SQLite file (the synchronous `postgres` crate).
+//!
+//! The transaction is driven with plain `BEGIN`/`COMMIT`/`ROLLBACK` so that the [`Store`] methods can
+//! take `&mut self`; PostgreSQL's DDL is transactional, so a rolled-back bundle leaves no new table
+//! or column behind, as in SQLite. Unlike SQLite, columns are strictly typed: a column whose type
+//! differs between form versions is changed to text (`ALTER COLUMN ... TYPE TEXT USING col::text`).
+
+use std::collections::HashMap;
+
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Statement};
+
+use super::{BundleRow, ColType, FormRow, Store, SubmissionRow, TableSpec, Val, quote};
+use crate::CliError;
+
+pub struct Pg {
+    client: Client,
+    /// The column types each table has (as `ColType`), read once per table.
+    known: HashMap<String, Vec<(String, ColType)>>,
+    statements: HashMap<String, Statement>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS doorstep_forms (
+    hash TEXT PRIMARY KEY, form_id TEXT NOT NULL, version TEXT NOT NULL, source TEXT NOT NULL,
+    ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS doorstep_bundles (
+    sha256 TEXT NOT NULL, file_name TEXT NOT NULL, form_id TEXT NOT NULL, form_version TEXT NOT NULL,
+    device_id TEXT NOT NULL, created_at TEXT NOT NULL, ingested_at TEXT NOT NULL,
+    new BIGINT NOT NULL, duplicate BIGINT NOT NULL, conflict BIGINT NOT NULL, rejected BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS doorstep_submissions (
+    instance_id TEXT PRIMARY KEY, form_id TEXT NOT NULL, form_version TEXT NOT NULL, form_hash TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    finalized_at TEXT, device_id TEXT NOT NULL, surveyor TEXT NOT NULL, deprecated_id TEXT,
+    bundle_sha256 TEXT NOT NULL, ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS doorstep_attachments (
+    instance_id TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT NOT NULL, content BYTEA NOT NULL,
+    PRIMARY KEY (instance_id, file));
+";
+
+fn err(e: postgres::Error) -> CliError {
+    CliError::msg(format!("postgresql: {e}"))
+}
+
+fn sql_type(t: ColType) -> &'static str {
+    match t {
+        ColType::Int => "BIGINT",
+        ColType::Real => "DOUBLE PRECISION",
+        ColType::Text => "TEXT",
+    }
+}
+
+fn col_type_of(pg: &str) -> ColType {
+    match pg {
+        "bigint" | "integer" | "smallint" => ColType::Int,
+        "double precision" | "real" | "numeric" => ColType::Real,
+        _ => ColType::Text,
+    }
+}
+
+impl Pg {
+    pub fn open(url: &str) -> Result<Pg, CliError> {
+        // The URL may carry a password: name the server, never the whole URL.
+        let shown = url.rsplit('@').next().unwrap_or(url);
+        let mut client = Client::connect(url, NoTls)
+            .map_err(|e| CliError::msg(format!("cannot connect to postgresql at {shown}: {e}; check that the server runs and the URL is right")))?;
+        client
+            .batch_execute("SET client_min_messages = warning")
+            .map_err(err)?;
+        client.batch_execute(SCHEMA).map_err(err)?;
+        Ok(Pg {
+            client,
+            known: HashMap::new(),
+            statements: HashMap::new(),
+        })
+    }
+
+    fn table_columns(&mut self, table: &str) -> Result<Vec<(String, ColType)>, CliError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT column_name, data_type FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+                &[&table],
+            )
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, String>(0), col_type_of(&r.get::<_, String>(1))))
+            .collect())
+    }
+
+    fn prepared(&mut self, sql: &str) -> Result<Statement, CliError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).map_err(err)?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+/// One parameter, typed as its column is (PostgreSQL refuses a text for a bigint, and a null must
+/// carry the column's type too).
+fn param(v: &Val, t: ColType) -> Box<dyn ToSql + Sync> {
+    match (t, v) {
+        (_, Val::Null) => match t {
+            ColType::Int => Box::new(None::<i64>),
+            ColType::Real => Box::new(None::<f64>),
+            ColType::Text => Box::new(None::<String>),
+        },
+        (ColType::Int, Val::Int(x)) => Box::new(*x),
+        (ColType::Real, Val::Int(x)) => Box::new(*x as f64),
+        (ColType::Real, Val::Real(x)) => Box::new(*x),
+        (ColType::Text, v) => Box::new(v.to_text()),
+        // A value that does not fit the column: `ensure_table` made the column text for it.
+        (_, v) => Box::new(v.as_f64()),
+    }
+}
+
+impl Store for Pg {
+    fn bulk_mode(&mut self) -> Result<(), CliError> {
+        // Each bundle commits once; waiting for the disk at that commit is what keeps it durable.
+        Ok(())
+    }
+    fn begin(&mut self) -> Result<(), CliError> {
+        self.client.batch_execute("BEGIN").map_err(err)
+    }
+    fn commit(&mut self) -> Result<(), CliError> {
+        self.client.batch_execute("COMMIT").map_err(err)
+    }
+    fn rollback(&mut self) -> Result<(), CliError> {
+        self.known.clear();
+        self.client.batch_execute("ROLLBACK").map_err(err)
+    }
+    fn ensure_table(&mut self, spec: &TableSpec) -> Result<(), CliError> {
+        let have = match self.known.get(&spec.name) {
+            Some(c) => c.clone(),
+            None => self.table_columns(&spec.name)?,
+        };
+        if have.is_empty() {
+            let cols: Vec<String> = spec
+                .columns
+                .iter()
+                .map(|(n, t)| format!("{} {}", quote(n), sql_type(*t)))
+                .collect();
+            self.client
+                .batch_execute(&format!(
+                    "CREATE TABLE {} ({})",
+                    quote(&spec.name),
+                    cols.join(", ")
+                ))
+                .map_err(err)?;
+            self.known.insert(spec.name.clone(), spec.columns.clone());
+            return Ok(());
+        }
+        let mut cols = have;
+        for (n, t) in &spec.columns {
+            match cols.iter_mut().find(|(c, _)| c == n) {
+                None => {
+                    self.client
+                        .batch_execute(&format!(
+                            "ALTER TABLE {} ADD COLUMN {} {}",
+                            quote(&spec.name),
+                            quote(n),
+                            sql_type(*t)
+                        ))
+                        .map_err(err)?;
+                    cols.push((n.clone(), *t));
+                }
+                Some((_, have_t)) if *have_t != *t && *have_t != ColType::Text => {
+                    // An integer column that a later version makes decimal could widen to decimal,
+                    // but text is the one type every value fits; analysts can cast back.
+                    self.client
+                        .batch_execute(&format!(
+                            "ALTER TABLE {0} ALTER COLUMN {1} TYPE TEXT USING {1}::text",
+                            quote(&spec.name),
+                            quote(n)
+                        ))
+                        .map_err(err)?;
+                    *have_t = ColType::Text;
+                    self.statements.clear();
+                }
+                Some(_) => {}
+            }
+        }
+        self.known.insert(spec.name.clone(), cols);
+        Ok(())
+    }
+    fn add_form(&mut self, f: &FormRow) -> Result<(), CliError> {
+        self.client
+            .execute(
+                "INSERT INTO doorstep_forms (hash, form_id, version, source, ingested_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[&f.hash, &f.id, &f.version, &f.source, &super::sqlite::now()],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+    fn forms(&mut self) -> Result<Vec<FormRow>, CliError> {
+        let rows = self
+            .client
+            .query("SELECT form_id, version, hash, source FROM doorstep_forms ORDER BY form_id, version", &[])
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| FormRow {
+                id: r.get(0),
+                version: r.get(1),
+                hash: r.get(2),
+                source: r.get(3),
+            })
+            .collect())
+    }
+    fn content_hash(&mut self, instance_id: &str) -> Result<Option<String>, CliError> {
+        let st = self
+            .prepared("SELECT content_sha256 FROM doorstep_submissions WHERE instance_id = $1")?;
+        let rows = self.client.query(&st, &[&instance_id]).map_err(err)?;
+        Ok(rows.first().map(|r| r.get(0)))
+    }
+    fn add_submission(&mut self, s: &SubmissionRow) -> Result<(), CliError> {
+        let st = self.prepared(
+            "INSERT INTO doorstep_submissions (instance_id, form_id, form_version, form_hash, content_sha256, status,
+             started_at, updated_at, finalized_at, device_id, surveyor, deprecated_id, bundle_sha256, ingested_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )?;
+        let at = super::sqlite::INGEST_TIME.with(|t| t.clone());
+        self.client
+            .execute(
+                &st,
+                &[
+                    &s.instance_id,
+                    &s.form_id,
+                    &s.form_version,
+                    &s.form_hash,
+                    &s.content_sha256,
+                    &s.status,
+                    &s.started_at,
+                    &s.updated_at,
+                    &s.finalized_at,
+                    &s.device_id,
+                    &s.surveyor,
+                    &s.deprecated_id,
+                    &s.bundle_sha256,
+                    &at,
+                ],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+    fn add_bundle(&mut self, b: &BundleRow) -> Result<(), CliError> {
+        self.client
+            .execute(
+                "INSERT INTO doorstep_bundles (sha256, file_name, form_id, form_version, device_id, created_at, ingested_at,
+                 new, duplicate, conflict, rejected) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    &b.sha256,
+                    &b.file_name,
+                    &b.form_id,
+                    &b.form_version,
+                    &b.device_id,
+                    &b.created_at,
+                    &super::sqlite::now(),
+                    &(b.new as i64),
+                    &(b.duplicate as i64),
+                    &(b.conflict as i64),
+                    &(b.rejected as i64),
+                ],
+            )
+            .map(|_| ())
+            .map_err(err)
+    }
+    fn add_attachment(
+        &mut self,
+        instance_id: &str,
+        file: &str,
+        sha256: &str,
+        bytes: &[u8],
+    ) -> Result<(), CliError> {
+        let st = self.prepared(
+            "INSERT INTO doorstep_attachments (instance_id, file, sha256, content) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )?;
+        self.client
+            .execute(&st, &[&instance_id, &file, &sha256, &bytes])
+            .map(|_| ())
+            .map_err(err)
+    }
+    fn insert(&mut self, table: &str, columns: &[String], values: &[Val]) -> Result<(), CliError> {
+        let types: Vec<ColType> = {
+            let known = self.known.get(table);
+            columns
+                .iter()
+                .map(|c| {
+                    known
+                        .and_then(|k| k.iter().find(|(n, _)| n == c))
+                        .map_or(ColType::Text, |(_, t)| *t)
+                })
+                .collect()
+        };
+        let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            quote(table),
+            cols.join(", "),
+            marks.join(", ")
+        );
+        let st = self.prepared(&sql)?;
+        let params: Vec<Box<dyn ToSql + Sync>> = values
+            .iter()
+            .zip(&types)
+            .map(|(v, t)| param(v, *t))
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|b| b.as_ref()).collect();
+        self.client.execute(&st, &refs).map(|_| ()).map_err(err)
+    }
+    fn tables(&mut self) -> Result<Vec<String>, CliError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name",
+                &[],
+            )
+            .map_err(err)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+    fn columns(&mut self, table: &str) -> Result<Vec<String>, CliError> {
+        Ok(self
+            .table_columns(table)?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect())
+    }
+    fn scan(
+        &mut self,
+        table: &str,
+        columns: &[String],
+        row: &mut dyn FnMut(&[Val]) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
+        let types = self.table_columns(table)?;
+        let ts: Vec<ColType> = columns
+            .iter()
+            .map(|c| {
+                types
+                    .iter()
+                    .find(|(n, _)| n == c)
+                    .map_or(ColType::Text, |(_, t)| *t)
+            })
+            .collect();
+        let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        // ctid keeps the insertion order for an append-only table, as rowid does in SQLite.
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY ctid",
+            cols.join(", "),
+            quote(table)
+        );
+        let params: [&(dyn ToSql + Sync); 0] = [];
+        let mut it = self.client.query_raw(&sql, params).map_err(err)?;
+        let mut buf = Vec::with_capacity(columns.len());
+        use postgres::fallible_iterator::FallibleIterator;
+        while let Some(r) = it.next().map_err(err)? {
+            buf.clear();
+            for (i, t) in ts.iter().enumerate() {
+                buf.push(match t {
+                    ColType::Int => r.get::<_, Option<i64>>(i).map_or(Val::Null, Val::Int),
+                    ColType::Real => r.get::<_, Option<f64>>(i).map_or(Val::Null, Val::Real),
+                    ColType::Text => r.get::<_, Option<String>>(i).map_or(Val::Null, Val::Text),
+                });
+            }
+            row(&buf)?;
+        }
+        Ok(())
+    }
+    fn count(&mut self, table: &str) -> Result<u64, CliError> {
+        let r = self
+            .client
+            .query_one(&format!("SELECT count(*) FROM {}", quote(table)), &[])
+            .map_err(err)?;
+        Ok(r.get::<_, i64>(0) as u64)
+    }
+}

@@ -1,0 +1,361 @@
+//! The SQLite store: the office's default, one file, no server (rusqlite with SQLite compiled in).
+//!
+//! Speed comes from one transaction per bundle, statements prepared once and cached, and, during
+//! ingest only, `journal_mode=WAL` with `synchronous=NORMAL`: in WAL mode a crash or power cut can
+//! lose the last committed transactions but never corrupts the file, and a lost bundle is simply
+//! ingested again (ingest is idempotent). The journal mode is persistent, which is fine for readers.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params, types::ValueRef};
+
+use super::{BundleRow, ColType, FormRow, Store, SubmissionRow, TableSpec, Val, quote};
+use crate::CliError;
+
+pub struct Sqlite {
+    conn: Connection,
+    path: String,
+    /// The columns each table has, so `ensure_table` asks the database only once per table.
+    known: HashMap<String, Vec<String>>,
+    /// The INSERT statement of each table and column list.
+    inserts: HashMap<(String, usize), String>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS doorstep_forms (
+    hash TEXT PRIMARY KEY, form_id TEXT NOT NULL, version TEXT NOT NULL, source TEXT NOT NULL,
+    ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS doorstep_bundles (
+    sha256 TEXT NOT NULL, file_name TEXT NOT NULL, form_id TEXT NOT NULL, form_version TEXT NOT NULL,
+    device_id TEXT NOT NULL, created_at TEXT NOT NULL, ingested_at TEXT NOT NULL,
+    new INTEGER NOT NULL, duplicate INTEGER NOT NULL, conflict INTEGER NOT NULL, rejected INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS doorstep_submissions (
+    instance_id TEXT PRIMARY KEY, form_id TEXT NOT NULL, form_version TEXT NOT NULL, form_hash TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    finalized_at TEXT, device_id TEXT NOT NULL, surveyor TEXT NOT NULL, deprecated_id TEXT,
+    bundle_sha256 TEXT NOT NULL, ingested_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS doorstep_attachments (
+    instance_id TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT NOT NULL, content BLOB NOT NULL,
+    PRIMARY KEY (instance_id, file));
+";
+
+fn err(path: &str, e: rusqlite::Error) -> CliError {
+    CliError::msg(format!("database {path}: {e}"))
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl Sqlite {
+    pub fn open(path: &Path) -> Result<Sqlite, CliError> {
+        let p = path.display().to_string();
+        let conn = Connection::open(path).map_err(|e| CliError::msg(format!("cannot open database {p}: {e}; check the path and that the file is a SQLite database")))?;
+        // A database written by another program is refused here rather than half-used.
+        conn.execute_batch(SCHEMA).map_err(|e| {
+            CliError::msg(format!(
+                "database {p} cannot be used: {e}; is it a SQLite file made by doorstep?"
+            ))
+        })?;
+        Ok(Sqlite {
+            conn,
+            path: p,
+            known: HashMap::new(),
+            inserts: HashMap::new(),
+        })
+    }
+
+    fn e(&self, e: rusqlite::Error) -> CliError {
+        err(&self.path, e)
+    }
+
+    fn table_columns(&mut self, table: &str) -> Result<Vec<(String, String)>, CliError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("PRAGMA table_info({})", quote(table)))
+            .map_err(|e| err(&self.path, e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(|e| err(&self.path, e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| err(&self.path, e))?;
+        Ok(rows)
+    }
+}
+
+fn sql_type(t: ColType) -> &'static str {
+    match t {
+        ColType::Int => "INTEGER",
+        ColType::Real => "REAL",
+        ColType::Text => "TEXT",
+    }
+}
+
+impl Store for Sqlite {
+    fn bulk_mode(&mut self) -> Result<(), CliError> {
+        self.conn
+            .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;")
+            .map_err(|e| self.e(e))
+    }
+    fn begin(&mut self) -> Result<(), CliError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.e(e))
+    }
+    fn commit(&mut self) -> Result<(), CliError> {
+        self.conn.execute_batch("COMMIT").map_err(|e| self.e(e))
+    }
+    fn rollback(&mut self) -> Result<(), CliError> {
+        // The cached column lists may name columns the rollback removed.
+        self.known.clear();
+        if self.conn.is_autocommit() {
+            return Ok(());
+        }
+        self.conn.execute_batch("ROLLBACK").map_err(|e| self.e(e))
+    }
+    fn ensure_table(&mut self, spec: &TableSpec) -> Result<(), CliError> {
+        let have = match self.known.get(&spec.name) {
+            Some(cols) => cols.clone(),
+            None => self
+                .table_columns(&spec.name)?
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
+        };
+        if have.is_empty() {
+            let cols: Vec<String> = spec
+                .columns
+                .iter()
+                .map(|(n, t)| format!("{} {}", quote(n), sql_type(*t)))
+                .collect();
+            self.conn
+                .execute_batch(&format!(
+                    "CREATE TABLE {} ({})",
+                    quote(&spec.name),
+                    cols.join(", ")
+                ))
+                .map_err(|e| self.e(e))?;
+            self.known.insert(
+                spec.name.clone(),
+                spec.columns.iter().map(|(n, _)| n.clone()).collect(),
+            );
+            return Ok(());
+        }
+        let mut cols = have;
+        // SQLite's columns take any type, so a type change between versions needs nothing.
+        for (n, t) in &spec.columns {
+            if !cols.iter().any(|c| c == n) {
+                self.conn
+                    .execute_batch(&format!(
+                        "ALTER TABLE {} ADD COLUMN {} {}",
+                        quote(&spec.name),
+                        quote(n),
+                        sql_type(*t)
+                    ))
+                    .map_err(|e| self.e(e))?;
+                cols.push(n.clone());
+            }
+        }
+        self.known.insert(spec.name.clone(), cols);
+        Ok(())
+    }
+    fn add_form(&mut self, f: &FormRow) -> Result<(), CliError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO doorstep_forms (hash, form_id, version, source, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![f.hash, f.id, f.version, f.source, now()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.e(e))
+    }
+    fn forms(&mut self) -> Result<Vec<FormRow>, CliError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT form_id, version, hash, source FROM doorstep_forms ORDER BY form_id, version")
+            .map_err(|e| err(&self.path, e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(FormRow {
+                    id: r.get(0)?,
+                    version: r.get(1)?,
+                    hash: r.get(2)?,
+                    source: r.get(3)?,
+                })
+            })
+            .map_err(|e| err(&self.path, e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| err(&self.path, e))?;
+        Ok(rows)
+    }
+    fn content_hash(&mut self, instance_id: &str) -> Result<Option<String>, CliError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT content_sha256 FROM doorstep_submissions WHERE instance_id = ?1",
+            )
+            .map_err(|e| err(&self.path, e))?;
+        stmt.query_row([instance_id], |r| r.get(0))
+            .optional()
+            .map_err(|e| err(&self.path, e))
+    }
+    fn add_submission(&mut self, s: &SubmissionRow) -> Result<(), CliError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO doorstep_submissions (instance_id, form_id, form_version, form_hash, content_sha256, status,
+                 started_at, updated_at, finalized_at, device_id, surveyor, deprecated_id, bundle_sha256, ingested_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )
+            .map_err(|e| err(&self.path, e))?;
+        stmt.execute(params![
+            s.instance_id,
+            s.form_id,
+            s.form_version,
+            s.form_hash,
+            s.content_sha256,
+            s.status,
+            s.started_at,
+            s.updated_at,
+            s.finalized_at,
+            s.device_id,
+            s.surveyor,
+            s.deprecated_id,
+            s.bundle_sha256,
+            // One timestamp per bundle would do; the clock call is cheap next to the insert.
+            INGEST_TIME.with(|t| t.clone()),
+        ])
+        .map(|_| ())
+        .map_err(|e| err(&self.path, e))
+    }
+    fn add_bundle(&mut self, b: &BundleRow) -> Result<(), CliError> {
+        self.conn
+            .execute(
+                "INSERT INTO doorstep_bundles (sha256, file_name, form_id, form_version, device_id, created_at, ingested_at,
+                 new, duplicate, conflict, rejected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    b.sha256,
+                    b.file_name,
+                    b.form_id,
+                    b.form_version,
+                    b.device_id,
+                    b.created_at,
+                    now(),
+                    b.new as i64,
+                    b.duplicate as i64,
+                    b.conflict as i64,
+                    b.rejected as i64
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.e(e))
+    }
+    fn add_attachment(
+        &mut self,
+        instance_id: &str,
+        file: &str,
+        sha256: &str,
+        bytes: &[u8],
+    ) -> Result<(), CliError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO doorstep_attachments (instance_id, file, sha256, content) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(|e| err(&self.path, e))?;
+        stmt.execute(params![instance_id, file, sha256, bytes])
+            .map(|_| ())
+            .map_err(|e| err(&self.path, e))
+    }
+    fn insert(&mut self, table: &str, columns: &[String], values: &[Val]) -> Result<(), CliError> {
+        let key = (table.to_string(), columns.len());
+        if !self.inserts.contains_key(&key) {
+            let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+            let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                quote(table),
+                cols.join(", "),
+                marks.join(", ")
+            );
+            self.inserts.insert(key.clone(), sql);
+        }
+        let sql = &self.inserts[&key];
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(|e| err(&self.path, e))?;
+        for (i, v) in values.iter().enumerate() {
+            let r = match v {
+                Val::Null => stmt.raw_bind_parameter(i + 1, rusqlite::types::Null),
+                Val::Int(x) => stmt.raw_bind_parameter(i + 1, x),
+                Val::Real(x) => stmt.raw_bind_parameter(i + 1, x),
+                Val::Text(x) => stmt.raw_bind_parameter(i + 1, x.as_str()),
+            };
+            r.map_err(|e| err(&self.path, e))?;
+        }
+        stmt.raw_execute()
+            .map(|_| ())
+            .map_err(|e| err(&self.path, e))
+    }
+    fn tables(&mut self) -> Result<Vec<String>, CliError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .map_err(|e| err(&self.path, e))?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(|e| err(&self.path, e))?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|e| err(&self.path, e))?;
+        Ok(rows)
+    }
+    fn columns(&mut self, table: &str) -> Result<Vec<String>, CliError> {
+        Ok(self
+            .table_columns(table)?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect())
+    }
+    fn scan(
+        &mut self,
+        table: &str,
+        columns: &[String],
+        row: &mut dyn FnMut(&[Val]) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
+        let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY rowid",
+            cols.join(", "),
+            quote(table)
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| err(&self.path, e))?;
+        let mut rows = stmt.query([]).map_err(|e| err(&self.path, e))?;
+        let mut buf: Vec<Val> = Vec::with_capacity(columns.len());
+        while let Some(r) = rows.next().map_err(|e| err(&self.path, e))? {
+            buf.clear();
+            for i in 0..columns.len() {
+                buf.push(match r.get_ref(i).map_err(|e| err(&self.path, e))? {
+                    ValueRef::Null => Val::Null,
+                    ValueRef::Integer(x) => Val::Int(x),
+                    ValueRef::Real(x) => Val::Real(x),
+                    ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(_) => Val::Null,
+                });
+            }
+            row(&buf)?;
+        }
+        Ok(())
+    }
+    fn count(&mut self, table: &str) -> Result<u64, CliError> {
+        self.conn
+            .query_row(&format!("SELECT count(*) FROM {}", quote(table)), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(|e| self.e(e))
+    }
+}
+
+thread_local! {
+    /// The time of this ingest run, stamped on every stored submission.
+    pub static INGEST_TIME: String = now();
+}
