@@ -1,0 +1,177 @@
+// Helpers that drive the surveyor app the way a surveyor does: by the questions' names
+// (`data-name` on each question box), through the real widgets.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './lib.mjs';
+
+/** Opens the app and waits until it has mounted (tabs, or a reopened interview). */
+export async function open(app, path = '') {
+  await app.page.goto(app.url(path));
+  await app.page.waitForSelector('.tabs, .savebar, .fatal', { timeout: 30_000 });
+}
+
+/** Starts a new interview on a shipped form from the forms tab. */
+export async function start(page, formId) {
+  await page.waitForSelector(`[data-form-id="${formId}"] button`, { timeout: 30_000 });
+  await page.click(`[data-form-id="${formId}"] button`);
+  await page.waitForSelector('.savebar', { timeout: 10_000 });
+}
+
+/** Answers the visible question `name` with `value` (string, number or array for select_multiple). */
+export async function answer(page, name, value) {
+  const box = page.locator(`[data-name="${name}"]`).first();
+  await box.waitFor({ state: 'visible', timeout: 10_000 });
+  if (await box.locator('select').count()) {
+    await box.locator('select').selectOption(String(value));
+  } else if (await box.locator('input[type=radio]').count()) {
+    await box.locator(`input[type=radio][value="${value}"]`).check();
+  } else if (await box.locator('input[type=checkbox]').count() && Array.isArray(value)) {
+    for (const v of value) await box.locator(`input[type=checkbox][value="${v}"]`).check();
+  } else if (await box.locator('textarea').count()) {
+    await box.locator('textarea').fill(String(value));
+  } else {
+    await box.locator('input').first().fill(String(value));
+  }
+}
+
+/** The value shown in the input of question `name`. */
+export async function valueOf(page, name) {
+  const box = page.locator(`[data-name="${name}"]`).first();
+  if (await box.locator('select').count()) return box.locator('select').inputValue();
+  if (await box.locator('input[type=radio]').count()) {
+    return box.locator('input[type=radio]:checked').getAttribute('value').catch(() => null);
+  }
+  return box.locator('input, textarea').first().inputValue();
+}
+
+export async function next(page) {
+  await page.click('[data-testid=next]');
+}
+
+/** Waits until the indicator says the newest change is on disk. */
+export async function saved(page, timeout = 5_000) {
+  await page.waitForSelector('[data-save-state=saved]', { timeout });
+}
+
+/** Adds a roster member (opens its page). */
+export async function addMember(page) {
+  await page.click('[data-testid=add-member]');
+  await page.waitForSelector('[data-testid=back-to-list]');
+}
+
+export async function backToList(page) {
+  await page.click('[data-testid=back-to-list]');
+  await page.waitForSelector('[data-testid=add-member]');
+}
+
+/** Draws a stroke on the signature pad of question `name` and saves it. */
+export async function sign(page, name) {
+  const canvas = page.locator(`[data-name="${name}"] canvas`);
+  // Centre the pad on screen: off screen, or under the bottom bar, the strokes would miss it.
+  await canvas.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  const b = await canvas.boundingBox();
+  await page.mouse.move(b.x + 20, b.y + 90);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(b.x + 20 + i * 25, b.y + 90 + (i % 2 ? -40 : 40));
+  await page.mouse.up();
+  await page.locator(`[data-name="${name}"] button.primary`).click();
+  await page.locator(`[data-name="${name}"] .row .grow`).first().waitFor();
+}
+
+/** Every stored submission record (read straight from IndexedDB, as JSON). */
+export async function storedSubmissions(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('doorstep');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const get = db.transaction('submissions').objectStore('submissions').getAll();
+          get.onsuccess = () => {
+            resolve(get.result.map((s) => JSON.parse(s)));
+            db.close();
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+  );
+}
+
+/** The household of three used by several tests (the answers of forms/spec's ordinary family). */
+export const HOUSEHOLD = {
+  place: { township: 'chengguan', village: 'cg_nanjie', head_name: '刘志强' },
+  identity: {
+    head_sex: 'male',
+    head_birth_date: '1981-02-15',
+    head_id: '13082619810215141X',
+    has_mobile: 'yes',
+    head_phone: '15912345678',
+    household_type: 'only_child',
+  },
+  // The first member is the head, filled in from the answers above.
+  members: [
+    { health: 'healthy', disabled: 'no', work_ability: 'full' },
+    {
+      member_name: '陈丽',
+      relationship: 'spouse',
+      sex: 'female',
+      birth_date: '1983-07-30',
+      member_id: '130826198307302621',
+      health: 'healthy',
+      disabled: 'no',
+      work_ability: 'full',
+    },
+    {
+      member_name: '刘洋',
+      relationship: 'son',
+      sex: 'male',
+      birth_date: '2006-05-10',
+      health: 'healthy',
+      disabled: 'no',
+      work_ability: 'full',
+      schooling: 'college',
+    },
+  ],
+  economy: { income_sources: ['wages', 'farming'], annual_income: 96000, dibao: 'no', poverty_status: 'none', housing: 'safe' },
+  hardship: { hardship_causes: ['none'], basic_needs: 'ok', repro_health_need: 'no', fp_worker: 'no' },
+  categories: { categories_confirm: 'accept' },
+  help: { help_needed: ['health_check', 'skills_training'] },
+};
+
+export async function answerAll(page, answers) {
+  for (const [name, value] of Object.entries(answers)) await answer(page, name, value);
+}
+
+/** The shipped form, as the tests' reference. */
+export function shippedForm(id) {
+  return JSON.parse(readFileSync(join(ROOT, 'forms', `${id}.form.json`), 'utf8'));
+}
+
+/** Reads a ZIP of stored entries (what the engine writes) into { path: Buffer }. */
+export function readZip(buf) {
+  let eocd = buf.length - 22;
+  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
+  if (eocd < 0) throw new Error('not a zip: no end of central directory');
+  const count = buf.readUInt16LE(eocd + 10);
+  let p = buf.readUInt32LE(eocd + 16);
+  const files = {};
+  for (let i = 0; i < count; i++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error('bad central directory');
+    const method = buf.readUInt16LE(p + 10);
+    const size = buf.readUInt32LE(p + 20);
+    const nameLen = buf.readUInt16LE(p + 28);
+    const extraLen = buf.readUInt16LE(p + 30);
+    const commentLen = buf.readUInt16LE(p + 32);
+    const local = buf.readUInt32LE(p + 42);
+    const name = buf.subarray(p + 46, p + 46 + nameLen).toString('utf8');
+    if (method !== 0) throw new Error(`${name} is compressed`);
+    const lNameLen = buf.readUInt16LE(local + 26);
+    const lExtraLen = buf.readUInt16LE(local + 28);
+    const start = local + 30 + lNameLen + lExtraLen;
+    files[name] = buf.subarray(start, start + size);
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return files;
+}
