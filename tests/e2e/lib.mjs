@@ -6,6 +6,8 @@
 // Environment (set by the xtask; defaults suit a `cargo xtask serve` running by hand):
 //   DOORSTEP_URL   base URL of the served site, ending in '/' (default http://127.0.0.1:8080/)
 //   DOORSTEP_DIST  folder of the built site (for tests that serve it themselves: startServer)
+//   DOORSTEP_CLI   the `doorstep` command, to read exported bundles back with the engine
+//                  (default target/debug/doorstep): see doorstep()
 //
 // Typical test:
 //   import { test } from 'node:test';
@@ -32,6 +34,7 @@ export const BASE_URL = withSlash(process.env.DOORSTEP_URL ?? 'http://127.0.0.1:
 export const DIST = process.env.DOORSTEP_DIST ?? join(ROOT, 'target', 'dist');
 export const SCREENSHOTS = join(ROOT, 'target', 'screenshots');
 export const CHROMIUM = '/usr/bin/chromium';
+export const CLI = process.env.DOORSTEP_CLI ?? join(ROOT, 'target', 'debug', 'doorstep');
 
 // As root, in a sandbox with no network but the package registries: no sandbox, no GPU, and
 // none of Chromium's own background connections (each would be refused and logged).
@@ -263,4 +266,15 @@ export async function startServer(dir = DIST) {
 export function chromiumVersion() {
   const result = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' });
   return result.status === 0 ? result.stdout.trim() : null;
+}
+
+/**
+ * Runs the `doorstep` command (`doorstep(['lint', file])`) and returns { status, stdout, stderr };
+ * `input` is written to its standard input. Time zone and clock are the caller's to fix (TZ in
+ * `env`, `--now` in the arguments).
+ */
+export function doorstep(args, { input, env } = {}) {
+  const result = spawnSync(CLI, args, { input, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) throw new Error(`cannot run ${CLI}: ${result.error.message}; build it with \`cargo build -p doorstep-cli\``);
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

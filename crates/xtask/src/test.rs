@@ -120,6 +120,13 @@ fn run_e2e(root: &Path, steps: &mut Steps, files: &[String]) {
         steps.skip("end-to-end tests", "the site did not build");
         return;
     }
+    // The tests read exported bundles back with the engine through the `doorstep` command.
+    let cli = target_dir(root).join("debug").join("doorstep");
+    if root.join("crates/doorstep-cli/Cargo.toml").is_file() {
+        steps.step("build the doorstep command for the end-to-end tests", || {
+            run(cargo().current_dir(root).args(["build", "--package", "doorstep-cli"]))
+        });
+    }
     steps.step("end-to-end tests (node --test tests/e2e/)", || {
         let server = serve::start(&out, 0)?;
         println!("serving {} on {}", out.display(), server.url());
@@ -134,7 +141,8 @@ fn run_e2e(root: &Path, steps: &mut Steps, files: &[String]) {
         command
             .env("DOORSTEP_URL", server.url())
             .env("DOORSTEP_DIST", &out)
-            .env("DOORSTEP_VERSION", &version);
+            .env("DOORSTEP_VERSION", &version)
+            .env("DOORSTEP_CLI", &cli);
         let result = run(&mut command);
         drop(server);
         result
