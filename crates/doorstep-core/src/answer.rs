@@ -107,7 +107,7 @@ pub fn check(t: ItemType, v: &Json, choices: Option<&[Choice]>, range: Option<&R
             None => Err(type_err(format!("expected a time HH:MM:SS, found {}", show(v)))),
         },
         Datetime | Start | End => match v.as_str() {
-            Some(s) if crate::expr::dates::parse_datetime(s).is_some() => Ok(v.clone()),
+            Some(s) if is_rfc3339(s) => Ok(v.clone()),
             _ => Err(type_err(format!("expected a date and time with offset (RFC 3339), found {}", show(v)))),
         },
         Geopoint => {
@@ -155,6 +155,14 @@ fn normalize_time(s: &str) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// A stored date-time is strict RFC 3339: `T` between date and time, and an offset (`Z` or `±HH:MM`).
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let has_offset = s.ends_with('Z')
+        || (b.len() > 6 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':');
+    b.len() >= 20 && b[10] == b'T' && has_offset && crate::expr::dates::parse_datetime(s).is_some()
 }
 
 fn kind(v: &Json) -> &'static str {

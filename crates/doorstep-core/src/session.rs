@@ -693,12 +693,22 @@ impl Session {
         }
     }
 
+    fn parent_read_only(&self, n: Node) -> bool {
+        let item = self.form.item(n.item);
+        match item.parent {
+            None => false,
+            Some(p) => {
+                let ps = if self.form.item(p).kind == ItemType::Repeat { self.scopes[n.scope as usize].parent } else { n.scope };
+                self.slot(Node { item: p, scope: ps }).read_only
+            }
+        }
+    }
+
     fn eval_node(&mut self, n: Node) {
         let form = self.form.clone();
         let item = form.item(n.item);
         let old = self.slot(n).clone_state();
-        let was_fresh = self.slot(n).fresh;
-        if was_fresh {
+        if self.slot(n).fresh {
             self.slot_mut(n).fresh = false;
             let init = self.initial_value(n);
             if let Some(v) = init {
@@ -721,7 +731,8 @@ impl Session {
             read_only = match &item.read_only {
                 Cond::Const(b) => *b,
                 Cond::Expr(e) => expr::eval(e, &env, n).to_bool(),
-            } || item.calculation.is_some();
+            } || item.calculation.is_some()
+                || self.parent_read_only(n);
         } else if item.calculation.is_some() {
             answer_now = Some(None);
         }
@@ -752,10 +763,13 @@ impl Session {
         };
         self.slot_mut(n).constraint_ok = constraint_ok;
         if item.kind == ItemType::Repeat && relevant {
-            self.fit_count(n, was_fresh);
+            self.fit_count(n);
         }
         let new = self.slot(n).clone_state();
-        let value_changed = !same(&old.read, &new.read) || old.relevant != new.relevant;
+        // A container's read-only state is inherited by what it contains, like its relevance.
+        let value_changed = !same(&old.read, &new.read)
+            || old.relevant != new.relevant
+            || (item.kind.is_container() && old.read_only != new.read_only);
         if value_changed {
             self.enqueue_dependents(n.item, n.scope);
         }
@@ -799,20 +813,16 @@ impl Session {
         None
     }
 
-    /// Makes a repeat's instances match its count (or its `min` when it is user-managed).
-    fn fit_count(&mut self, n: Node, was_fresh: bool) {
+    /// Makes a count-driven repeat's instances match its count.
+    fn fit_count(&mut self, n: Node) {
         let form = self.form.clone();
         let item = form.item(n.item);
         let max = item.max_instances().min(crate::form::MAX_REPEAT_MAX);
         let want = match &item.count {
-            RepeatCount::Free => {
-                // A user-managed repeat starts with its minimum number of instances.
-                // Only when the repeat comes into existence: later the surveyor manages them.
-                if !was_fresh {
-                    return;
-                }
-                item.doc.min.unwrap_or(0).min(max) as usize
-            }
+            // A user-managed repeat is never filled by the engine: `min` is checked by validation and the
+            // surveyor adds instances. Creating them automatically would depend on when the repeat first
+            // became relevant, and their defaults would read answers not given yet.
+            RepeatCount::Free => return,
             RepeatCount::Fixed(c) => *c as usize,
             RepeatCount::Expr(e) => {
                 let v = expr::eval(e, &EvalEnv { s: self, choice: None }, n).to_num();

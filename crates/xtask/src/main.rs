@@ -1,6 +1,7 @@
 //! `cargo xtask`: every piece of automation of the workspace, in Rust rather than in shell scripts,
 //! so that a newcomer on a fresh machine needs nothing but cargo (matklad's cargo-xtask pattern).
 
+mod bench;
 mod bench_web;
 mod dist;
 mod gen_copy;
@@ -26,6 +27,9 @@ commands:
                             end-to-end tests in tests/e2e/
   e2e [FILE...]             only the end-to-end part of `test`: dist, serve on a free port,
                             `node --test` on tests/e2e/ (or on the given test files)
+  bench [--questions N] [--members R]
+                            the engine's speed and memory on a generated form
+                            (default N=5000 questions, R=100 roster members)
   bench-web [--runs N] [--rate R...]
                             the app's speed in headless Chromium on generated forms
                             (see docs/bench-web-protocol.md)
@@ -80,6 +84,12 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
         "e2e" => {
             let files = options.positional();
             test::e2e_only(&root, files)
+        }
+        "bench" => {
+            let n = options.take_usize("--questions")?.unwrap_or(5000);
+            let r = options.take_usize("--members")?.unwrap_or(100);
+            options.finish()?;
+            bench::bench(&root, n, r)
         }
         "bench-web" => bench_web::bench_web(&root, rest),
         "help" | "--help" | "-h" => {
@@ -138,6 +148,16 @@ impl Options {
             Some(text) => text.parse().map(Some).map_err(|_| {
                 format!("`--port {text}` is not a port number; give one between 1 and 65535").into()
             }),
+        }
+    }
+
+    fn take_usize(&mut self, name: &str) -> Result<Option<usize>, Error> {
+        match self.take(name)? {
+            None => Ok(None),
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("`{name} {text}` is not a whole number").into()),
         }
     }
 
