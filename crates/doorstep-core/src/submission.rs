@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
+use crate::expr::Node;
 use crate::form::Form;
 use crate::form::model::ItemType;
 use crate::session::{Host, Session, parse_clock};
@@ -202,12 +203,12 @@ impl Submission {
             ("updated_at", Some(&m.updated_at)),
             ("finalized_at", m.finalized_at.as_ref()),
         ] {
-            if let Some(v) = v {
-                if parse_clock(v).is_none() {
-                    out.push(format!(
-                        "meta.{key} `{v}` is not an RFC 3339 date-time with offset"
-                    ));
-                }
+            if let Some(v) = v
+                && parse_clock(v).is_none()
+            {
+                out.push(format!(
+                    "meta.{key} `{v}` is not an RFC 3339 date-time with offset"
+                ));
             }
         }
         match (m.status, &m.finalized_at) {
@@ -262,8 +263,10 @@ impl Checker {
         self.examine(s).0
     }
 
-    /// The reasons `s` may not be in a bundle, and its exported answers (non-relevant answers
-    /// removed) when the answers could be read against this form.
+    /// The reasons `s` may not be in a bundle, and its exported answers when the answers could be
+    /// read against this form: the *stored* answers with non-relevant ones removed. Stored, not
+    /// recomputed, because a resumed session evaluates `once(now())` or `random()` calculations
+    /// again, and the export must show what the device recorded.
     pub fn examine(&self, s: &Submission) -> (Vec<String>, Option<Json>) {
         let mut out = Vec::new();
         if s.meta.status != Status::Finalized {
@@ -271,8 +274,45 @@ impl Checker {
         }
         let (problems, session) = s.examine(&self.form);
         out.extend(problems);
-        (out, session.map(|s| s.export_data()))
+        let exported = session.map(|session| Json::Object(relevant_only(&session, 0, &s.data)));
+        (out, exported)
     }
+}
+
+/// The stored answers of scope `scope` that are relevant in `session` (the session was resumed from
+/// `stored`, so its instances are in the stored order).
+fn relevant_only(session: &Session, scope: u32, stored: &Json) -> serde_json::Map<String, Json> {
+    let form = session.form();
+    let mut out = serde_json::Map::new();
+    let Some(obj) = stored.as_object() else {
+        return out;
+    };
+    for (k, v) in obj {
+        let Some(item) = form.item_by_name(k) else {
+            continue;
+        };
+        let node = Node {
+            item: item.id,
+            scope,
+        };
+        if !session.exists(node) || !session.state(node).relevant {
+            continue;
+        }
+        if item.kind == ItemType::Repeat {
+            let list: Vec<Json> = session
+                .instances(item.id, scope)
+                .iter()
+                .zip(v.as_array().into_iter().flatten())
+                .map(|(&inst, x)| Json::Object(relevant_only(session, inst, x)))
+                .collect();
+            if !list.is_empty() {
+                out.insert(k.clone(), Json::Array(list));
+            }
+        } else {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
 }
 
 /// `uuid:` followed by a UUID in the 8-4-4-4-12 hex form (any version, lower or upper case).

@@ -28,7 +28,8 @@ const FORM: &str = r#"{"format": "doorstep-form/1", "id": "hh", "version": "2026
       {"type": "integer", "name": "m_age", "label": "Age", "constraint": ". >= 0", "constraint_message": "Not negative"},
       {"type": "repeat", "name": "children", "label": "Child", "items": [
         {"type": "text", "name": "c_name", "label": "Child name"}]}]},
-    {"type": "calculate", "name": "size", "calculation": "count(${members})", "data_type": "integer"}
+    {"type": "calculate", "name": "size", "calculation": "count(${members})", "data_type": "integer"},
+    {"type": "calculate", "name": "stamp", "calculation": "once(now())"}
   ]}"#;
 
 const A: &str = "uuid:aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
@@ -99,13 +100,15 @@ fn submissions(f: &Form) -> Vec<Submission> {
                "visit": "2026-11-20", "loc": {"lat": 30.5, "lon": 114.25, "alt": 20, "accuracy": 5},
                "photo": photo_ref(),
                "members": [{"m_name": "Li", "m_age": 40, "children": [{"c_name": "Xiao"}]},
-                           {"m_name": "=cmd|' /C calc'!A0", "m_age": 12}]}),
+                           {"m_name": "=cmd|' /C calc'!A0", "m_age": 12}],
+               "size": 2, "stamp": "2026-11-22T09:01:00+08:00"}),
     );
     let mut b = sub(
         f,
         B,
         Status::Finalized,
-        json!({"head": "Wang", "causes": ["disability"], "other_cause": "kept in the draft only", "visit": "2026-11-21"}),
+        json!({"head": "Wang", "causes": ["disability"], "other_cause": "kept in the draft only", "visit": "2026-11-21",
+               "size": 0, "stamp": "2026-11-22T09:02:00+08:00"}),
     );
     b.meta.deprecated_id = Some(C.into());
     // No head (required), and a negative age.
@@ -263,9 +266,9 @@ fn csv_tables_exactly() {
         file("tables/hh.csv"),
         format!(
             "\u{feff}instance_id,meta/deprecated_id,meta/started_at,meta/updated_at,meta/finalized_at,meta/device_id,meta/surveyor,\
-head,causes,causes/illness,causes/disability,causes/other,other_cause,visit,loc/lat,loc/lon,loc/alt,loc/accuracy,photo,size\r\n\
-{A},,{t0},张三,illness other,1,0,1,\"flood, then \"\"fire\"\"\nand more\",2026-11-20,30.5,114.25,20,5,p1.jpg,2\r\n\
-{B},{C},{t0},Wang,disability,0,1,0,,2026-11-21,,,,,,0\r\n"
+head,causes,causes/illness,causes/disability,causes/other,other_cause,visit,loc/lat,loc/lon,loc/alt,loc/accuracy,photo,size,stamp\r\n\
+{A},,{t0},张三,illness other,1,0,1,\"flood, then \"\"fire\"\"\nand more\",2026-11-20,30.5,114.25,20,5,p1.jpg,2,2026-11-22T09:01:00+08:00\r\n\
+{B},{C},{t0},Wang,disability,0,1,0,,2026-11-21,,,,,,0,2026-11-22T09:02:00+08:00\r\n"
         )
     );
     assert_eq!(
