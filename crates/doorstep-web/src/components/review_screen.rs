@@ -47,7 +47,15 @@ fn summary(f: &Filling) -> Vec<(usize, String, String, Node)> {
                                 let fl = f.session.language();
                                 f.session.choices(node).iter().find(|c| &c.value == s).map(|c| c.label.get(fl, f.form.default_language()).to_string()).unwrap_or_else(|| s.clone())
                             }
-                            Json::Array(a) => a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
+                            Json::Array(a) => {
+                                let fl = f.session.language();
+                                let choices = f.session.choices(node);
+                                a.iter()
+                                    .filter_map(|x| x.as_str())
+                                    .map(|v| choices.iter().find(|c| c.value == v).map(|c| c.label.get(fl, f.form.default_language()).to_string()).unwrap_or_else(|| v.to_string()))
+                                    .collect::<Vec<_>>()
+                                    .join("、")
+                            }
                             Json::Object(o) if o.contains_key("file") => o.get("file").and_then(|x| x.as_str()).unwrap_or("").to_string(),
                             Json::Object(o) if o.contains_key("lat") => format!("{}, {}", o["lat"], o.get("lon").cloned().unwrap_or_default()),
                             other => other.to_string(),

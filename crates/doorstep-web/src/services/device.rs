@@ -13,12 +13,22 @@ pub fn clock() -> Clock {
 
 /// Now as RFC 3339 with the phone's offset, to the second (`2026-11-22T09:14:03+08:00`).
 pub fn now_rfc3339() -> String {
-    chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
-}
-
-/// Now in UTC for bundle names (`20261122T011403Z`).
-pub fn now_compact_utc() -> String {
-    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+    // Formatted by hand rather than with chrono's `format`, whose parser would add to every download.
+    use chrono::{Datelike, Offset, Timelike};
+    let now = chrono::Local::now();
+    let off = now.offset().fix().local_minus_utc() / 60;
+    let sign = if off < 0 { '-' } else { '+' };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        now.year(),
+        now.month(),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        off.abs() / 60,
+        off.abs() % 60
+    )
 }
 
 /// A new submission id.
