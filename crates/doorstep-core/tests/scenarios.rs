@@ -95,13 +95,18 @@ pub fn run_steps(s: &mut Session, steps: &[Json]) -> Result<(), Vec<String>> {
             }
         }
         if let Some(p) = obj.get("add").and_then(Json::as_str) {
+            // With "code", the add must be refused with that code (a full repeat, a count-driven one).
+            let refused_with = obj.get("code").and_then(Json::as_str);
             match s.find(p) {
                 None => errs.push(format!("{at}: no repeat at path `{p}`")),
-                Some(node) => {
-                    if let Err(e) = s.apply(Action::AddInstance { repeat: node.item, parent: node.scope }) {
-                        errs.push(format!("{at}: adding to `{p}` was refused: {e}"));
+                Some(node) => match (s.apply(Action::AddInstance { repeat: node.item, parent: node.scope }), refused_with) {
+                    (Err(e), None) => errs.push(format!("{at}: adding to `{p}` was refused: {e}")),
+                    (Ok(_), Some(c)) => errs.push(format!("{at}: adding to `{p}` should be refused with `{c}` but was accepted")),
+                    (Err(e), Some(c)) if e.code != c => {
+                        errs.push(format!("{at}: adding to `{p}` was refused with `{}`, expected `{c}`", e.code))
                     }
-                }
+                    _ => {}
+                },
             }
         }
         if let Some(p) = obj.get("remove").and_then(Json::as_str) {
@@ -194,6 +199,7 @@ fn check_expect(s: &Session, exp: &serde_json::Map<String, Json>, at: &str, errs
                         "read_only" => json!(st.read_only),
                         "errors" => st.error.as_ref().map_or(Json::Null, |e| json!(e.code)),
                         "messages" => st.error.as_ref().map_or(Json::Null, |e| json!(e.message)),
+                        "labels" => json!(s.label(n)),
                         "choices" => json!(s.choices(n).iter().map(|c| c.value.clone()).collect::<Vec<_>>()),
                         other => {
                             errs.push(format!("{at}: unknown expectation `{other}`"));

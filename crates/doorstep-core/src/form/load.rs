@@ -120,9 +120,28 @@ fn strip_position(msg: &str) -> &str {
 
 /// The SHA-256 of the canonical JSON (keys sorted, no insignificant white space), as `sha256:<hex>`.
 pub fn canonical_hash(json: &Json) -> String {
-    let mut out = String::new();
-    canonical(json, &mut out);
-    format!("sha256:{}", hex(&Sha256::digest(out.as_bytes())))
+    let mut hasher = HashWriter(Sha256::new());
+    if canonical_is_default() {
+        // Streams straight into the hash: no copy of a large form in memory.
+        let _ = serde_json::to_writer(&mut hasher, json);
+    } else {
+        let mut out = String::new();
+        canonical_sorted(json, &mut out);
+        hasher.0.update(out.as_bytes());
+    }
+    format!("sha256:{}", hex(&hasher.0.finalize()))
+}
+
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -137,13 +156,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Writes canonical JSON. serde_json sorts object keys unless its `preserve_order` feature is on
 /// somewhere in the build, so the fast path is checked once and the slow path sorts by itself.
-fn canonical(v: &Json, out: &mut String) {
+fn canonical_is_default() -> bool {
     static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let sorted = *SORTED.get_or_init(|| {
+    *SORTED.get_or_init(|| {
         let probe: Json = serde_json::from_str(r#"{"b":1,"a":2}"#).unwrap_or(Json::Null);
         probe.to_string() == r#"{"a":2,"b":1}"#
-    });
-    if sorted {
+    })
+}
+
+#[cfg(test)]
+fn canonical(v: &Json, out: &mut String) {
+    if canonical_is_default() {
         out.push_str(&v.to_string());
     } else {
         canonical_sorted(v, out);
@@ -593,6 +616,10 @@ impl Loader {
 
     fn check_text(&mut self, t: &Text, path: &str, langs: &[String]) {
         if let Text::Translated(m) = t {
+            // The common case (every language present, no other key) allocates nothing.
+            if m.len() == langs.len() && langs.iter().all(|l| m.contains_key(l)) {
+                return;
+            }
             let missing: Vec<&str> = langs.iter().filter(|l| !m.contains_key(*l)).map(String::as_str).collect();
             if !missing.is_empty() && !langs.is_empty() {
                 self.warn(
