@@ -1013,7 +1013,9 @@ impl Converter<'_> {
         let mut stack: Vec<Open> = Vec::new();
         let mut names: HashMap<String, usize> = HashMap::new();
         let mut kept_rows: Vec<&Row> = Vec::new();
-        let mut or_other_lists: Vec<(String, usize)> = Vec::new();
+        // (list, row, question name) of each `or_other` select, and lists used without it.
+        let mut or_other_lists: Vec<(String, usize, String)> = Vec::new();
+        let mut plain_uses: HashSet<String> = HashSet::new();
 
         for row in sheet.rows.iter().filter(|r| r.number > h.row) {
             let n = row.number;
@@ -1088,7 +1090,7 @@ impl Converter<'_> {
                         at(n, &type_col),
                         format!(
                             "`{t}`{} is dropped: a browser cannot know it; expressions must not read it",
-                            if name.is_empty() { String::new() } else { format!(" (`{name}`)") }
+                            if name.is_empty() || name == t { String::new() } else { format!(" (`{name}`)") }
                         ),
                     );
                     if !name.is_empty() {
@@ -1124,10 +1126,12 @@ impl Converter<'_> {
                         );
                     }
                     if or_other {
-                        or_other_lists.push((list.clone(), n));
+                        or_other_lists.push((list.clone(), n, name.clone()));
+                    } else {
+                        plain_uses.insert(list.clone());
                     }
                     let list = if or_other {
-                        format!("{list}_or_other")
+                        format!("{list}{OR_OTHER}")
                     } else {
                         list
                     };
@@ -1186,15 +1190,10 @@ impl Converter<'_> {
             } else {
                 push(&mut stack, &mut root, node);
                 if let Some(Some(l)) = &list {
-                    if l.ends_with("_or_other")
-                        && or_other_lists.last().is_some_and(|(_, r)| *r == n)
+                    if l.ends_with(OR_OTHER)
+                        && or_other_lists.last().is_some_and(|(_, r, _)| *r == n)
                     {
                         let other = self.or_other_item(&name);
-                        self.warn(
-                            "xlsform/or-other",
-                            at(n, &type_col),
-                            format!("`or_other` adds the choice `other` (list `{l}`) and the text question `{name}_other` shown when it is chosen"),
-                        );
                         push(
                             &mut stack,
                             &mut root,
@@ -1222,9 +1221,20 @@ impl Converter<'_> {
             node.doc.items = Some(Vec::new());
             push(&mut stack, &mut root, node);
         }
-        for (list, _) in or_other_lists {
-            self.add_or_other_list(&list);
+        // As pyxform, `or_other` adds the choice `other` to the list itself; a list that other
+        // selects use without `or_other` is copied instead, so they do not gain the choice.
+        let mut renames: HashMap<String, String> = HashMap::new();
+        for (list, row, name) in or_other_lists {
+            let in_place = !plain_uses.contains(&list);
+            let used = self.add_or_other_list(&list, in_place);
+            self.warn(
+                "xlsform/or-other",
+                at(row, &type_col),
+                format!("`or_other` adds the choice `other` to the list `{used}` and the text question `{name}_other`, shown when `other` is chosen"),
+            );
+            renames.insert(format!("{list}{OR_OTHER}"), used);
         }
+        rename_lists(&mut root, &renames);
         self.check_metadata_reads(&sname, h, &kept_rows);
         let mut items = Vec::new();
         for (i, node) in root.into_iter().enumerate() {
@@ -1370,13 +1380,18 @@ impl Converter<'_> {
         }
     }
 
-    fn add_or_other_list(&mut self, list: &str) {
-        let new = format!("{list}_or_other");
-        if self.choices.contains_key(&new) {
-            return;
+    /// Adds the choice `other` to `list` (in place) or to a copy of it; returns the list to use.
+    fn add_or_other_list(&mut self, list: &str, in_place: bool) -> String {
+        let new = if in_place {
+            list.to_string()
+        } else {
+            format!("{list}{OR_OTHER}")
+        };
+        if !in_place && self.choices.contains_key(&new) {
+            return new;
         }
         let Some(mut cs) = self.choices.get(list).cloned() else {
-            return;
+            return list.to_string();
         };
         let mut src = self.lists.get(list).cloned().unwrap_or_else(|| ListSource {
             places: Vec::new(),
@@ -1392,7 +1407,8 @@ impl Converter<'_> {
             src.places.push(last);
         }
         self.choices.insert(new.clone(), cs);
-        self.lists.insert(new, src);
+        self.lists.insert(new.clone(), src);
+        new
     }
 
     /// Reports every read (`${name}`) of a dropped metadata field; the engine would only say the
@@ -1728,6 +1744,18 @@ impl Converter<'_> {
             letter: column_letter(c.index),
             header: c.header.clone(),
         })
+    }
+}
+
+/// Suffix of the list an `or_other` select uses until its list is settled.
+const OR_OTHER: &str = "_or_other";
+
+fn rename_lists(nodes: &mut [Node], renames: &HashMap<String, String>) {
+    for n in nodes {
+        if let Some(new) = n.doc.choices.as_ref().and_then(|c| renames.get(c)) {
+            n.doc.choices = Some(new.clone());
+        }
+        rename_lists(&mut n.children, renames);
     }
 }
 

@@ -41,8 +41,10 @@ pub fn default_value(kind: ItemType, cell: &str) -> Result<Default, String> {
             }
             Err(_) => return Ok(Default::Expression(s.to_string())),
         },
-        Decimal | Range => match s.parse::<f64>() {
-            Ok(f) if f.is_finite() => json!(f),
+        // Keep the digits typed: `0` stays an integer in the JSON, `1.50` a number.
+        Decimal | Range => match (s.parse::<i64>(), s.parse::<f64>()) {
+            (Ok(i), _) => json!(i),
+            (_, Ok(f)) if f.is_finite() => json!(f),
             _ => return Ok(Default::Expression(s.to_string())),
         },
         SelectOne => {
