@@ -98,6 +98,10 @@ impl Submission {
 
     /// Lower-case hex SHA-256 of [`Submission::to_line`]: the submission's content hash, as listed in
     /// a bundle's manifest and used by ingest to tell a repeat from a conflict.
+    ///
+    /// For a submission read from a bundle, use the hash of the stored line instead
+    /// (`bundle::SubmissionLine::sha256`, equal to the manifest's): serializing again could write a
+    /// decimal differently and change the hash.
     pub fn line_hash(&self) -> String {
         sha256_hex(self.to_line().as_bytes())
     }

@@ -28,7 +28,7 @@
 pub mod csv;
 pub mod zip;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -275,23 +275,16 @@ pub fn write_bundle(
         sanitize_for_file_name(&info.device_id)
     );
 
-    let mut attachments: HashMap<(&str, &str), &[u8]> = HashMap::new();
-    for a in &info.attachments {
-        attachments.insert(
-            (a.instance_id.as_str(), a.file.as_str()),
-            a.bytes.as_slice(),
-        );
+    let mut attachments: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, a) in info.attachments.iter().enumerate() {
+        attachments.insert((a.instance_id.as_str(), a.file.as_str()), i);
     }
+    let mut used = vec![false; info.attachments.len()];
 
     // Submissions sharing an instance_id: one copy of identical ones is fine, different ones are a
     // conflict the surveyor must resolve, so all of them are refused.
-    let mut by_id: BTreeMap<&str, Vec<&Submission>> = BTreeMap::new();
-    for s in submissions {
-        by_id
-            .entry(s.meta.instance_id.as_str())
-            .or_default()
-            .push(s);
-    }
+    let mut order: Vec<&Submission> = submissions.iter().collect();
+    order.sort_unstable_by(|a, b| a.meta.instance_id.cmp(&b.meta.instance_id));
 
     let checker = Checker::new(form.clone());
     let mut tables = csv::Tables::new(form).map_err(BundleError::Write)?;
@@ -300,9 +293,9 @@ pub fn write_bundle(
     let mut included = Vec::new();
     let mut refused = Vec::new();
     let mut media: Vec<(String, &[u8])> = Vec::new();
-    let mut used: HashSet<(&str, String)> = HashSet::new();
-    for (id, group) in by_id {
+    for group in order.chunk_by(|a, b| a.meta.instance_id == b.meta.instance_id) {
         let s = group[0];
+        let id = s.meta.instance_id.as_str();
         let line = s.to_line();
         if group.iter().skip(1).any(|o| o.to_line() != line) {
             refused.push((
@@ -315,7 +308,7 @@ pub fn write_bundle(
             continue;
         }
         let (mut reasons, data) = checker.examine(s);
-        let mut files: Vec<(String, &[u8])> = Vec::new();
+        let mut files: Vec<(String, usize)> = Vec::new();
         if let Some(data) = &data {
             let mut refs = Vec::new();
             collect_attachments(form, data, &mut refs);
@@ -328,10 +321,11 @@ pub fn write_bundle(
                     ));
                     continue;
                 }
-                let Some(&bytes) = attachments.get(&(id, file)) else {
+                let Some(&index) = attachments.get(&(id, file)) else {
                     reasons.push(format!("{question}: the attachment `{file}` is missing: its file was not found on the device"));
                     continue;
                 };
+                let bytes = info.attachments[index].bytes.as_slice();
                 let want_sha = r.get("sha256").and_then(Json::as_str).unwrap_or("");
                 let want_size = r.get("size").and_then(Json::as_u64);
                 if Some(bytes.len() as u64) != want_size
@@ -343,9 +337,8 @@ pub fn write_bundle(
                     continue;
                 }
                 if !files.iter().any(|(p, _)| *p == path) {
-                    files.push((path, bytes));
+                    files.push((path, index));
                 }
-                used.insert((id, file.to_string()));
             }
         }
         if !reasons.is_empty() {
@@ -362,13 +355,17 @@ pub fn write_bundle(
         lines.push_str(&line);
         lines.push('\n');
         included.push(id.to_string());
-        media.extend(files);
+        for (path, index) in files {
+            used[index] = true;
+            media.push((path, info.attachments[index].bytes.as_slice()));
+        }
     }
     let unused_attachments = info
         .attachments
         .iter()
-        .filter(|a| !used.contains(&(a.instance_id.as_str(), a.file.clone())))
-        .map(|a| (a.instance_id.clone(), a.file.clone()))
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(a, _)| (a.instance_id.clone(), a.file.clone()))
         .collect();
 
     let mut files: Vec<(String, std::borrow::Cow<[u8]>)> = vec![
@@ -376,7 +373,7 @@ pub fn write_bundle(
         (SUBMISSIONS_FILE.into(), lines.into_bytes().into()),
     ];
     files.extend(tables.finish().into_iter().map(|(p, b)| (p, b.into())));
-    media.sort_by(|a, b| a.0.cmp(&b.0));
+    // Media are already in order: by submission, then in the order the answers refer to them.
     files.extend(media.into_iter().map(|(p, b)| (p, b.into())));
 
     let manifest = Manifest {
