@@ -2,6 +2,7 @@
 //!
 //! Exit codes (as ripgrep and ruff): 0 success, 1 findings (lint errors, invalid data), 2 could not run.
 
+mod convert;
 mod db;
 mod export;
 mod expr_cmd;
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Check forms and print every problem with its place.
     Lint(lint::Args),
+    /// Convert an XLSForm spreadsheet into a form, reporting problems by sheet, row and column.
+    Convert(convert::Args),
     /// Evaluate an expression, alone or against a form and answers.
     Expr(expr_cmd::Args),
     /// Print the JSON Schema of the form format (for editors' completion).
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Lint(a) => lint::run(a),
+        Command::Convert(a) => convert::run(a),
         Command::Expr(a) => expr_cmd::run(a),
         Command::Schema => schema::run(),
         Command::Ingest(a) => ingest::run(a),
