@@ -207,7 +207,11 @@ impl Session {
         } else {
             s.unknown.push("(the data is not a JSON object)".into());
         }
-        s.enqueue_scope(0);
+        // Every node of every instance is evaluated once: a hidden repeat's nodes must still get their
+        // (empty) reading, or a loaded answer would show through.
+        for scope in 0..s.scopes.len() as u32 {
+            s.enqueue_scope(scope);
+        }
         s.run();
         s.changes = Changes::default();
         s
@@ -257,7 +261,15 @@ impl Session {
             let checked = answer::check(item.kind, v, Some(choices).filter(|c| !c.is_empty()), item.doc.parameters.as_ref());
             let slot = self.slot_mut(Node { item: item.id, scope });
             match checked {
-                Ok(norm) => slot.answer = Some(norm),
+                Ok(norm) => {
+                    // Read before the first evaluation, so `once(...)` keeps a stored value.
+                    slot.read = if item.kind == ItemType::Calculate {
+                        answer::read_calc(item.doc.data_type, &norm)
+                    } else {
+                        answer::read(item.kind, &norm)
+                    };
+                    slot.answer = Some(norm);
+                }
                 Err(_) => {
                     slot.answer = Some(v.clone());
                     slot.bad_type = true;

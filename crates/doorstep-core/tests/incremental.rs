@@ -64,6 +64,12 @@ fn arb_form() -> impl Strategy<Value = String> {
             }
             inner_items.push(it);
         }
+        // A nested repeat reading its parent instance, and aggregated from the top.
+        inner_items.push(json!({"type": "repeat", "name": "sub", "label": "sub", "max": 3, "relevant": "${m0} != 1", "items": [
+            {"type": "integer", "name": "s0", "label": "s0"},
+            {"type": "calculate", "name": "s1", "calculation": "${s0} + ${m0} + position(..)", "data_type": "integer"}
+        ]}));
+        inner_items.push(json!({"type": "calculate", "name": "subsum", "calculation": "sum(${s0})", "data_type": "integer"}));
         let mut rep = json!({"type": "repeat", "name": "rep", "label": "rep", "max": 6, "items": inner_items});
         if let Some(r) = nums.first() {
             if spec[0].0 % 2 == 0 {
@@ -73,6 +79,7 @@ fn arb_form() -> impl Strategy<Value = String> {
         root_items.push(rep);
         root_items.push(json!({"type": "calculate", "name": "total", "calculation": "sum(${m0})", "data_type": "integer"}));
         root_items.push(json!({"type": "calculate", "name": "size", "calculation": "count(${rep})", "data_type": "integer"}));
+        root_items.push(json!({"type": "calculate", "name": "allsub", "calculation": "count(${sub}) + sum(${s1})", "data_type": "integer"}));
         root_items.push(json!({"type": "calculate", "name": "big", "calculation": "count(${rep}[m0 > 2])", "data_type": "integer"}));
         root_items.push(json!({"type": "integer", "name": "last", "label": "l", "relevant": "${size} > 1"}));
         json!({
@@ -89,6 +96,7 @@ enum Op {
     Answer(u16, i64),
     Clear(u16),
     Add,
+    AddSub(u16),
     Remove(u16),
     Move(u16, u16),
 }
@@ -99,6 +107,7 @@ fn arb_ops() -> impl Strategy<Value = Vec<Op>> {
             4 => (any::<u16>(), -1i64..8).prop_map(|(n, v)| Op::Answer(n, v)),
             1 => any::<u16>().prop_map(Op::Clear),
             2 => Just(Op::Add),
+            2 => any::<u16>().prop_map(Op::AddSub),
             1 => any::<u16>().prop_map(Op::Remove),
             1 => (any::<u16>(), any::<u16>()).prop_map(|(a, b)| Op::Move(a, b)),
         ],
@@ -162,6 +171,14 @@ fn apply_op(s: &mut Session, op: &Op) {
         Op::Add => {
             let rep = form.node("rep").unwrap();
             let _ = s.apply(Action::AddInstance { repeat: rep.item, parent: 0 });
+        }
+        Op::AddSub(i) => {
+            let rep = form.node("rep").unwrap();
+            let sub = form.item_by_name("sub").unwrap().id;
+            let insts = s.instances(rep.item, 0).to_vec();
+            if !insts.is_empty() {
+                let _ = s.apply(Action::AddInstance { repeat: sub, parent: insts[i as usize % insts.len()] });
+            }
         }
         Op::Remove(i) => {
             let rep = form.node("rep").unwrap();
