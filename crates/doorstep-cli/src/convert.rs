@@ -47,7 +47,10 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                 v["file"] = shown.clone().into();
                 writeln!(out, "{v}")?;
             } else {
-                writeln!(err, "{p}")?;
+                // `error[code] FILE, sheet survey row 3, column A (type): message`: the file and the
+                // place, so that a line pasted into a message says where to look.
+                let sev = if p.is_error() { "error" } else { "warning" };
+                writeln!(err, "{sev}[{}] {shown}, {}: {}", p.code, p.place, p.message)?;
             }
         }
     }
