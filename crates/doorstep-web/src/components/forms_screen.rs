@@ -1,7 +1,6 @@
 //! The installed forms: start an interview, or load a new form from a file or a web address (a form
 //! with errors is refused and its diagnostics shown; nothing is half-installed).
 
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::app::AppCtx;
@@ -115,8 +114,6 @@ pub fn forms_screen(p: &Props) -> Html {
         Some(list) if list.is_empty() => html! { <p class="muted">{ t.no_forms }</p> },
         Some(list) => {
             let fl_pick = |f: &FormRecord| {
-                let langs: Vec<String> = vec![lang.tag().to_string(), "zh-CN".into(), "en".into()];
-                let _ = langs;
                 match &f.title {
                     doorstep_core::form::model::Text::Plain(s) => s.clone(),
                     doorstep_core::form::model::Text::Translated(m) => {
@@ -194,9 +191,4 @@ pub fn forms_screen(p: &Props) -> Html {
             </div>
         </>
     }
-}
-
-#[allow(dead_code)]
-fn _unused(_: &web_sys::Element) {
-    let _ = wasm_bindgen::JsValue::NULL.dyn_ref::<web_sys::Element>();
 }

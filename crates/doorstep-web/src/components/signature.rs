@@ -1,7 +1,7 @@
 //! A signature pad: draw with a finger on a canvas, then save it as a PNG attachment.
 
 use doorstep_core::expr::Node;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::Ctl;
@@ -132,7 +132,6 @@ pub fn signature_pad(p: &Props) -> Html {
             });
         })
     };
-    let _ = JsValue::NULL;
     html! {
         <div>
             <p class="muted">{ t.sign_here }</p>
