@@ -1594,7 +1594,16 @@ impl Converter<'_> {
     }
 
     fn engine_problem(&self, d: &Diagnostic, json: &Value) -> Problem {
-        let place = self.place_of(&d.path);
+        // A missing translation belongs in the column of the missing language, where the
+        // supervisor has to type it.
+        let missing_lang = (d.code == "text/missing-translation")
+            .then(|| d.message.strip_prefix("no translation for "))
+            .flatten()
+            .and_then(|m| m.split([',', ':']).next());
+        let place = match missing_lang {
+            Some(l) => self.place_of(&format!("{}.{l}", d.path)),
+            None => self.place_of(&d.path),
+        };
         let mut message = d.message.clone();
         if let Some((a, b)) = d.span {
             if let Some(Value::String(src)) = value_at(json, &d.path) {
