@@ -1602,6 +1602,10 @@ impl Converter<'_> {
             .and_then(|m| m.split([',', ':']).next());
         let place = match missing_lang {
             Some(l) => self.place_of(&format!("{}.{l}", d.path)),
+            // A calculate without a calculation is the calculation column's problem.
+            None if d.code == "form/missing-key" && d.message.contains("`calculation`") => {
+                self.place_of(&format!("{}.calculation", d.path))
+            }
             None => self.place_of(&d.path),
         };
         let mut message = d.message.clone();

@@ -60,6 +60,19 @@ pub fn convert_file(path: &Path) -> Result<Conversion, ReadError> {
         },
     );
     let mut out = convert(&wb, &external::Dir(dir), &stem);
+    // The engine's complaint about a cell that held a spreadsheet error (read as empty) is a
+    // consequence of that error: keep only the error.
+    out.problems.retain(|p| {
+        p.json_path.is_none()
+            || !cell_errors.iter().any(|e| {
+                p.place.sheet == e.sheet
+                    && p.place.row == Some(e.row)
+                    && p.place
+                        .column
+                        .as_ref()
+                        .is_some_and(|c| c.letter == workbook::column_letter(e.col))
+            })
+    });
     for e in cell_errors {
         let header = wb
             .sheets

@@ -158,7 +158,7 @@ fn cell_text(cell: &Data) -> String {
         Data::DateTime(d) => {
             let (y, mo, da, h, mi, s, _) = d.to_ymd_hms_milli();
             let v = d.as_f64();
-            if v < 1.0 && v >= 0.0 {
+            if (0.0..1.0).contains(&v) {
                 format!("{h:02}:{mi:02}:{s:02}")
             } else if v.fract() == 0.0 {
                 format!("{y:04}-{mo:02}-{da:02}")

@@ -183,3 +183,13 @@ fn not_a_spreadsheet() {
         .to_string();
     assert!(e.contains("does not exist"), "{e}");
 }
+
+#[test]
+fn spreadsheet_error_cells() {
+    let c = check_bad("bad_cell_error");
+    let p = problems_text(&c);
+    assert!(
+        p.starts_with("error[xlsform/cell-error] sheet survey row 3, column D (calculation): the cell shows the spreadsheet error #REF!"),
+        "{p}"
+    );
+}
