@@ -63,9 +63,6 @@ impl Val {
             Val::Null => None,
         }
     }
-    pub fn is_null(&self) -> bool {
-        matches!(self, Val::Null)
-    }
     /// The value as text (numbers as written, nothing for null).
     pub fn to_text(&self) -> String {
         match self {
@@ -331,8 +328,6 @@ pub trait Store {
         columns: &[String],
         row: &mut dyn FnMut(&[Val]) -> Result<(), CliError>,
     ) -> Result<(), CliError>;
-    /// Counts the rows of a table.
-    fn count(&mut self, table: &str) -> Result<u64, CliError>;
 }
 
 /// Opens the database named by `--db`: a `postgres://` or `postgresql://` URL, else a SQLite file.
@@ -358,10 +353,3 @@ pub fn open_existing(db: &str) -> Result<Box<dyn Store>, CliError> {
 pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
-
-pub const META_TABLES: [&str; 4] = [
-    "doorstep_forms",
-    "doorstep_bundles",
-    "doorstep_submissions",
-    "doorstep_attachments",
-];

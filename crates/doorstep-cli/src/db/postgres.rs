@@ -370,11 +370,4 @@ impl Store for Pg {
         }
         Ok(())
     }
-    fn count(&mut self, table: &str) -> Result<u64, CliError> {
-        let r = self
-            .client
-            .query_one(&format!("SELECT count(*) FROM {}", quote(table)), &[])
-            .map_err(err)?;
-        Ok(r.get::<_, i64>(0) as u64)
-    }
 }

@@ -345,14 +345,6 @@ impl Store for Sqlite {
         }
         Ok(())
     }
-    fn count(&mut self, table: &str) -> Result<u64, CliError> {
-        self.conn
-            .query_row(&format!("SELECT count(*) FROM {}", quote(table)), [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|n| n as u64)
-            .map_err(|e| self.e(e))
-    }
 }
 
 thread_local! {

@@ -18,7 +18,7 @@ use doorstep_core::form::compiled::Form;
 use doorstep_core::session::{Host, Session, parse_clock};
 use serde_json::{Value as Json, json};
 
-pub use fill::{Attachment, cn_id, date_of, days_of, hex, sha256};
+pub use fill::{Attachment, date_of, days_of};
 use rng::Rng;
 
 use crate::{CliError, Outcome};
