@@ -102,6 +102,8 @@ pub fn app() -> Html {
                 if !reopened {
                     ctx.go(Screen::Tab(Tab::Forms));
                 }
+                // Ask the browser to keep our data; the settings screen shows the answer and the space used.
+                let _ = crate::services::device::persist().await;
                 let problems = interviews::install_shipped(&installed).await;
                 if !problems.is_empty() {
                     web_sys::console::warn_1(&problems.join("\n").into());
