@@ -1,0 +1,474 @@
+//! End-to-end tests of the office commands through the real binary: synth makes bundles, ingest loads
+//! them (twice: the second time all duplicates), bad bundles are refused with the database unchanged,
+//! export and report read the result. Each check looks at exit code, stdout and stderr together.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn doorstep(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn form(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../forms")
+        .join(format!("{name}.form.json"))
+        .display()
+        .to_string()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("doorstep-office-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn bundles_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "zip"))
+        .map(|p| p.display().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Row counts of every table and the columns of each: what "the database is unchanged" compares.
+fn snapshot(db: &Path) -> Vec<(String, i64, Vec<String>)> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let names: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    names
+        .into_iter()
+        .map(|n| {
+            let count: i64 = c
+                .query_row(&format!("SELECT count(*) FROM \"{n}\""), [], |r| r.get(0))
+                .unwrap();
+            let cols: Vec<String> = c
+                .prepare(&format!("PRAGMA table_info(\"{n}\")"))
+                .unwrap()
+                .query_map([], |r| r.get(1))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            (n, count, cols)
+        })
+        .collect()
+}
+
+/// Makes the test's bundles: 40 households in two bundles and 10 care visits in one.
+fn make_bundles(dir: &Path) -> Vec<String> {
+    let hh = dir.join("hh");
+    let r = doorstep(&[
+        "synth",
+        "--form",
+        &form("household_needs"),
+        "--count",
+        "40",
+        "--per-bundle",
+        "20",
+        "--distinct",
+        "40",
+        "-o",
+        hh.to_str().unwrap(),
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    let cv = dir.join("cv");
+    std::fs::create_dir_all(&cv).unwrap();
+    let r = doorstep(&[
+        "synth",
+        "--form",
+        &form("care_visit"),
+        "--count",
+        "10",
+        "--seed",
+        "5",
+        "-o",
+        cv.to_str().unwrap(),
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    let mut all = bundles_in(&hh);
+    all.extend(bundles_in(&cv));
+    assert_eq!(all.len(), 3);
+    all
+}
+
+/// Rebuilds a bundle with `edit` applied to its files, recomputing the manifest's hashes, so that
+/// only what `edit` changes is wrong.
+fn rebuild(bytes: &[u8], edit: impl Fn(&str, &[u8]) -> Vec<u8>) -> Vec<u8> {
+    use doorstep_core::bundle::zip;
+    let archive = zip::read(bytes).unwrap();
+    let mut files: Vec<(String, Vec<u8>)> = archive
+        .entries
+        .iter()
+        .filter(|e| e.name != "manifest.json")
+        .map(|e| (e.name.clone(), edit(&e.name, e.data)))
+        .collect();
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(archive.get("manifest.json").unwrap().data).unwrap();
+    if let Some((_, f)) = files.iter().find(|(n, _)| n == "form.json") {
+        let form = doorstep_core::form::load(std::str::from_utf8(f).unwrap())
+            .form
+            .unwrap();
+        manifest["form"] =
+            serde_json::json!({"id": form.id, "version": form.version, "hash": form.hash});
+    }
+    for entry in manifest["files"].as_array_mut().unwrap() {
+        let (_, b) = files
+            .iter()
+            .find(|(n, _)| n == entry["path"].as_str().unwrap())
+            .unwrap();
+        entry["size"] = b.len().into();
+        entry["sha256"] = doorstep_core::submission::sha256_hex(b).into();
+    }
+    let mut w = zip::ZipWriter::new(zip::DosTime::new(2026, 11, 20, 12, 0, 0));
+    w.add(
+        "manifest.json",
+        serde_json::to_string_pretty(&manifest).unwrap().as_bytes(),
+    )
+    .unwrap();
+    for (n, b) in &mut files {
+        w.add(n, b).unwrap();
+    }
+    w.finish().unwrap()
+}
+
+/// Ingests a bad bundle and checks: exit code 2, the file named on stderr with `expect`, and the
+/// database unchanged.
+fn refused(db: &Path, bundle: &Path, expect: &str) {
+    let before = snapshot(db);
+    let r = doorstep(&[
+        "ingest",
+        bundle.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&bundle.display().to_string()),
+        "stderr names the file: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(expect),
+        "stderr says `{expect}`: {}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("total: 0 new, 0 duplicate, 0 conflict, 0 rejected, 1 bundle(s) refused"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(before, snapshot(db), "the database changed");
+}
+
+#[test]
+fn synth_ingest_twice_refuse_bad_bundles_export_report() {
+    let dir = temp("e2e");
+    let bundles = make_bundles(&dir);
+    let db = dir.join("office.db");
+    let dbs = db.to_str().unwrap();
+    let mut args = vec!["ingest"];
+    args.extend(bundles.iter().map(String::as_str));
+    args.extend(["--db", dbs]);
+
+    let r = doorstep(&args);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .ends_with("total: 50 new, 0 duplicate, 0 conflict, 0 rejected\n"),
+        "{}",
+        r.stdout
+    );
+    for b in &bundles {
+        assert!(r.stdout.contains(&format!("{b}: ")), "{}", r.stdout);
+    }
+    let after_first = snapshot(&db);
+
+    // The same bundles again: every submission is a duplicate, nothing changes but the bundle log.
+    let r = doorstep(&args);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .ends_with("total: 0 new, 50 duplicate, 0 conflict, 0 rejected\n"),
+        "{}",
+        r.stdout
+    );
+    let again = snapshot(&db);
+    for ((n1, c1, k1), (n2, c2, k2)) in after_first.iter().zip(&again) {
+        assert_eq!((n1, k1), (n2, k2));
+        if n1 != "doorstep_bundles" {
+            assert_eq!(c1, c2, "table {n1} changed on a second ingest");
+        }
+    }
+
+    let original = std::fs::read(&bundles[0]).unwrap();
+    // Tampered: one byte of one answer changed (the manifest's hash no longer matches).
+    let mut bytes = original.clone();
+    let at = bytes
+        .windows(13)
+        .position(|w| w == b"\"head_name\":\"")
+        .unwrap()
+        + 13;
+    bytes[at] ^= 0x01;
+    let tampered = dir.join("tampered.zip");
+    std::fs::write(&tampered, &bytes).unwrap();
+    refused(&db, &tampered, "submissions.jsonl");
+
+    // Truncated: the end (with the ZIP's directory) is missing.
+    let truncated = dir.join("truncated.zip");
+    std::fs::write(&truncated, &original[..original.len() / 2]).unwrap();
+    refused(&db, &truncated, "not a ZIP archive");
+
+    // Renamed to another device's name: the manifest contradicts it.
+    let renamed = dir.join("household_needs_tablet-9_20260101T000000Z.zip");
+    std::fs::write(&renamed, &original).unwrap();
+    refused(&db, &renamed, "rename it back");
+
+    // A foreign ZIP: no manifest.
+    let mut w = doorstep_core::bundle::zip::ZipWriter::new(
+        doorstep_core::bundle::zip::DosTime::new(2026, 1, 1, 0, 0, 0),
+    );
+    w.add("report.docx", b"not a bundle").unwrap();
+    let foreign = dir.join("photos.zip");
+    std::fs::write(&foreign, w.finish().unwrap()).unwrap();
+    refused(&db, &foreign, "manifest.json");
+
+    // The form does not match the submissions: form.json is another version of the form (and the
+    // manifest agrees with it, so every hash checks), but the submissions were made with the first.
+    let mismatched = rebuild(&original, |name, b| {
+        if name == "form.json" {
+            String::from_utf8(b.to_vec())
+                .unwrap()
+                .replacen("\"version\": \"", "\"version\": \"9", 1)
+                .into_bytes()
+        } else {
+            b.to_vec()
+        }
+    });
+    let mismatch = dir.join("mismatch.zip");
+    std::fs::write(&mismatch, mismatched).unwrap();
+    refused(&db, &mismatch, "submissions.jsonl line 1");
+
+    // Export: row counts equal the database's.
+    let out = dir.join("export");
+    let r = doorstep(&[
+        "export",
+        "--db",
+        dbs,
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let members = snapshot(&db)
+        .into_iter()
+        .find(|t| t.0 == "household_needs__members")
+        .unwrap()
+        .1;
+    assert!(
+        r.stdout.contains("household_needs: 40 rows\n")
+            && r.stdout.contains("care_visit: 10 rows\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("household_needs__members: {members} rows\n")),
+        "{}",
+        r.stdout
+    );
+    let csv = std::fs::read_to_string(out.join("household_needs.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 41);
+    assert!(csv.starts_with("\u{feff}instance_id,form_version,"));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("township,township/label")
+    );
+    let codebook = std::fs::read_to_string(out.join("codebook.csv")).unwrap();
+    assert!(
+        codebook.contains("household_needs,household_needs,township,"),
+        "{codebook}"
+    );
+    let r = doorstep(&[
+        "export",
+        "--db",
+        dbs,
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "xlsx",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(out.join("household_needs.xlsx").exists());
+
+    // Report: one HTML page with charts and the Chinese font stack.
+    let html = dir.join("report.html");
+    let r = doorstep(&["report", "--db", dbs, "-o", html.to_str().unwrap()]);
+    assert_eq!(
+        (r.code, r.stdout.trim(), r.stderr.as_str()),
+        (0, html.to_str().unwrap(), "")
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<svg") && page.contains("Noto Sans CJK SC") && page.contains("调查户数")
+    );
+    assert!(
+        page.contains("数据库中没有 register_change"),
+        "a missing form is noted, not an error"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn errors_name_the_file_and_what_to_do() {
+    let dir = temp("errors");
+    let r = doorstep(&[
+        "ingest",
+        "/nonexistent/x.zip",
+        "--db",
+        dir.join("o.db").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("error: /nonexistent/x.zip: cannot read the file"),
+        "{}",
+        r.stderr
+    );
+    let r = doorstep(&[
+        "export",
+        "--db",
+        dir.join("missing.db").to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(
+        r.stderr
+            .contains("does not exist; ingest bundles into it first"),
+        "{}",
+        r.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same ingest against a real PostgreSQL server (`cargo xtask test` starts one and sets
+/// `DOORSTEP_TEST_POSTGRES`); skipped with a note otherwise.
+#[test]
+fn ingest_into_postgresql() {
+    let Ok(url) = std::env::var("DOORSTEP_TEST_POSTGRES") else {
+        eprintln!(
+            "note: DOORSTEP_TEST_POSTGRES is not set; the PostgreSQL ingest test is skipped (cargo xtask test sets it)"
+        );
+        return;
+    };
+    // A database of its own, so runs never see each other's tables.
+    let name = format!("doorstep_test_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
+        .expect("the test server accepts connections");
+    admin
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+        ))
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').expect("the URL names a database");
+    let db = format!("{base}/{name}");
+    let dir = temp("pg");
+    let bundles = make_bundles(&dir);
+    let mut args = vec!["ingest"];
+    args.extend(bundles.iter().map(String::as_str));
+    args.extend(["--db", db.as_str()]);
+    let r = doorstep(&args);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .ends_with("total: 50 new, 0 duplicate, 0 conflict, 0 rejected\n"),
+        "{}",
+        r.stdout
+    );
+    let r = doorstep(&args);
+    assert!(
+        r.stdout
+            .ends_with("total: 0 new, 50 duplicate, 0 conflict, 0 rejected\n"),
+        "{}",
+        r.stdout
+    );
+
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let count = |c: &mut postgres::Client, t: &str| {
+        c.query_one(&format!("SELECT count(*) FROM \"{t}\""), &[])
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    let subs = count(&mut c, "doorstep_submissions");
+    let members = count(&mut c, "household_needs__members");
+    assert_eq!(subs, 50);
+    let mut bytes = std::fs::read(&bundles[0]).unwrap();
+    let at = bytes
+        .windows(13)
+        .position(|w| w == b"\"head_name\":\"")
+        .unwrap()
+        + 13;
+    bytes[at] ^= 0x01;
+    let tampered = dir.join("tampered.zip");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let r = doorstep(&["ingest", tampered.to_str().unwrap(), "--db", &db]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        (
+            count(&mut c, "doorstep_submissions"),
+            count(&mut c, "household_needs__members")
+        ),
+        (subs, members)
+    );
+
+    let out = dir.join("export");
+    let r = doorstep(&["export", "--db", &db, "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("household_needs: 40 rows\n"),
+        "{}",
+        r.stdout
+    );
+    let r = doorstep(&[
+        "report",
+        "--db",
+        &db,
+        "-o",
+        dir.join("r.html").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    drop(c);
+    admin
+        .batch_execute(&format!("DROP DATABASE {name}"))
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
