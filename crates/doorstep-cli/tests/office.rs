@@ -394,10 +394,12 @@ fn ingest_into_postgresql() {
     let name = format!("doorstep_test_{}", std::process::id());
     let mut admin = postgres::Client::connect(&url, postgres::NoTls)
         .expect("the test server accepts connections");
+    // Two calls: DROP and CREATE DATABASE cannot share one (implicit) transaction.
     admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-        ))
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     let (base, _) = url.rsplit_once('/').expect("the URL names a database");
     let db = format!("{base}/{name}");

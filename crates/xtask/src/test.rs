@@ -63,9 +63,21 @@ pub fn test_all(root: &Path) -> Result<ExitCode, Error> {
     let start = Instant::now();
     let mut steps = Steps::new();
     let installed = install_everything(root, &mut steps);
-    steps.step("cargo test --workspace", || {
-        run(cargo().current_dir(root).args(["test", "--workspace"]))
+    // The CLI's PostgreSQL test needs a live server; it skips (with a note) without one.
+    let mut pg = None;
+    steps.step("start postgresql (for the CLI's ingest tests)", || {
+        pg = Some(PgServer::start()?);
+        Ok(())
     });
+    steps.step("cargo test --workspace", || {
+        let mut command = cargo();
+        command.current_dir(root).args(["test", "--workspace"]);
+        if let Some(server) = &pg {
+            command.env("DOORSTEP_TEST_POSTGRES", &server.url);
+        }
+        run(&mut command)
+    });
+    drop(pg);
     if installed {
         run_e2e(root, &mut steps, &[]);
     } else {
@@ -222,14 +234,88 @@ fn modified(path: &Path) -> Option<SystemTime> {
         .ok()
 }
 
-/// PostgreSQL for the office tools' ingest tests (the CLI issue). Nothing needs it yet.
-///
-/// TODO(doorstep-cli): when the CLI's tests need a server, install it here, checking first:
-/// `if !Path::new("/usr/lib/postgresql").exists() { apt_install(&["postgresql"])?; }`, then
-/// start a cluster on loopback only (the session's processes do not survive into CI, so the
-/// test command must start it every run) and export its URL to the tests, e.g. in
-/// `DOORSTEP_TEST_DATABASE_URL`.
+/// PostgreSQL for the office tools' ingest tests (crates/doorstep-cli/tests/office.rs): Debian's
+/// package, installed when missing. The server itself is started by [`PgServer::start`] around
+/// `cargo test`, since nothing started here survives into CI.
 fn ensure_postgresql() -> Result<(), Error> {
-    println!("not needed yet");
-    Ok(())
+    if pg_bin_dir().is_some() {
+        println!("postgresql is installed");
+        return Ok(());
+    }
+    apt_install(&["postgresql"])
+}
+
+/// `/usr/lib/postgresql/<newest version>/bin`, where Debian puts `initdb` and `pg_ctl`.
+fn pg_bin_dir() -> Option<std::path::PathBuf> {
+    let mut versions: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, p): &(u32, std::path::PathBuf)| p.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, p)| p)
+}
+
+/// A throwaway PostgreSQL cluster in a temporary folder, listening on loopback only, stopped and
+/// removed when dropped. As root (CI) it runs as the `postgres` user, which initdb requires.
+struct PgServer {
+    bin: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+impl PgServer {
+    fn start() -> Result<PgServer, Error> {
+        let bin = pg_bin_dir().ok_or("postgresql is not installed (the install step failed)")?;
+        let dir = std::env::temp_dir().join(format!("doorstep-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let root = std::fs::read_to_string("/proc/self/status")
+            .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")));
+        if root {
+            run(Command::new("chown").arg("postgres:postgres").arg(&dir))?;
+        }
+        let as_owner = |program: &str| {
+            let mut c = if root {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(bin.join(program));
+                c
+            } else {
+                Command::new(bin.join(program))
+            };
+            c.current_dir(std::env::temp_dir());
+            c
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        run(as_owner("initdb").arg("-D").arg(dir.join("data")).args(["-A", "trust", "-U", "postgres", "--no-sync"]))?;
+        run(as_owner("pg_ctl")
+            .arg("-D")
+            .arg(dir.join("data"))
+            .arg("-l")
+            .arg(dir.join("log"))
+            .arg("-o")
+            .arg(format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.display()))
+            .args(["-w", "start"]))?;
+        let server = PgServer { bin, dir, url: format!("postgres://postgres@127.0.0.1:{port}/postgres") };
+        println!("postgresql {} running at {}", server.bin.display(), server.url);
+        Ok(server)
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        let root = std::fs::read_to_string("/proc/self/status")
+            .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")));
+        let mut c = if root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(self.bin.join("pg_ctl"));
+            c
+        } else {
+            Command::new(self.bin.join("pg_ctl"))
+        };
+        let _ = c.current_dir(std::env::temp_dir()).arg("-D").arg(&data).args(["-m", "fast", "-w", "stop"]).status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
