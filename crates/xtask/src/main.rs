@@ -2,6 +2,7 @@
 //! so that a newcomer on a fresh machine needs nothing but cargo (matklad's cargo-xtask pattern).
 
 mod bench;
+mod bench_ingest;
 mod bench_web;
 mod dist;
 mod gen_copy;
@@ -33,6 +34,9 @@ commands:
   bench-web [--runs N] [--rate R...]
                             the app's speed in headless Chromium on generated forms
                             (see docs/bench-web-protocol.md)
+  bench-ingest [--count N] [--per-bundle M]
+                            the office's speed: synth N household submissions (default
+                            1,000,000), ingest them into SQLite, export to CSV
   help                      this text
 ";
 
@@ -92,6 +96,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
             bench::bench(&root, n, r)
         }
         "bench-web" => bench_web::bench_web(&root, rest),
+        "bench-ingest" => bench_ingest::bench_ingest(&root, rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
