@@ -1612,7 +1612,21 @@ impl Converter<'_> {
         if let Some((a, b)) = d.span {
             if let Some(Value::String(src)) = value_at(json, &d.path) {
                 let (a, b) = (a as usize, b as usize);
-                let snippet = src.get(a.min(src.len())..b.min(src.len())).unwrap_or("");
+                let snippet = src.get(a.min(src.len())..b.min(src.len()));
+                let Some(snippet) = snippet else {
+                    // A span that does not fall on characters: show the expression whole.
+                    return Problem {
+                        severity: if d.is_error() {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        },
+                        code: d.code.to_string(),
+                        place,
+                        message: format!("{message} (in `{src}`)"),
+                        json_path: Some(d.path.clone()),
+                    };
+                };
                 if snippet.is_empty() {
                     message = format!("{message} (at the end of `{src}`)");
                 } else if snippet == src {
