@@ -71,7 +71,8 @@ pub fn test_all(root: &Path) -> Result<ExitCode, Error> {
     });
     steps.step("cargo test --workspace", || {
         let mut command = cargo();
-        command.current_dir(root).args(["test", "--workspace"]);
+        // --no-fail-fast: one failing test binary must not hide the verdicts of the others.
+        command.current_dir(root).args(["test", "--workspace", "--no-fail-fast"]);
         if let Some(server) = &pg {
             command.env("DOORSTEP_TEST_POSTGRES", &server.url);
         }
