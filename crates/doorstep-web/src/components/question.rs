@@ -284,7 +284,7 @@ pub fn question(p: &Props) -> Html {
     }
     let label_for = (!matches!(kind, ItemType::SelectOne | ItemType::SelectMultiple) || appearance.contains("minimal")).then(|| id.clone());
     html! {
-        <div class={classes!("q", error.is_some().then_some("has-error"))} data-name={name_of(&p.ctl, node)} id={format!("{id}-box")}>
+        <div class={classes!("q", error.is_some().then_some("has-error"))} data-name={name_of(&p.ctl, node)} data-question={name_of(&p.ctl, node)} id={format!("{id}-box")}>
             <label class="q-label" for={label_for} id={format!("{id}-label")}>
                 <RichText text={AttrValue::from(label)} />
                 if st.required { <span class="req" aria-label={t.required_mark}>{ "*" }</span> }

@@ -56,6 +56,7 @@ pub fn roster(p: &Props) -> Html {
     let free = matches!(item.count, RepeatCount::Free);
     let max = item.max_instances() as usize;
     let label = f.session.label(node);
+    let name = item.name.clone();
     let instances = f.session.instances(p.item, p.scope).to_vec();
     let total = instances.len();
     let page = f.pos.page;
@@ -120,12 +121,12 @@ pub fn roster(p: &Props) -> Html {
         html! { <Confirm text={t.confirm_remove_member} yes={t.remove} no={t.cancel} {on_yes} on_no={Callback::from(move |_| confirm_no.set(None))} /> }
     });
     html! {
-        <section class="roster-box" data-name={p.ctl.0.borrow().form.item(p.item).name.clone()}>
+        <section class="roster-box" data-name={name.clone()}>
             if !p.page_title && !label.is_empty() { <h3><RichText text={AttrValue::from(label)} /></h3> }
-            <ul class="roster">{ for rows }</ul>
+            <ul class="roster" data-repeat={name.clone()} data-count={total.to_string()}>{ for rows }</ul>
             if total > MAX_SHOWN_INSTANCES { <p class="muted">{ format!("… +{}", total - MAX_SHOWN_INSTANCES) }</p> }
             if free && total < max {
-                <button class="btn block" onclick={add} data-testid="add-member">{ format!("+ {}", t.add_member) }</button>
+                <button class="btn block" onclick={add} data-testid="add-member" data-add-repeat={name.clone()}>{ format!("+ {}", t.add_member) }</button>
             }
             <div class="q-error" aria-live="assertive">{ error.unwrap_or_default() }</div>
             { dialog.unwrap_or_default() }
