@@ -62,7 +62,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
         "dist" => {
             let out = options
                 .take_path("--out")?
-                .unwrap_or_else(|| root.join("target/dist"));
+                .unwrap_or_else(|| util::target_dir(&root).join("dist"));
             options.finish()?;
             let section = Section::start(&format!("dist into {}", out.display()));
             let result = dist::dist(&root, &out);
@@ -73,7 +73,7 @@ fn run(args: &[String]) -> Result<ExitCode, Error> {
         "serve" => {
             let port = options.take_port()?.unwrap_or(8080);
             options.finish()?;
-            let out = root.join("target/dist");
+            let out = util::target_dir(&root).join("dist");
             let section = Section::start(&format!("dist into {}", out.display()));
             let result = dist::dist(&root, &out);
             section.finish(result.is_ok());
