@@ -2,6 +2,7 @@
 //! shared [`Ctl`], and leave every write to `services/`.
 
 pub mod app;
+pub mod bench;
 pub mod confirm;
 pub mod fill_screen;
 pub mod forms_screen;
