@@ -143,7 +143,7 @@ impl Slot {
     fn new() -> Slot {
         Slot {
             answer: None,
-            read: Value::Str(Rc::from("")),
+            read: Value::empty(),
             relevant: false,
             required: false,
             read_only: false,
@@ -180,6 +180,9 @@ pub struct Session {
     /// Fields in resumed data that the form does not have.
     unknown: Vec<String>,
     changes: Changes,
+    /// During the first evaluation of everything (`new`, `resume`) every node is queued already, so a
+    /// change need not enqueue dependents that come later in dependency order.
+    full_pass: bool,
 }
 
 const ROOT_ITEM: ItemId = ItemId::MAX;
@@ -188,8 +191,7 @@ impl Session {
     /// Starts a new submission: creates every node, applies defaults, fills metadata and evaluates.
     pub fn new(form: Rc<Form>, host: Host) -> Session {
         let mut s = Session::empty(form, host);
-        s.enqueue_scope(0);
-        s.run();
+        s.full_eval();
         s.changes = Changes::default();
         s
     }
@@ -209,10 +211,7 @@ impl Session {
         }
         // Every node of every instance is evaluated once: a hidden repeat's nodes must still get their
         // (empty) reading, or a loaded answer would show through.
-        for scope in 0..s.scopes.len() as u32 {
-            s.enqueue_scope(scope);
-        }
-        s.run();
+        s.full_eval();
         s.changes = Changes::default();
         s
     }
@@ -230,6 +229,7 @@ impl Session {
             rng: Cell::new(seed),
             unknown: Vec::new(),
             changes: Changes::default(),
+            full_pass: true,
         }
     }
 
@@ -616,8 +616,12 @@ impl Session {
     fn enqueue_dependents(&mut self, x: ItemId, s: u32) {
         let form = self.form.clone();
         let x_level = form.item(x).repeat;
+        let x_rank = form.rank[x as usize];
         let mut targets = Vec::new();
         for &y in &form.dependents[x as usize] {
+            if self.full_pass && form.rank[y as usize] > x_rank {
+                continue;
+            }
             let y_level = form.item(y).repeat;
             let l = self.lca(x_level, y_level);
             let Some(a) = self.ancestor_at(s, l) else { continue };
@@ -686,12 +690,31 @@ impl Session {
         while let Some(Reverse((rank, scope))) = self.queue.pop() {
             let item = self.form.order[rank as usize];
             let n = Node { item, scope };
-            if !self.scopes[scope as usize].alive {
+            // A node the full pass reached first is no longer queued: its entry is stale.
+            if !self.scopes[scope as usize].alive || !self.slot(n).queued {
                 continue;
             }
             self.slot_mut(n).queued = false;
             self.eval_node(n);
         }
+    }
+
+    /// Evaluates every node in dependency order (a new or resumed session): a walk over the items in
+    /// order rather than a heap of every node, then whatever the walk enqueued behind itself.
+    fn full_eval(&mut self) {
+        let form = self.form.clone();
+        let mut scopes = Vec::new();
+        for &item in &form.order {
+            scopes.clear();
+            self.scopes_at(0, form.item(item).repeat, &mut scopes);
+            for &scope in &scopes {
+                let n = Node { item, scope };
+                self.slot_mut(n).queued = false;
+                self.eval_node(n);
+            }
+        }
+        self.run();
+        self.full_pass = false;
     }
 
     fn parent_relevant(&self, n: Node) -> bool {
@@ -754,12 +777,12 @@ impl Session {
         }
         let read = if relevant {
             match &self.slot(n).answer {
-                None => Value::Str(Rc::from("")),
+                None => Value::empty(),
                 Some(a) if item.kind == ItemType::Calculate => answer::read_calc(item.doc.data_type, a),
                 Some(a) => answer::read(item.kind, a),
             }
         } else {
-            Value::Str(Rc::from(""))
+            Value::empty()
         };
         {
             let s = self.slot_mut(n);
@@ -785,7 +808,7 @@ impl Session {
         if value_changed {
             self.enqueue_dependents(n.item, n.scope);
         }
-        if old != new || !item.piped.is_empty() || (item.choice_filter.is_some()) {
+        if !self.full_pass && (old != new || !item.piped.is_empty() || item.choice_filter.is_some()) {
             self.changes.nodes.push(n);
         }
     }
@@ -1135,7 +1158,7 @@ impl EvalEnv<'_> {
 impl Env for EvalEnv<'_> {
     fn field(&self, item: ItemId, ctx: Node) -> Value {
         let s = self.s;
-        let Some(it) = s.form.items.get(item as usize) else { return Value::Str(Rc::from("")) };
+        let Some(it) = s.form.items.get(item as usize) else { return Value::empty() };
         let level = it.repeat;
         if it.kind != ItemType::Repeat {
             if let Some(a) = s.ancestor_at(ctx.scope, level) {
@@ -1157,7 +1180,7 @@ impl Env for EvalEnv<'_> {
         if inst_scope.repeat != Some(instance.item) {
             return Value::Nodes(Rc::from(Vec::new()));
         }
-        let Some(it) = s.form.items.get(item as usize) else { return Value::Str(Rc::from("")) };
+        let Some(it) = s.form.items.get(item as usize) else { return Value::empty() };
         if it.kind != ItemType::Repeat && it.repeat == Some(instance.item) {
             return Value::Nodes(Rc::from(vec![Node { item, scope: instance.scope }]));
         }
@@ -1169,11 +1192,11 @@ impl Env for EvalEnv<'_> {
     fn node_value(&self, node: Node) -> Value {
         let s = self.s;
         if node.item == ROOT_ITEM || s.scopes[node.scope as usize].repeat == Some(node.item) {
-            return Value::Str(Rc::from(""));
+            return Value::empty();
         }
         match s.form.items.get(node.item as usize) {
             Some(it) if s.scopes.get(node.scope as usize).is_some_and(|sc| sc.repeat == it.repeat) => s.slot(node).read.clone(),
-            _ => Value::Str(Rc::from("")),
+            _ => Value::empty(),
         }
     }
 

@@ -218,6 +218,10 @@ fn empty() -> Ev {
 }
 
 impl Evaluator<'_> {
+    /// Calls function `f`. The work is split by group into separate functions so that the frame on
+    /// the evaluator's recursion path stays small: a call nested in a call nests these frames, and the
+    /// app runs in wasm with about 1 MB of stack (debug builds give every local its own slot, and the
+    /// single big match took some 9 KB per nesting level).
     pub(crate) fn call(
         &mut self,
         f: F,
@@ -225,11 +229,79 @@ impl Evaluator<'_> {
         span: Span,
         question: Option<&QuestionRef>,
     ) -> Ev {
+        match f {
+            F::If
+            | F::Coalesce
+            | F::Not
+            | F::True
+            | F::False
+            | F::Boolean
+            | F::BooleanFromString
+            | F::Once
+            | F::Checklist
+            | F::WeightedChecklist
+            | F::Cond => self.call_logic(f, a, span, question),
+            F::Selected | F::CountSelected | F::SelectedAt | F::ChoiceName => {
+                self.call_selects(f, a, span, question)
+            }
+            F::Count
+            | F::CountNonEmpty
+            | F::Sum
+            | F::Max
+            | F::Min
+            | F::Join
+            | F::Position
+            | F::IndexedRepeat => self.call_repeats(f, a, span, question),
+            F::Concat
+            | F::String
+            | F::StringLength
+            | F::Substr
+            | F::Contains
+            | F::StartsWith
+            | F::EndsWith
+            | F::SubstringBefore
+            | F::SubstringAfter => self.call_text(f, a, span, question),
+            F::Translate | F::NormalizeSpace | F::Regex | F::Uuid | F::Digest => {
+                self.call_text_more(f, a, span)
+            }
+            F::Number
+            | F::Int
+            | F::Round
+            | F::Floor
+            | F::Ceiling
+            | F::Pow
+            | F::Abs
+            | F::Sqrt
+            | F::Log
+            | F::Log10
+            | F::Exp
+            | F::Exp10
+            | F::Sin
+            | F::Cos
+            | F::Tan
+            | F::Asin
+            | F::Acos
+            | F::Atan
+            | F::Atan2
+            | F::Pi
+            | F::Random => self.call_numbers(f, a, span, question),
+            F::Today
+            | F::Now
+            | F::Date
+            | F::DecimalDateTime
+            | F::DecimalTime
+            | F::FormatDate
+            | F::FormatDateTime => self.call_dates(f, a, span, question),
+            F::Age | F::CnIdValid => self.call_beyond(f, a, span, question),
+        }
+    }
+
+    fn call_logic(&mut self, f: F, a: &[Ast], span: Span, question: Option<&QuestionRef>) -> Ev {
+        let _ = (span, question);
         // The parser guarantees the argument counts of the table; `arg` still never panics.
         let none = Ast::new(Kind::Error, span);
         let arg = |i: usize| a.get(i).unwrap_or(&none);
         match f {
-            // logic
             F::If => {
                 if self.boolean(arg(0)) {
                     self.eval(arg(1))
@@ -306,7 +378,16 @@ impl Evaluator<'_> {
                 }
                 self.eval(arg(a.len().saturating_sub(1)))
             }
-            // selects
+            _ => empty(),
+        }
+    }
+
+    fn call_selects(&mut self, f: F, a: &[Ast], span: Span, question: Option<&QuestionRef>) -> Ev {
+        let _ = (span, question);
+        // The parser guarantees the argument counts of the table; `arg` still never panics.
+        let none = Ast::new(Kind::Error, span);
+        let arg = |i: usize| a.get(i).unwrap_or(&none);
+        match f {
             F::Selected => {
                 let (list, v) = (self.string(arg(0)), self.string(arg(1)));
                 let v = v.trim();
@@ -329,7 +410,16 @@ impl Evaluator<'_> {
                     _ => empty(),
                 }
             }
-            // repeats
+            _ => empty(),
+        }
+    }
+
+    fn call_repeats(&mut self, f: F, a: &[Ast], span: Span, question: Option<&QuestionRef>) -> Ev {
+        let _ = (span, question);
+        // The parser guarantees the argument counts of the table; `arg` still never panics.
+        let none = Ast::new(Kind::Error, span);
+        let arg = |i: usize| a.get(i).unwrap_or(&none);
+        match f {
             F::Count => match self.eval(arg(0)) {
                 Ev::V(Value::Nodes(ns)) => n(ns.len() as f64),
                 Ev::Atoms(vs) => n(vs.len() as f64),
@@ -381,7 +471,16 @@ impl Evaluator<'_> {
                 node.map_or(n(f64::NAN), |node| n(self.env.position(node) as f64))
             }
             F::IndexedRepeat => self.indexed_repeat(a),
-            // text
+            _ => empty(),
+        }
+    }
+
+    fn call_text(&mut self, f: F, a: &[Ast], span: Span, question: Option<&QuestionRef>) -> Ev {
+        let _ = (span, question);
+        // The parser guarantees the argument counts of the table; `arg` still never panics.
+        let none = Ast::new(Kind::Error, span);
+        let arg = |i: usize| a.get(i).unwrap_or(&none);
+        match f {
             F::Concat => {
                 let mut out = String::new();
                 for x in a {
@@ -431,6 +530,15 @@ impl Evaluator<'_> {
                 let (x, y) = (self.string(arg(0)), self.string(arg(1)));
                 x.find(&*y).map_or_else(empty, |i| s(&x[i + y.len()..]))
             }
+            _ => empty(),
+        }
+    }
+
+    /// The text functions with the largest locals, apart from the others (see [`Self::call`]).
+    fn call_text_more(&mut self, f: F, a: &[Ast], span: Span) -> Ev {
+        let none = Ast::new(Kind::Error, span);
+        let arg = |i: usize| a.get(i).unwrap_or(&none);
+        match f {
             F::Translate => {
                 let (x, from, to) = (
                     self.string(arg(0)),
@@ -504,7 +612,16 @@ impl Evaluator<'_> {
                     }
                 }
             }
-            // numbers
+            _ => empty(),
+        }
+    }
+
+    fn call_numbers(&mut self, f: F, a: &[Ast], span: Span, question: Option<&QuestionRef>) -> Ev {
+        let _ = (span, question);
+        // The parser guarantees the argument counts of the table; `arg` still never panics.
+        let none = Ast::new(Kind::Error, span);
+        let arg = |i: usize| a.get(i).unwrap_or(&none);
+        match f {
             F::Number => {
                 if a.is_empty() {
                     return n(Value::Str(self.string_or_current(a)).to_num());
@@ -541,7 +658,16 @@ impl Evaluator<'_> {
             }
             F::Pi => n(std::f64::consts::PI),
             F::Random => n(self.env.random()),
-            // dates
+            _ => empty(),
+        }
+    }
+
+    fn call_dates(&mut self, f: F, a: &[Ast], span: Span, question: Option<&QuestionRef>) -> Ev {
+        let _ = (span, question);
+        // The parser guarantees the argument counts of the table; `arg` still never panics.
+        let none = Ast::new(Kind::Error, span);
+        let arg = |i: usize| a.get(i).unwrap_or(&none);
+        match f {
             F::Today => s(dates::format_days(dates::today(self.env.clock()))),
             F::Now => s(dates::now_string(self.env.clock())),
             F::Date => {
@@ -563,7 +689,16 @@ impl Evaluator<'_> {
                 let fmt = self.string(arg(1));
                 s(dates::format(d, &fmt))
             }
-            // beyond ODK
+            _ => empty(),
+        }
+    }
+
+    fn call_beyond(&mut self, f: F, a: &[Ast], span: Span, question: Option<&QuestionRef>) -> Ev {
+        let _ = (span, question);
+        // The parser guarantees the argument counts of the table; `arg` still never panics.
+        let none = Ast::new(Kind::Error, span);
+        let arg = |i: usize| a.get(i).unwrap_or(&none);
+        match f {
             F::Age => {
                 let birth = self.num(arg(0));
                 let on = if a.len() > 1 {
@@ -580,6 +715,7 @@ impl Evaluator<'_> {
                 let id = self.string(arg(0));
                 b(cn_id_valid(&id, dates::today(self.env.clock())))
             }
+            _ => empty(),
         }
     }
 

@@ -101,9 +101,12 @@ impl Value {
         matches!(self, Value::Str(s) if s.is_empty())
     }
 
-    /// The empty string.
+    /// The empty string (shared: unanswered and hidden items read as this, so it must not allocate).
     pub fn empty() -> Value {
-        Value::Str(Rc::from(""))
+        thread_local! {
+            static EMPTY: Rc<str> = Rc::from("");
+        }
+        Value::Str(EMPTY.with(Rc::clone))
     }
 }
 

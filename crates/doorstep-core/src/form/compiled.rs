@@ -4,9 +4,33 @@
 //! **Architecture invariant:** a `Form` is immutable once loaded; sessions share it behind an `Rc`.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::model::{Choice, FormDoc, ItemDoc, ItemType, Text};
 use crate::expr::{Expr, ItemId, Node};
+
+/// FNV-1a: the engine's maps are keyed by short names and small numbers, read on every answer of an
+/// office's million-submission ingest; SipHash's protection against crafted keys is not needed for
+/// names the form itself defines.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A hash map with [`Fnv`] hashing.
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 /// `true`, `false` or an expression (`required`, `read_only`).
 #[derive(Clone, Debug)]
@@ -84,9 +108,11 @@ pub struct Form {
     /// Top-level items in order.
     pub top: Vec<ItemId>,
     pub instance_name: Option<Expr>,
-    pub(crate) by_name: HashMap<String, ItemId>,
+    pub(crate) by_name: FastMap<String, ItemId>,
     /// For each level (root = index 0, then one per repeat item), the items whose nodes live there.
-    pub(crate) levels: HashMap<Option<ItemId>, Vec<ItemId>>,
+    pub(crate) levels: FastMap<Option<ItemId>, Vec<ItemId>>,
+    /// For each repeat item, the repeats enclosing it and itself, outermost first (empty for other items).
+    pub(crate) chains: Vec<Vec<ItemId>>,
     /// Items in dependency order (each after everything its values depend on).
     pub order: Vec<ItemId>,
     /// Position of each item in `order`.
@@ -133,15 +159,12 @@ impl Form {
         }
         false
     }
-    /// The chain of repeats enclosing items at `level`, outermost first (empty for the root).
-    pub fn repeat_chain(&self, level: Option<ItemId>) -> Vec<ItemId> {
-        let mut chain = Vec::new();
-        let mut cur = level;
-        while let Some(r) = cur {
-            chain.push(r);
-            cur = self.items[r as usize].repeat;
+    /// The chain of repeats enclosing items at `level`, outermost first, ending with `level` itself
+    /// (empty for the root). Computed once at load.
+    pub fn repeat_chain(&self, level: Option<ItemId>) -> &[ItemId] {
+        match level {
+            None => &[],
+            Some(r) => self.chains.get(r as usize).map_or(&[], Vec::as_slice),
         }
-        chain.reverse();
-        chain
     }
 }

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
-use super::compiled::{Cond, Form, Item, RepeatCount};
+use super::compiled::{Cond, FastMap, Form, Item, RepeatCount};
 use super::diag::{Diagnostic, Severity};
 use super::model::{self, Condition, Count, FormDoc, ItemDoc, ItemType, Text};
 use crate::expr::{self, Expr, ItemId};
@@ -383,7 +383,7 @@ impl Loader {
         }
 
         // Names.
-        let mut by_name: HashMap<String, ItemId> = HashMap::new();
+        let mut by_name: FastMap<String, ItemId> = FastMap::default();
         for (i, f) in flat.iter().enumerate() {
             if !is_identifier(&f.doc.name) {
                 self.err("form/bad-identifier", format!("{}.name", f.path), bad_ident_msg("item name", &f.doc.name));
@@ -402,7 +402,7 @@ impl Loader {
         self.names = by_name.keys().cloned().collect();
         // Per-item checks and expression parsing.
         let mut items: Vec<Item> = Vec::with_capacity(flat.len());
-        let mut levels: HashMap<Option<ItemId>, Vec<ItemId>> = HashMap::new();
+        let mut levels: FastMap<Option<ItemId>, Vec<ItemId>> = FastMap::default();
         for (i, f) in flat.into_iter().enumerate() {
             self.check_item(&f, &choices, &languages);
             let level = levels.entry(f.repeat).or_default();
@@ -577,6 +577,22 @@ impl Loader {
             choices,
             items: Vec::new(),
         };
+        let chains = items
+            .iter()
+            .map(|it| {
+                if it.kind != ItemType::Repeat {
+                    return Vec::new();
+                }
+                let mut c = vec![it.id];
+                let mut cur = it.repeat;
+                while let Some(r) = cur {
+                    c.push(r);
+                    cur = items[r as usize].repeat;
+                }
+                c.reverse();
+                c
+            })
+            .collect();
         Some(Form {
             id: id.unwrap_or_default(),
             version: version.unwrap_or_default(),
@@ -590,6 +606,7 @@ impl Loader {
             instance_name: instance_expr,
             by_name,
             levels,
+            chains,
             order,
             rank,
             dependents,
@@ -919,7 +936,7 @@ impl Loader {
         &mut self,
         e: &mut Expr,
         at: &str,
-        by_name: &HashMap<String, ItemId>,
+        by_name: &FastMap<String, ItemId>,
         items: &[Item],
         level: Option<ItemId>,
         choice_filter: bool,
