@@ -264,7 +264,13 @@ impl Checker {
     }
     /// The reasons `s` may not be in a bundle; empty when it may.
     pub fn check(&self, s: &Submission) -> Vec<String> {
-        self.examine(s).0
+        // The same checks as `examine`, without building the exported answers (ingest's hot path).
+        let mut out = Vec::new();
+        if s.meta.status != Status::Finalized {
+            out.push("the submission is a draft: only finalized submissions are exported".into());
+        }
+        out.extend(s.examine(&self.form).0);
+        out
     }
 
     /// The reasons `s` may not be in a bundle, and its exported answers when the answers could be
