@@ -5,6 +5,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::Ctl;
+use super::bench;
 use super::export_screen::ExportScreen;
 use super::fill_screen::FillScreen;
 use super::forms_screen::FormsScreen;
@@ -88,6 +89,17 @@ pub fn app() -> Html {
                 let lang = if s.lang.is_empty() { Lang::Zh } else { Lang::from_tag(&s.lang) };
                 ctx.state.dispatch(AppAction::SetLang(lang));
                 ctx.settings.set(s.clone());
+                // The bench route (docs/bench-web-protocol.md) and deep links: a new draft of one form at once.
+                if let Some(req) = bench::request() {
+                    match bench::start(&req, &s, lang).await {
+                        Ok(c) => ctx.fill(c),
+                        Err(e) => {
+                            ctx.go(Screen::Tab(Tab::Forms));
+                            ctx.say(true, e);
+                        }
+                    }
+                    return;
+                }
                 let installed = interviews::installed_forms().await;
                 let mut reopened = false;
                 if let Some(id) = s.current.clone() {

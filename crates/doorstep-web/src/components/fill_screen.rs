@@ -53,6 +53,8 @@ pub fn fill_screen(p: &Props) -> Html {
     }
 
     let ctl = p.ctl.clone();
+    // On a member's page, the roster it belongs to and its size (docs/bench-web-protocol.md).
+    let mut roster: Option<(String, String)> = None;
     let (title, content, nav) = match pos.member.filter(|&m| f.session.instance_parent(m).is_some()) {
         None => {
             let title = page
@@ -103,6 +105,7 @@ pub fn fill_screen(p: &Props) -> Html {
             let idx = siblings.iter().position(|&s| s == inst).unwrap_or(0);
             let who = f.member_label(repeat, inst).unwrap_or_else(|| nth_member(lang, idx + 1));
             let title = format!("{} · {}", f.session.label(Node { item: repeat, scope: parent }), who);
+            roster = Some((f.form.item(repeat).name.clone(), siblings.len().to_string()));
             let children = f.form.item(repeat).children.clone();
             let items = children.iter().map(|&i| {
                 html! { <ItemView key={format!("{i}-{inst}")} ctl={ctl.clone()} item={i} scope={inst} lang={lang} page_title={false} /> }
@@ -141,7 +144,10 @@ pub fn fill_screen(p: &Props) -> Html {
         <>
             <SaveBar ctl={p.ctl.clone()} lang={lang} />
             <main class="screen" id="fill">
-                if !title.is_empty() { <h2 class="page-title" tabindex="-1">{ title }</h2> }
+                if !title.is_empty() {
+                    <h2 class="page-title" tabindex="-1" data-repeat={roster.as_ref().map(|r| r.0.clone())}
+                        data-count={roster.as_ref().map(|r| r.1.clone())}>{ title }</h2>
+                }
                 { content }
             </main>
             { nav }
