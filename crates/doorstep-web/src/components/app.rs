@@ -88,6 +88,7 @@ pub fn app() -> Html {
                 let s = interviews::settings().await;
                 let lang = if s.lang.is_empty() { Lang::Zh } else { Lang::from_tag(&s.lang) };
                 ctx.state.dispatch(AppAction::SetLang(lang));
+                bench::remember_lang(lang);
                 ctx.settings.set(s.clone());
                 // The bench route (docs/bench-web-protocol.md) and deep links: a new draft of one form at once.
                 if let Some(req) = bench::request() {
@@ -144,6 +145,13 @@ pub fn app() -> Html {
         });
     }
 
+    // Any screen but the fill screen (which does it itself) replaces index.html's plain first page.
+    use_effect_with(state.screen.clone(), |screen| {
+        if matches!(screen, Screen::Tab(_) | Screen::Fatal(_) | Screen::Review) {
+            bench::takeover();
+        }
+    });
+
     let lang = state.lang;
     let t = lang.t();
     let switch_lang = {
@@ -151,6 +159,7 @@ pub fn app() -> Html {
         Callback::from(move |_: MouseEvent| {
             let l = ctx.lang().other();
             ctx.state.dispatch(AppAction::SetLang(l));
+            bench::remember_lang(l);
             if let Some(c) = &*ctx.ctl {
                 let mut f = c.0.borrow_mut();
                 let fl = l.pick_form_language(&f.form.languages);

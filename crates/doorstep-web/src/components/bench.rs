@@ -92,3 +92,20 @@ pub async fn start(req: &Request, settings: &Settings, lang: Lang) -> Result<Ctl
     }
     Ok(ctl)
 }
+
+/// Replaces the plain-HTML first page of `index.html` (if it is there) with what the app rendered.
+pub fn takeover() {
+    let global = js_sys::global();
+    if let Ok(f) = js_sys::Reflect::get(&global, &"doorstepTakeover".into()) {
+        if let Some(f) = f.dyn_ref::<js_sys::Function>() {
+            let _ = f.call0(&global);
+        }
+    }
+}
+
+/// Keeps the interface language where `index.html` can read it before the app starts.
+pub fn remember_lang(lang: Lang) {
+    if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
+        let _ = storage.set_item("doorstep-lang", lang.tag().split('-').next().unwrap_or("zh"));
+    }
+}

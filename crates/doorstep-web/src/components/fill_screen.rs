@@ -32,6 +32,26 @@ pub fn go(ctl: &Ctl, pos: Pos) {
     gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
 }
 
+/// How many of a page's items hold the first `questions` questions (a group counts its questions).
+fn first_items(form: &doorstep_core::form::Form, items: &[doorstep_core::expr::ItemId], questions: usize) -> usize {
+    fn weight(form: &doorstep_core::form::Form, i: doorstep_core::expr::ItemId) -> usize {
+        let item = form.item(i);
+        if item.kind == doorstep_core::form::model::ItemType::Group {
+            item.children.iter().map(|&c| weight(form, c)).sum::<usize>().max(1)
+        } else {
+            1
+        }
+    }
+    let mut total = 0;
+    for (n, &i) in items.iter().enumerate() {
+        if total >= questions {
+            return n;
+        }
+        total = total.saturating_add(weight(form, i));
+    }
+    items.len()
+}
+
 #[function_component(FillScreen)]
 pub fn fill_screen(p: &Props) -> Html {
     use_topic(&p.ctl, Topic::Pos);
@@ -42,6 +62,7 @@ pub fn fill_screen(p: &Props) -> Html {
     let pos = f.pos;
     let npages = f.pages.len();
     let page = f.pages[pos.page.min(npages - 1)].clone();
+    use_effect_with((), |_| super::bench::takeover());
     let shown_count = use_state(|| FIRST_BATCH);
     {
         let shown_count = shown_count.clone();
@@ -61,7 +82,8 @@ pub fn fill_screen(p: &Props) -> Html {
                 .title_item
                 .map(|i| f.session.label(Node { item: i, scope: 0 }))
                 .unwrap_or_default();
-            let items = page.items.iter().take(*shown_count).map(|&i| {
+            let first = first_items(&f.form, &page.items, *shown_count);
+            let items = page.items.iter().take(first).map(|&i| {
                 html! { <ItemView key={i} ctl={ctl.clone()} item={i} scope={0} lang={lang} page_title={page.title_item == Some(i)} /> }
             });
             let prev = (pos.page > 0).then(|| {
