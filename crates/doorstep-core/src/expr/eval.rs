@@ -94,7 +94,16 @@ pub(crate) struct Evaluator<'a> {
     /// numeric predicates such as `[2]`).
     pub pos: Option<usize>,
     pub diags: Vec<ExprError>,
+    /// Steps left before the evaluation gives up (see [`MAX_STEPS`]).
+    pub steps: u64,
 }
+
+/// The most steps (nodes of the tree visited, list elements compared) one evaluation may take.
+/// Predicates nest, so `count(${r}[count(${r}[...]) > 0])` over n instances takes n^depth steps: 20
+/// levels over 3 instances would run for hours. Past the budget the evaluation stops and gives
+/// `""`, with an `expr/runtime` diagnostic, so no expression can hang a phone. Ten million steps is
+/// far more than any real form needs (a predicate over 10,000 instances takes some 50,000).
+pub const MAX_STEPS: u64 = 10_000_000;
 
 /// Evaluates `expr` with `ctx` as the current node (`.`).
 pub fn eval(expr: &Expr, env: &dyn Env, ctx: Node) -> Value {
@@ -110,6 +119,7 @@ pub fn eval_with_diagnostics(expr: &Expr, env: &dyn Env, ctx: Node) -> (Value, V
         cur: Cur::Node(ctx),
         pos: None,
         diags: Vec::new(),
+        steps: MAX_STEPS,
     };
     let v = ev.eval(&expr.ast).into_value(env);
     (v, ev.diags)
@@ -138,7 +148,30 @@ impl Evaluator<'_> {
         self.eval(a).truthy()
     }
 
+    /// Takes `n` steps from the budget; false once it is spent (reported once, at `span`).
+    pub(crate) fn spend(&mut self, n: u64, span: Span) -> bool {
+        if self.steps == 0 {
+            return false;
+        }
+        if n >= self.steps {
+            self.steps = 0;
+            self.runtime(
+                span,
+                format!(
+                    "the expression takes more than {MAX_STEPS} steps and was stopped: \
+                     simplify nested predicates [...] over repeats"
+                ),
+            );
+            return false;
+        }
+        self.steps -= n;
+        true
+    }
+
     pub(crate) fn eval(&mut self, a: &Ast) -> Ev {
+        if !self.spend(1, a.span) {
+            return Ev::V(Value::empty());
+        }
         match &a.kind {
             Kind::Num(n) => Ev::V(Value::Num(*n)),
             Kind::Str(s) => Ev::V(Value::Str(s.clone())),
@@ -208,7 +241,7 @@ impl Evaluator<'_> {
                 let mut left = self.eval(first);
                 for (op, x) in rest {
                     let right = self.eval(x);
-                    left = Ev::V(Value::Bool(self.compare(*op, &left, &right)));
+                    left = Ev::V(Value::Bool(self.compare(*op, &left, &right, x.span)));
                 }
                 left
             }
@@ -231,14 +264,18 @@ impl Evaluator<'_> {
     }
 
     /// XPath 1.0 comparison, with a list on either side true when some element satisfies it.
-    pub(crate) fn compare(&self, op: BinOp, a: &Ev, b: &Ev) -> bool {
+    pub(crate) fn compare(&mut self, op: BinOp, a: &Ev, b: &Ev, span: Span) -> bool {
         let env = self.env;
         match (a.is_list(), b.is_list()) {
             (false, false) => compare_atoms(op, &a.atom(env), &b.atom(env)),
             (true, true) => {
                 let ys = b.elems(env);
-                a.elems(env)
-                    .iter()
+                let xs = a.elems(env);
+                // Two lists compare element by element: n × m steps.
+                if !self.spend((xs.len() as u64).saturating_mul(ys.len() as u64), span) {
+                    return false;
+                }
+                xs.iter()
                     .any(|x| ys.iter().any(|y| compare_atoms(op, x, y)))
             }
             (true, false) => {

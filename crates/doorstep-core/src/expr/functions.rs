@@ -872,18 +872,7 @@ fn regex_is_match(pattern: &str, text: &str) -> Result<bool, String> {
             if cache.len() >= REGEX_CACHE {
                 cache.clear();
             }
-            let compiled = regex_lite::RegexBuilder::new(pattern)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .nest_limit(64)
-                .build()
-                .map_err(|e| {
-                    e.to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or("invalid")
-                        .trim()
-                        .to_string()
-                });
+            let compiled = compile_regex(pattern);
             cache.insert(Rc::from(pattern), compiled);
         }
         match &cache[pattern] {
@@ -891,6 +880,34 @@ fn regex_is_match(pattern: &str, text: &str) -> Result<bool, String> {
             Err(e) => Err(e.clone()),
         }
     })
+}
+
+/// Compiles a pattern with the limits every use shares: the evaluator, and the loader's check of
+/// constant patterns (`expr/bad-regex`), so a pattern the loader accepts always compiles at run time.
+fn compile_regex(pattern: &str) -> Result<regex_lite::Regex, String> {
+    if pattern.len() > MAX_PATTERN {
+        return Err(format!(
+            "the pattern is {} bytes long, expected at most {MAX_PATTERN}",
+            pattern.len()
+        ));
+    }
+    regex_lite::RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .nest_limit(64)
+        .build()
+        .map_err(|e| {
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("invalid")
+                .trim()
+                .to_string()
+        })
+}
+
+/// Why a constant pattern would not compile, if it would not.
+pub(crate) fn regex_error(pattern: &str) -> Option<String> {
+    compile_regex(pattern).err()
 }
 
 fn digest(text: &str, alg: &str, enc: &str) -> Result<String, String> {

@@ -41,7 +41,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use ast::{Ast, BinOp, Kind};
-pub use eval::{eval, eval_with_diagnostics};
+pub use eval::{MAX_STEPS, eval, eval_with_diagnostics};
 use functions::F;
 pub use functions::functions;
 pub use parse::{MAX_DEPTH, MAX_LEN};
@@ -218,6 +218,32 @@ impl Expr {
             }
         });
         found
+    }
+
+    /// Constant patterns of `regex(s, 'pattern')` that do not compile (code `expr/bad-regex`, with
+    /// the span of the literal). A pattern read from an answer can only be checked at run time.
+    pub fn check_regexes(&self) -> Vec<ExprError> {
+        let mut out = Vec::new();
+        walk(&self.ast, &mut |a| {
+            if let Kind::Call {
+                func: F::Regex,
+                args,
+                ..
+            } = &a.kind
+                && let Some(Ast {
+                    kind: Kind::Str(p),
+                    span,
+                }) = args.get(1)
+                && let Some(why) = functions::regex_error(p)
+            {
+                out.push(ExprError::new(
+                    "expr/bad-regex",
+                    format!("invalid regular expression '{p}': {why}; fix the pattern (regex syntax as in ODK)"),
+                    *span,
+                ));
+            }
+        });
+        out
     }
 
     /// Checks that lists are only used where a list is allowed: the argument of `sum`, `count`,

@@ -893,6 +893,12 @@ impl Loader {
                         .with_span(span.start, span.end),
                     );
                 }
+                // A constant pattern that cannot compile would make every evaluation empty: refuse it now.
+                for err in e.check_regexes() {
+                    self.diags.push(
+                        Diagnostic::error(err.code, at.clone(), err.message).with_span(err.span.start, err.span.end),
+                    );
+                }
                 Some(e)
             }
             Err(errs) => {
