@@ -72,7 +72,8 @@ pub fn dist_with_forms(
         .out_name(OUT_NAME)
         .web(true)?
         .omit_default_module_path(false)
-        .remove_name_section(true)
+        // DOORSTEP_KEEP_NAMES=1 keeps function names, for profiling (tests/bench/profile-web.mjs).
+        .remove_name_section(std::env::var_os("DOORSTEP_KEEP_NAMES").is_none())
         .generate(out)
         .map_err(|error| format!("wasm-bindgen failed on {}: {error:#}", wasm.display()))?;
     println!(
