@@ -183,7 +183,13 @@ pub struct Session {
     /// During the first evaluation of everything (`new`, `resume`) every node is queued already, so a
     /// change need not enqueue dependents that come later in dependency order.
     full_pass: bool,
+    /// Live repeat instances, bounded by [`MAX_INSTANCES`].
+    live_instances: usize,
 }
+
+/// Most repeat instances one submission may hold: nested count-driven repeats multiply (10,000 × 10,000
+/// would be 10^8), and a phone must stay responsive whatever a form asks for.
+pub const MAX_INSTANCES: usize = 50_000;
 
 const ROOT_ITEM: ItemId = ItemId::MAX;
 
@@ -230,6 +236,7 @@ impl Session {
             unknown: Vec::new(),
             changes: Changes::default(),
             full_pass: true,
+            live_instances: 0,
         }
     }
 
@@ -246,6 +253,10 @@ impl Session {
                     continue;
                 };
                 for (i, inst) in list.iter().enumerate() {
+                    if self.live_instances >= MAX_INSTANCES {
+                        self.unknown.push(format!("{prefix}{k}[{}] and after (over {MAX_INSTANCES} repeat entries in one submission)", i + 1));
+                        break;
+                    }
                     let sc = self.new_scope(item.id, scope);
                     for slot in &mut self.scopes[sc as usize].slots {
                         slot.fresh = false;
@@ -459,6 +470,12 @@ impl Session {
                         message: format!("`{}` has a count: its instances follow the count", item.name),
                     });
                 }
+                if self.live_instances >= MAX_INSTANCES {
+                    return Err(ActionError {
+                        code: "too-many-instances",
+                        message: format!("this submission already holds {MAX_INSTANCES} repeat entries, the most one submission may hold"),
+                    });
+                }
                 let max = item.max_instances() as usize;
                 if self.slot(node).instances.len() >= max {
                     return Err(ActionError {
@@ -523,6 +540,7 @@ impl Session {
     }
 
     fn new_scope(&mut self, repeat: ItemId, parent: u32) -> u32 {
+        self.live_instances += 1;
         let n = self.form.level_items(Some(repeat)).len();
         let id = self.scopes.len() as u32;
         let index = self.slot(Node { item: repeat, scope: parent }).instances.len() as u32;
@@ -567,6 +585,7 @@ impl Session {
 
     fn kill(&mut self, scope: u32) {
         self.scopes[scope as usize].alive = false;
+        self.live_instances -= 1;
         let children: Vec<u32> = self.scopes[scope as usize].slots.iter().flat_map(|s| s.instances.iter().copied()).collect();
         for c in children {
             self.kill(c);
@@ -864,10 +883,11 @@ impl Session {
                 if v.is_finite() && v > 0.0 { v.floor().min(u32::MAX as f64) as usize } else { 0 }
             }
         };
-        let capped = want as u64 > max;
-        let want = want.min(max as usize);
-        self.slot_mut(n).capped = capped;
         let have = self.slot(n).instances.len();
+        let room = have + MAX_INSTANCES.saturating_sub(self.live_instances);
+        let capped = want as u64 > max || want > room;
+        let want = want.min(max as usize).min(room);
+        self.slot_mut(n).capped = capped;
         if have < want {
             for _ in have..want {
                 self.add_instance(n.item, n.scope);

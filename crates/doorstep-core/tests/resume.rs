@@ -17,3 +17,32 @@ fn once_values_survive_a_resume_at_another_time() {
     let again = Session::resume(f, &data, later);
     assert_eq!(again.data(), data);
 }
+
+#[test]
+fn nested_counts_are_bounded_by_the_instance_limit() {
+    let src = r#"{"format": "doorstep-form/1", "id": "nest", "version": "1", "title": "t", "languages": ["en"], "items": [
+        {"type": "repeat", "name": "outer", "label": "o", "count": 10000, "max": 10000, "items": [
+            {"type": "repeat", "name": "inner", "label": "i", "count": 10000, "max": 10000, "items": [
+                {"type": "integer", "name": "x", "label": "x"}]}]}]}"#;
+    let f = Rc::new(form::load(src).form.unwrap());
+    let s = Session::new(f.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
+    let outer = f.node("outer").unwrap();
+    let total: usize = s.instances(outer.item, 0).iter().map(|&o| 1 + s.instances(f.item_by_name("inner").unwrap().id, o).len()).sum();
+    assert_eq!(total, doorstep_core::session::MAX_INSTANCES);
+}
+
+#[test]
+fn text_doubling_stops_at_the_limit() {
+    let mut items = vec![r#"{"type": "text", "name": "c0", "label": "c"}"#.to_string()];
+    for i in 1..40 {
+        items.push(format!(r#"{{"type": "calculate", "name": "c{i}", "calculation": "concat(${{c{}}}, ${{c{}}})"}}"#, i - 1, i - 1));
+    }
+    let src = format!(r#"{{"format": "doorstep-form/1", "id": "dbl", "version": "1", "title": "t", "languages": ["en"], "items": [{}]}}"#, items.join(","));
+    let f = Rc::new(form::load(&src).form.unwrap());
+    let mut s = Session::new(f.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
+    let c0 = f.node("c0").unwrap();
+    s.apply(doorstep_core::session::Action::Answer { node: c0, value: serde_json::json!("abcdefgh") }).unwrap();
+    let last = s.answer(f.node("c39").unwrap());
+    assert!(last.is_none(), "the doubled text past the limit is left empty");
+    assert_eq!(s.answer(f.node("c10").unwrap()).and_then(|v| v.as_str()).map(str::len), Some(8 << 10));
+}

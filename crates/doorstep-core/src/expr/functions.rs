@@ -201,6 +201,9 @@ pub(crate) fn list_arg_ok(f: F, i: usize, nargs: usize) -> bool {
     }
 }
 
+/// The longest text a function may return (4 MiB).
+pub const MAX_TEXT: usize = 4 << 20;
+
 fn s(v: impl Into<Rc<str>>) -> Ev {
     Ev::V(Value::Str(v.into()))
 }
@@ -223,6 +226,26 @@ impl Evaluator<'_> {
     /// app runs in wasm with about 1 MB of stack (debug builds give every local its own slot, and the
     /// single big match took some 9 KB per nesting level).
     pub(crate) fn call(
+        &mut self,
+        f: F,
+        a: &[Ast],
+        span: Span,
+        question: Option<&QuestionRef>,
+    ) -> Ev {
+        let result = self.call_unbounded(f, a, span, question);
+        // Text can double through chained calculations (`concat(${c}, ${c})` forty times is 2^40
+        // bytes); no answer or label needs more than a few megabytes, so longer results are dropped.
+        if let Ev::V(Value::Str(t)) = &result {
+            if t.len() > MAX_TEXT {
+                let len = t.len();
+                self.runtime(span, format!("the result is {len} bytes of text, over the limit of {MAX_TEXT}: it is left empty"));
+                return s("");
+            }
+        }
+        result
+    }
+
+    fn call_unbounded(
         &mut self,
         f: F,
         a: &[Ast],
