@@ -20,7 +20,12 @@ await cdp.send('Profiler.enable');
 await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
 const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
 const route = { 'load-pages': '#/bench?form=bench_pages', 'load-scroll': '#/bench?form=bench_scroll', member: '#/bench?form=bench_pages&page=household&members=99', 'key-scroll': '#/bench?form=bench_scroll', 'key-pages': '#/bench?form=bench_pages' }[scenario];
-const start = async () => { await cdp.send('Profiler.start'); return metrics(); };
+const tracing = process.env.TRACE === '1';
+const start = async () => {
+  if (tracing) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing'] });
+  await cdp.send('Profiler.start');
+  return metrics();
+};
 let before;
 if (scenario.startsWith('load')) {
   before = await start();
@@ -33,8 +38,24 @@ if (scenario.startsWith('load')) {
     await page.locator('[data-add-repeat="members"]').waitFor();
     await page.waitForTimeout(2000);
     before = await start();
-    await page.locator('[data-add-repeat="members"]').click();
+    if (process.env.COUNT_DOM) await page.evaluate(() => { window.COUNT_DOM = 1; });
+    await page.evaluate(() => {
+      window.__m = { attrs: {}, removed: 0, inserted: 0 };
+      if (window.COUNT_DOM) {
+        const set = Element.prototype.setAttribute;
+        Element.prototype.setAttribute = function (k, v) { window.__m.attrs[k] = (window.__m.attrs[k] ?? 0) + 1; return set.call(this, k, v); };
+        const rm = Node.prototype.removeChild;
+        Node.prototype.removeChild = function (c) { window.__m.removed++; return rm.call(this, c); };
+        const ins = Node.prototype.insertBefore;
+        Node.prototype.insertBefore = function (a, b) { window.__m.inserted++; return ins.call(this, a, b); };
+      }
+      addEventListener('click', (e) => { window.__m.click = e.timeStamp; window.__m.handlerStart = performance.now(); }, { capture: true, once: true });
+      new MutationObserver(() => { if (!window.__m.done && document.querySelector('[data-count="100"]')) window.__m.done = performance.now(); }).observe(document, { subtree: true, childList: true, attributes: true });
+    });
+    if (process.env.JSCLICK) await page.evaluate(() => document.querySelector('[data-add-repeat="members"]').click());
+    else await page.locator('[data-add-repeat="members"]').click();
     await page.locator('[data-count="100"]').first().waitFor({ state: 'attached' });
+    console.log('in-page:', await page.evaluate(() => JSON.stringify({ click: window.__m.click, handler: window.__m.handlerStart - window.__m.click, done: window.__m.done - window.__m.click, attrs: window.__m.attrs, removed: window.__m.removed, inserted: window.__m.inserted })));
   } else {
     await page.locator('#app [data-question="q0"] input').click();
     await page.waitForTimeout(3000);
@@ -42,9 +63,21 @@ if (scenario.startsWith('load')) {
     await page.keyboard.press('9');
     await page.locator('#app [data-question="q3"]').waitFor();
   }
-  await page.waitForTimeout(400);
+  if (!process.env.NOWAIT) await page.waitForTimeout(400);
 }
 const after = await metrics();
+if (tracing) {
+  const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+  // From the interaction's event: every main-thread event over 1 ms in the next 150 ms.
+  const trigger = events.find((e) => e.name === 'EventDispatch' && ['click', 'keydown'].includes(e.args?.data?.type));
+  const t0 = trigger ? trigger.ts : events.filter((e) => e.name === 'RunTask')[0].ts;
+  const tid = trigger?.tid;
+  const rows = events.filter((e) => e.ph === 'X' && (tid === undefined || e.tid === tid) && e.ts >= t0 - 1000 && e.ts <= t0 + Number(process.env.WINDOW ?? 150) * 1000 && e.dur > Number(process.env.MIN ?? 1) * 1000);
+  for (const e of rows.sort((x, y) => x.ts - y.ts)) {
+    const detail = e.args?.data?.type ?? e.args?.data?.functionName ?? '';
+    console.log(`+${((e.ts - t0) / 1000).toFixed(1).padStart(6)} ms  ${(e.dur / 1000).toFixed(1).padStart(6)} ms  ${e.name} ${detail}`);
+  }
+}
 const { profile } = await cdp.send('Profiler.stop');
 for (const k of ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration', 'Nodes', 'JSHeapUsedSize']) {
   const d = after[k] - (before[k] ?? 0);

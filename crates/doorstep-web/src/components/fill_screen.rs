@@ -63,12 +63,15 @@ pub fn fill_screen(p: &Props) -> Html {
     let npages = f.pages.len();
     let page = f.pages[pos.page.min(npages - 1)].clone();
     use_effect_with((), |_| super::bench::takeover());
-    let shown_count = use_state(|| FIRST_BATCH);
+    // The position whose page is mounted in full; any other page shows its first questions first,
+    // and the rest a moment later (no extra render when the page is short).
+    let full = use_state(|| None::<Pos>);
+    let limit = if *full == Some(pos) { usize::MAX } else { FIRST_BATCH };
+    let long = pos.member.is_none() && first_items(&f.form, &page.items, FIRST_BATCH) < page.items.len();
     {
-        let shown_count = shown_count.clone();
-        use_effect_with(pos, move |_| {
-            shown_count.set(FIRST_BATCH);
-            let h = gloo::timers::callback::Timeout::new(30, move || shown_count.set(usize::MAX));
+        let full = full.clone();
+        use_effect_with((pos, long), move |&(pos, long)| {
+            let h = long.then(|| gloo::timers::callback::Timeout::new(30, move || full.set(Some(pos))));
             move || drop(h)
         });
     }
@@ -82,7 +85,7 @@ pub fn fill_screen(p: &Props) -> Html {
                 .title_item
                 .map(|i| f.session.label(Node { item: i, scope: 0 }))
                 .unwrap_or_default();
-            let first = first_items(&f.form, &page.items, *shown_count);
+            let first = first_items(&f.form, &page.items, limit);
             let items = page.items.iter().take(first).map(|&i| {
                 html! { <ItemView key={i} ctl={ctl.clone()} item={i} scope={0} lang={lang} page_title={page.title_item == Some(i)} /> }
             });
