@@ -19,7 +19,7 @@ await cdp.send('Performance.enable');
 await cdp.send('Profiler.enable');
 await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
 const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
-const route = { 'load-pages': '#/bench?form=bench_pages', 'load-scroll': '#/bench?form=bench_scroll', member: '#/bench?form=bench_pages&page=household&members=99', 'key-scroll': '#/bench?form=bench_scroll', 'key-pages': '#/bench?form=bench_pages' }[scenario];
+const route = { 'load-pages': '#/bench?form=bench_pages', 'load-scroll': '#/bench?form=bench_scroll', member: '#/bench?form=bench_pages&page=household&members=' + (process.env.MEMBERS ?? 99), 'key-scroll': '#/bench?form=bench_scroll', 'key-pages': '#/bench?form=bench_pages' }[scenario];
 const tracing = process.env.TRACE === '1';
 const start = async () => {
   if (tracing) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing'] });
@@ -39,6 +39,7 @@ if (scenario.startsWith('load')) {
     await page.waitForTimeout(2000);
     before = await start();
     if (process.env.COUNT_DOM) await page.evaluate(() => { window.COUNT_DOM = 1; });
+    await page.evaluate((m) => { window.MEMBERS = m; }, process.env.MEMBERS ?? '99');
     await page.evaluate(() => {
       window.__m = { attrs: {}, removed: 0, inserted: 0 };
       if (window.COUNT_DOM) {
@@ -50,11 +51,11 @@ if (scenario.startsWith('load')) {
         Node.prototype.insertBefore = function (a, b) { window.__m.inserted++; return ins.call(this, a, b); };
       }
       addEventListener('click', (e) => { window.__m.click = e.timeStamp; window.__m.handlerStart = performance.now(); }, { capture: true, once: true });
-      new MutationObserver(() => { if (!window.__m.done && document.querySelector('[data-count="100"]')) window.__m.done = performance.now(); }).observe(document, { subtree: true, childList: true, attributes: true });
+      new MutationObserver(() => { if (!window.__m.done && document.querySelector('[data-count="' + (Number(window.MEMBERS ?? 99) + 1) + '"]')) window.__m.done = performance.now(); }).observe(document, { subtree: true, childList: true, attributes: true });
     });
     if (process.env.JSCLICK) await page.evaluate(() => document.querySelector('[data-add-repeat="members"]').click());
     else await page.locator('[data-add-repeat="members"]').click();
-    await page.locator('[data-count="100"]').first().waitFor({ state: 'attached' });
+    await page.locator('[data-count="' + (Number(process.env.MEMBERS ?? 99) + 1) + '"]').first().waitFor({ state: 'attached' });
     console.log('in-page:', await page.evaluate(() => JSON.stringify({ click: window.__m.click, handler: window.__m.handlerStart - window.__m.click, done: window.__m.done - window.__m.click, attrs: window.__m.attrs, removed: window.__m.removed, inserted: window.__m.inserted })));
   } else {
     await page.locator('#app [data-question="q0"] input').click();
