@@ -34,3 +34,5 @@ pub mod session;
 pub mod generator;
 pub mod submission;
 pub mod bundle;
+#[doc(hidden)]
+pub mod sort;

@@ -25,6 +25,14 @@ pub struct FormRecord {
     pub installed_at: String,
 }
 
+/// Parses a stored or fetched JSON text into `T` through a `serde_json::Value`: every type then
+/// deserializes from `&Value` only, the way the engine reads forms, so the wasm carries one copy of
+/// each type's deserializer instead of two (one per input kind). Messages have no line and column.
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
+    let value: Json = serde_json::from_str(text)?;
+    T::deserialize(&value)
+}
+
 pub fn form_key(id: &str, version: &str, hash: &str) -> String {
     format!("{id}|{version}|{hash}")
 }

@@ -93,7 +93,7 @@ impl<'f> Tables<'f> {
                 .copied()
                 .filter(|&i| form.item(i).kind.has_value())
                 .collect();
-            items.sort_unstable();
+            crate::sort::sort(&mut items);
             let mut columns = Vec::new();
             for i in items {
                 let item = form.item(i);

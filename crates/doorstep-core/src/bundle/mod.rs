@@ -284,7 +284,7 @@ pub fn write_bundle(
     // Submissions sharing an instance_id: one copy of identical ones is fine, different ones are a
     // conflict the surveyor must resolve, so all of them are refused.
     let mut order: Vec<&Submission> = submissions.iter().collect();
-    order.sort_unstable_by(|a, b| a.meta.instance_id.cmp(&b.meta.instance_id));
+    crate::sort::sort_by(&mut order, |a, b| a.meta.instance_id.cmp(&b.meta.instance_id));
 
     let checker = Checker::new(form.clone());
     let mut tables = csv::Tables::new(form).map_err(BundleError::Write)?;

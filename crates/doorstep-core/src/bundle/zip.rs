@@ -584,7 +584,7 @@ pub fn read(b: &[u8]) -> Result<ZipArchive<'_>, ZipError> {
 
     // Local headers: each must agree with the directory, and together they must tile [0, cd_offset).
     let mut order: Vec<usize> = (0..central.len()).collect();
-    order.sort_by_key(|&i| central[i].offset);
+    crate::sort::sort_by_key(&mut order, |&i| central[i].offset);
     let mut entries = Vec::with_capacity(central.len());
     let mut expected = 0usize;
     for i in order {
@@ -663,7 +663,7 @@ pub fn read(b: &[u8]) -> Result<ZipArchive<'_>, ZipError> {
             ),
         ));
     }
-    entries.sort_by_key(|e| e.offset);
+    crate::sort::sort_by_key(&mut entries, |e| e.offset);
     let by_name = entries
         .iter()
         .enumerate()

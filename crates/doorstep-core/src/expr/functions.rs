@@ -937,11 +937,21 @@ fn digest(text: &str, alg: &str, enc: &str) -> Result<String, String> {
     use sha2::Digest as _;
     let bytes = text.as_bytes();
     let hash: Vec<u8> = match alg.to_ascii_uppercase().as_str() {
-        "MD5" => md5::Md5::digest(bytes).to_vec(),
-        "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
         "SHA-256" => sha2::Sha256::digest(bytes).to_vec(),
+        // The other algorithms sit behind the default-on `digest-all` feature, which the app's wasm
+        // build leaves off to keep the download small (bundles need SHA-256 anyway).
+        #[cfg(feature = "digest-all")]
+        "MD5" => md5::Md5::digest(bytes).to_vec(),
+        #[cfg(feature = "digest-all")]
+        "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
+        #[cfg(feature = "digest-all")]
         "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
+        #[cfg(feature = "digest-all")]
         "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
+        #[cfg(not(feature = "digest-all"))]
+        "MD5" | "SHA-1" | "SHA-384" | "SHA-512" => {
+            return Err(format!("digest: {alg} is not available in this build (only SHA-256 is)"));
+        }
         _ => {
             return Err(format!(
                 "digest: expected one of MD5, SHA-1, SHA-256, SHA-384, SHA-512, found '{alg}'"

@@ -125,7 +125,7 @@ impl Expr {
             _ => {}
         });
         // The question of jr:choice-name is met before the arguments' own references; sort by place.
-        out.sort_by_key(|(_, s)| s.start);
+        crate::sort::sort_by_key(&mut out, |(_, s)| s.start);
         out
     }
 
@@ -141,7 +141,7 @@ impl Expr {
             } => out.push((name.to_string(), *name_span, true)),
             _ => {}
         });
-        out.sort_by_key(|(_, s, _)| s.start);
+        crate::sort::sort_by_key(&mut out, |(_, s, _)| s.start);
         out
     }
 
@@ -174,7 +174,7 @@ impl Expr {
             } => uses.push((name_span.start, *i)),
             _ => {}
         });
-        uses.sort_by_key(|(at, _)| *at);
+        crate::sort::sort_by_key(&mut uses, |(at, _)| *at);
         let mut out = Vec::new();
         for (_, i) in uses {
             if !out.contains(&i) {

@@ -109,7 +109,7 @@ pub fn load(src: &str) -> LoadResult {
             }
         }
     }
-    diags.sort_by(|a, b| a.severity.cmp(&b.severity).then(a.range.cmp(&b.range)));
+    crate::sort::sort_by(&mut diags, |a, b| a.severity.cmp(&b.severity).then(a.range.cmp(&b.range)));
     let has_error = diags.iter().any(|d| d.severity == Severity::Error);
     LoadResult { form: if has_error { None } else { form }, diagnostics: diags }
 }
@@ -177,7 +177,7 @@ fn canonical_sorted(v: &Json, out: &mut String) {
     match v {
         Json::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
+            crate::sort::sort(&mut keys);
             out.push('{');
             for (i, k) in keys.into_iter().enumerate() {
                 if i > 0 {
@@ -281,6 +281,7 @@ impl Loader {
     }
 
     /// Deserializes one value, reporting a serde error at its JSON path with a stable code.
+    #[cfg(feature = "path-errors")]
     fn de<T: DeserializeOwned>(&mut self, path: &str, v: &Json) -> Option<T> {
         match serde_path_to_error::deserialize::<_, T>(v) {
             Ok(x) => Some(x),
@@ -293,6 +294,35 @@ impl Loader {
                         full.push('.');
                     }
                     full.push_str(&inner);
+                }
+                let (code, msg) = serde_code(&msg, &full);
+                self.err(code, full, msg);
+                None
+            }
+        }
+    }
+
+    /// Without the `path-errors` feature (the app's wasm build, to keep the download small): the
+    /// same codes and messages, at the path of the value (the item), plus `.key` for an unknown key.
+    #[cfg(not(feature = "path-errors"))]
+    fn de<T: DeserializeOwned>(&mut self, path: &str, v: &Json) -> Option<T> {
+        match T::deserialize(v) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                let msg = e.to_string();
+                let mut full = path.to_string();
+                let quoted = |prefix: &str| msg.strip_prefix(prefix).and_then(|r| r.split('`').next());
+                // An unknown key names itself; an unknown value (an item's `type`) is found by value.
+                let key = quoted("unknown field `").map(str::to_string).or_else(|| {
+                    let value = quoted("unknown variant `")?;
+                    let (k, _) = v.as_object()?.iter().find(|(_, x)| x.as_str() == Some(value))?;
+                    Some(k.clone())
+                });
+                if let Some(key) = key {
+                    if !full.is_empty() {
+                        full.push('.');
+                    }
+                    full.push_str(&key);
                 }
                 let (code, msg) = serde_code(&msg, &full);
                 self.err(code, full, msg);
@@ -521,7 +551,7 @@ impl Loader {
                     }
                 }
             }
-            piped.sort_unstable();
+            crate::sort::sort(&mut piped);
             piped.dedup();
             for &p in &piped {
                 deps[i].push((p, false));
@@ -549,7 +579,7 @@ impl Loader {
             }
         }
         for d in &mut dependents {
-            d.sort_unstable();
+            crate::sort::sort(d);
             d.dedup();
         }
         let order = match topo_order(&ordering) {

@@ -214,7 +214,7 @@ pub fn question(p: &Props) -> Html {
                             let mut next: Vec<String> = current.clone();
                             if checked { next.retain(|x| *x != val) } else { next.push(val.clone()) }
                             // Stored in list order, as the format asks.
-                            next.sort_by_key(|x| order.iter().position(|o| o == x).unwrap_or(usize::MAX));
+                            doorstep_core::sort::sort_by_key(&mut next, |x| order.iter().position(|o| o == x).unwrap_or(usize::MAX));
                             let v = (!next.is_empty()).then(|| json!(next));
                             let _ = answer(&ctl, node, v);
                         });

@@ -39,9 +39,9 @@ pub async fn bundles() -> Vec<BundleRecord> {
         .await
         .unwrap_or_default()
         .iter()
-        .filter_map(|j| serde_json::from_str(j).ok())
+        .filter_map(|j| crate::record::from_json(j).ok())
         .collect();
-    list.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    doorstep_core::sort::sort_by(&mut list, |a, b| b.created_at.cmp(&a.created_at));
     list
 }
 
@@ -63,7 +63,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
         let mut subs = Vec::new();
         let mut attachments = Vec::new();
         for r in &recs {
-            let line = serde_json::to_value(&r.envelope).and_then(serde_json::from_value::<Submission>);
+            let line = serde_json::to_value(&r.envelope).and_then(|v| <Submission as serde::Deserialize>::deserialize(&v));
             match line {
                 Ok(s) => subs.push(s),
                 Err(e) => {

@@ -25,7 +25,7 @@ const SETTINGS_KEY: &str = "settings";
 
 pub async fn settings() -> Settings {
     let mut s: Settings = match storage::get(storage::SETTINGS, SETTINGS_KEY).await {
-        Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+        Ok(Some(json)) => crate::record::from_json(&json).unwrap_or_default(),
         _ => Settings::default(),
     };
     if s.device_id.is_empty() {
@@ -44,9 +44,9 @@ pub async fn installed_forms() -> Vec<FormRecord> {
         .await
         .unwrap_or_default()
         .iter()
-        .filter_map(|j| serde_json::from_str(j).ok())
+        .filter_map(|j| crate::record::from_json(j).ok())
         .collect();
-    list.sort_by(|a, b| a.id.cmp(&b.id).then(b.version.cmp(&a.version)));
+    doorstep_core::sort::sort_by(&mut list, |a, b| a.id.cmp(&b.id).then(b.version.cmp(&a.version)));
     list
 }
 
@@ -105,7 +105,7 @@ struct ShippedForm {
 pub async fn install_shipped(installed: &[FormRecord]) -> Vec<String> {
     let mut problems = Vec::new();
     let Ok(bytes) = files::fetch_bytes("./forms/index.json").await else { return problems };
-    let Ok(index) = serde_json::from_slice::<ShippedIndex>(&bytes) else { return problems };
+    let Ok(index) = std::str::from_utf8(&bytes).map_err(|_| ()).and_then(|t| crate::record::from_json::<ShippedIndex>(t).map_err(|_| ())) else { return problems };
     for f in index.forms {
         if !f.id.is_empty() && installed.iter().any(|i| i.id == f.id && i.version == f.version && i.origin == "shipped") {
             continue;
@@ -127,7 +127,7 @@ pub async fn form_by_key(key: &str) -> Result<Rc<Form>, String> {
         .await
         .map_err(|e| format!("{e:?}"))?
         .ok_or_else(|| format!("the form {key} is not on this device"))?;
-    let rec: FormRecord = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+    let rec: FormRecord = crate::record::from_json(&json).map_err(|e| e.to_string())?;
     let loaded = form::load(&rec.source);
     let f = Rc::new(loaded.form.ok_or_else(|| format!("the stored form {key} no longer loads"))?);
     FORMS.with(|m| m.borrow_mut().insert(key.to_string(), f.clone()));
@@ -165,7 +165,7 @@ pub async fn submission(id: &str) -> Result<SubmissionRecord, String> {
         .await
         .map_err(|e| format!("{e:?}"))?
         .ok_or_else(|| format!("the interview {id} is not on this device"))?;
-    serde_json::from_str(&json).map_err(|e| e.to_string())
+    crate::record::from_json(&json).map_err(|e| e.to_string())
 }
 
 pub async fn submissions() -> Vec<SubmissionRecord> {
@@ -173,9 +173,9 @@ pub async fn submissions() -> Vec<SubmissionRecord> {
         .await
         .unwrap_or_default()
         .iter()
-        .filter_map(|j| serde_json::from_str(j).ok())
+        .filter_map(|j| crate::record::from_json(j).ok())
         .collect();
-    list.sort_by(|a, b| b.envelope.meta.updated_at.cmp(&a.envelope.meta.updated_at));
+    doorstep_core::sort::sort_by(&mut list, |a, b| b.envelope.meta.updated_at.cmp(&a.envelope.meta.updated_at));
     list
 }
 
@@ -219,7 +219,7 @@ fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord 
 async fn write_now(ctl: &Ctl) -> Result<(), SaveError> {
     let id = ctl.0.borrow().meta.instance_id.clone();
     let previous = match storage::get(storage::SUBMISSIONS, &id).await {
-        Ok(p) => p.and_then(|j| serde_json::from_str(&j).ok()),
+        Ok(p) => p.and_then(|j| crate::record::from_json(&j).ok()),
         Err(e) => return Err(e),
     };
     let rec = record_of(ctl, previous);
@@ -290,7 +290,7 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
     }
     let id = ctl.0.borrow().meta.instance_id.clone();
     let previous: Option<SubmissionRecord> =
-        storage::get(storage::SUBMISSIONS, &id).await.ok().flatten().and_then(|j| serde_json::from_str(&j).ok());
+        storage::get(storage::SUBMISSIONS, &id).await.ok().flatten().and_then(|j| crate::record::from_json(&j).ok());
     let mut rec = record_of(ctl, previous);
     // The finalized submission holds what is exported: answers of non-relevant questions are dropped.
     rec.envelope.data = ctl.0.borrow().session.export_data();

@@ -128,7 +128,7 @@ pub async fn put_all(entries: Vec<(&'static str, String, String)>) -> Result<(),
         let entries = entries.clone();
         async move {
             let mut names: Vec<&str> = entries.iter().map(|e| e.0).collect();
-            names.sort_unstable();
+            doorstep_core::sort::sort(&mut names);
             names.dedup();
             let tx = db
                 .transaction(names)
