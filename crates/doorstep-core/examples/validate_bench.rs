@@ -31,7 +31,7 @@ fn main() {
     }
     let data = s.data();
     let members = data["members"].as_array().map_or(0, Vec::len);
-    let runs = 3000;
+    let runs: u32 = std::env::var("RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3000);
     let t = Instant::now();
     let mut problems = 0;
     for _ in 0..runs {

@@ -124,6 +124,9 @@ struct Slot {
     answer: Option<Json>,
     /// The value expressions read: `""` when unanswered or not relevant.
     read: Value,
+    /// The answer as an expression value, whatever the relevance (kept so that re-evaluating a node
+    /// does not convert its answer again).
+    val: Value,
     relevant: bool,
     required: bool,
     read_only: bool,
@@ -144,6 +147,7 @@ impl Slot {
         Slot {
             answer: None,
             read: Value::empty(),
+            val: Value::empty(),
             relevant: false,
             required: false,
             read_only: false,
@@ -273,15 +277,13 @@ impl Session {
             let slot = self.slot_mut(Node { item: item.id, scope });
             match checked {
                 Ok(norm) => {
+                    slot.val = read_answer(item, &norm);
                     // Read before the first evaluation, so `once(...)` keeps a stored value.
-                    slot.read = if item.kind == ItemType::Calculate {
-                        answer::read_calc(item.doc.data_type, &norm)
-                    } else {
-                        answer::read(item.kind, &norm)
-                    };
+                    slot.read = slot.val.clone();
                     slot.answer = Some(norm);
                 }
                 Err(_) => {
+                    slot.val = read_answer(item, v);
                     slot.answer = Some(v.clone());
                     slot.bad_type = true;
                 }
@@ -446,7 +448,7 @@ impl Session {
             .map(|&i| Node { item: i, scope: 0 })
             .collect();
         for n in ends {
-            self.slot_mut(n).answer = Some(now.clone());
+            self.put_answer(n, Some(now.clone()));
             self.enqueue(n);
         }
         self.run();
@@ -532,11 +534,21 @@ impl Session {
                 if norm.as_str() == Some("") || norm.as_array().is_some_and(Vec::is_empty) { None } else { Some(norm) }
             }
         };
-        let slot = self.slot_mut(node);
-        slot.answer = value;
-        slot.bad_type = false;
+        self.put_answer(node, value);
+        self.slot_mut(node).bad_type = false;
         self.enqueue(node);
         Ok(())
+    }
+
+    /// Stores an answer and its expression value together.
+    fn put_answer(&mut self, n: Node, a: Option<Json>) {
+        let val = match &a {
+            Some(j) => read_answer(self.form.item(n.item), j),
+            None => Value::empty(),
+        };
+        let slot = self.slot_mut(n);
+        slot.val = val;
+        slot.answer = a;
     }
 
     fn new_scope(&mut self, repeat: ItemId, parent: u32) -> u32 {
@@ -766,7 +778,7 @@ impl Session {
             self.slot_mut(n).fresh = false;
             let init = self.initial_value(n);
             if let Some(v) = init {
-                self.slot_mut(n).answer = Some(v);
+                self.put_answer(n, Some(v));
             }
         }
         let env = EvalEnv { s: self, choice: None };
@@ -792,17 +804,11 @@ impl Session {
         }
         drop(env);
         if let Some(a) = answer_now {
-            self.slot_mut(n).answer = a;
-        }
-        let read = if relevant {
-            match &self.slot(n).answer {
-                None => Value::empty(),
-                Some(a) if item.kind == ItemType::Calculate => answer::read_calc(item.doc.data_type, a),
-                Some(a) => answer::read(item.kind, a),
+            if self.slot(n).answer != a {
+                self.put_answer(n, a);
             }
-        } else {
-            Value::empty()
-        };
+        }
+        let read = if relevant { self.slot(n).val.clone() } else { Value::empty() };
         {
             let s = self.slot_mut(n);
             s.relevant = relevant;
@@ -1118,6 +1124,11 @@ struct SlotState {
     read_only: bool,
     constraint_ok: bool,
     answered: bool,
+}
+
+/// How a stored answer reads in expressions (calculations keep their data type).
+fn read_answer(item: &crate::form::Item, a: &Json) -> Value {
+    if item.kind == ItemType::Calculate { answer::read_calc(item.doc.data_type, a) } else { answer::read(item.kind, a) }
 }
 
 fn same(a: &Value, b: &Value) -> bool {
