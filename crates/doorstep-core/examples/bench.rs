@@ -46,6 +46,13 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
+/// Time this thread has spent on a CPU (Linux `schedstat`), so that a busy machine's waiting for a core
+/// can be told apart from the engine's own work.
+fn cpu_time() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -80,10 +87,15 @@ fn main() {
 
     // Load and check.
     let mut loads = Vec::new();
+    let mut load_cpu = Vec::new();
     for _ in 0..15 {
+        let c = cpu_time();
         let t = Instant::now();
         let r = form::load(&src);
         loads.push(t.elapsed());
+        if let (Some(a), Some(b)) = (c, cpu_time()) {
+            load_cpu.push(b - a);
+        }
         assert!(r.form.is_some(), "the generated form loads");
     }
     let base = CURRENT.load(Ordering::Relaxed);
@@ -157,7 +169,12 @@ fn main() {
     }
 
     let rows = [
-        ("load and check the form", ms(median(loads)), "≤ 40 ms"),
+        ("load and check the form (wall clock)", ms(median(loads)), "≤ 40 ms"),
+        (
+            "load and check the form (on-CPU time)",
+            if load_cpu.is_empty() { "n/a".into() } else { ms(median(load_cpu)) },
+            "",
+        ),
         ("one answer with its re-evaluation (median)", ms(median(answers.clone())), "≤ 0.1 ms"),
         ("one answer, 95th percentile", ms({
             let mut a = answers;
@@ -170,6 +187,9 @@ fn main() {
         ("stored submission: resume + validate", ms(median(resumes)), ""),
         ("engine memory (form + session, peak)", format!("{:.1} MB", memory as f64 / 1e6), "≤ 30 MB"),
     ];
+    let load_avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load_avg = load_avg.split_whitespace().next().unwrap_or("?");
+    println!("\nload average {load_avg} on {} cores while measuring", std::thread::available_parallelism().map_or(0, |n| n.get()));
     println!("\n| measure (N={n}, R={r}) | result | target |\n| --- | --- | --- |");
     for (a, b, c) in rows {
         println!("| {a} | {b} | {c} |");
