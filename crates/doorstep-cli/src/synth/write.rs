@@ -30,14 +30,13 @@ pub fn write_all(form: &Rc<Form>, pool: &[Template], args: &Args) -> Result<(), 
     for b in 0..bundles {
         let n = per.min(args.count - made);
         let (device_id, surveyor) = device_name(b);
-        let mine: Vec<&Template> = {
-            let v: Vec<&Template> = pool.iter().filter(|t| t.device_id == device_id).collect();
-            if v.is_empty() {
-                pool.iter().collect()
-            } else {
-                v
-            }
-        };
+        // A device's own interviews first, then the rest of the pool (with this device's name): a single
+        // bundle must still draw on every distinct interview, or a small demo repeats a handful.
+        let mine: Vec<&Template> = pool
+            .iter()
+            .filter(|t| t.device_id == device_id)
+            .chain(pool.iter().filter(|t| t.device_id != device_id))
+            .collect();
         let mut subs = Vec::with_capacity(n as usize);
         let mut attachments = Vec::new();
         for k in 0..n {
