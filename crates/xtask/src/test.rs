@@ -72,7 +72,9 @@ pub fn test_all(root: &Path) -> Result<ExitCode, Error> {
     steps.step("cargo test --workspace", || {
         let mut command = cargo();
         // --no-fail-fast: one failing test binary must not hide the verdicts of the others.
-        command.current_dir(root).args(["test", "--workspace", "--no-fail-fast"]);
+        command
+            .current_dir(root)
+            .args(["test", "--workspace", "--no-fail-fast"]);
         if let Some(server) = &pg {
             command.env("DOORSTEP_TEST_POSTGRES", &server.url);
         }
@@ -80,7 +82,7 @@ pub fn test_all(root: &Path) -> Result<ExitCode, Error> {
     });
     drop(pg);
     if installed {
-        run_e2e(root, &mut steps, &[]);
+        run_e2e(root, &mut steps, &[], true);
     } else {
         steps.skip("end-to-end tests", "an install step failed");
     }
@@ -91,7 +93,7 @@ pub fn e2e_only(root: &Path, files: Vec<String>) -> Result<ExitCode, Error> {
     let start = Instant::now();
     let mut steps = Steps::new();
     if install_everything(root, &mut steps) {
-        run_e2e(root, &mut steps, &files);
+        run_e2e(root, &mut steps, &files, false);
     }
     Ok(steps.summary(start))
 }
@@ -119,7 +121,7 @@ fn install_everything(root: &Path, steps: &mut Steps) -> bool {
 /// Builds the site into its own folder (so a `cargo xtask serve` running meanwhile is not
 /// disturbed; the release wasm itself is shared through the one target folder and not built
 /// twice), serves it on a free port in this process, and runs `node --test` against it.
-fn run_e2e(root: &Path, steps: &mut Steps, files: &[String]) {
+fn run_e2e(root: &Path, steps: &mut Steps, files: &[String], tests_built: bool) {
     let out = target_dir(root).join("e2e-dist");
     let mut version = String::new();
     let built = steps.step(
@@ -134,18 +136,41 @@ fn run_e2e(root: &Path, steps: &mut Steps, files: &[String]) {
         return;
     }
     // The tests read exported bundles back with the engine through the `doorstep` command.
+    // `cargo test --workspace` builds it (the CLI has integration tests); building it with
+    // `cargo build -p doorstep-cli` instead would resolve features differently and compile the
+    // CLI and its dependencies a second time (70 s cold), so e2e alone builds what the test
+    // step builds, and `cargo build` is only the fallback.
     let cli = target_dir(root).join("debug").join("doorstep");
     if root.join("crates/doorstep-cli/Cargo.toml").is_file() {
-        steps.step("build the doorstep command for the end-to-end tests", || {
-            run(cargo().current_dir(root).args(["build", "--package", "doorstep-cli"]))
-        });
+        if !tests_built {
+            steps.step(
+                "build the tests and the doorstep command (cargo test --no-run)",
+                || {
+                    run(cargo()
+                        .current_dir(root)
+                        .args(["test", "--workspace", "--no-run"]))
+                },
+            );
+        }
+        if !cli.exists() {
+            steps.step(
+                "build the doorstep command for the end-to-end tests",
+                || {
+                    run(cargo()
+                        .current_dir(root)
+                        .args(["build", "--package", "doorstep-cli"]))
+                },
+            );
+        }
     }
     steps.step("end-to-end tests (node --test tests/e2e/)", || {
         let server = serve::start(&out, 0)?;
         println!("serving {} on {}", out.display(), server.url());
         let mut command = Command::new("node");
         // A hung browser must not eat CI's 90 minutes: no single test may take 10.
-        command.current_dir(root).args(["--test", "--test-timeout=600000"]);
+        command
+            .current_dir(root)
+            .args(["--test", "--test-timeout=600000"]);
         if files.is_empty() {
             command.arg("tests/e2e/");
         } else {
@@ -272,8 +297,10 @@ impl PgServer {
         let dir = std::env::temp_dir().join(format!("doorstep-pg-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
-        let root = std::fs::read_to_string("/proc/self/status")
-            .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")));
+        let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        });
         if root {
             run(Command::new("chown").arg("postgres:postgres").arg(&dir))?;
         }
@@ -288,18 +315,37 @@ impl PgServer {
             c.current_dir(std::env::temp_dir());
             c
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        run(as_owner("initdb").arg("-D").arg(dir.join("data")).args(["-A", "trust", "-U", "postgres", "--no-sync"]))?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        run(as_owner("initdb").arg("-D").arg(dir.join("data")).args([
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+        ]))?;
         run(as_owner("pg_ctl")
             .arg("-D")
             .arg(dir.join("data"))
             .arg("-l")
             .arg(dir.join("log"))
             .arg("-o")
-            .arg(format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.display()))
+            .arg(format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                dir.display()
+            ))
             .args(["-w", "start"]))?;
-        let server = PgServer { bin, dir, url: format!("postgres://postgres@127.0.0.1:{port}/postgres") };
-        println!("postgresql {} running at {}", server.bin.display(), server.url);
+        let server = PgServer {
+            bin,
+            dir,
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        };
+        println!(
+            "postgresql {} running at {}",
+            server.bin.display(),
+            server.url
+        );
         Ok(server)
     }
 }
@@ -307,16 +353,24 @@ impl PgServer {
 impl Drop for PgServer {
     fn drop(&mut self) {
         let data = self.dir.join("data");
-        let root = std::fs::read_to_string("/proc/self/status")
-            .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")));
+        let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        });
         let mut c = if root {
             let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(self.bin.join("pg_ctl"));
+            c.args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"));
             c
         } else {
             Command::new(self.bin.join("pg_ctl"))
         };
-        let _ = c.current_dir(std::env::temp_dir()).arg("-D").arg(&data).args(["-m", "fast", "-w", "stop"]).status();
+        let _ = c
+            .current_dir(std::env::temp_dir())
+            .arg("-D")
+            .arg(&data)
+            .args(["-m", "fast", "-w", "stop"])
+            .status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
