@@ -44,7 +44,7 @@ if (scenario.startsWith('load')) {
       window.__m = { attrs: {}, removed: 0, inserted: 0 };
       if (window.COUNT_DOM) {
         const set = Element.prototype.setAttribute;
-        Element.prototype.setAttribute = function (k, v) { window.__m.attrs[k] = (window.__m.attrs[k] ?? 0) + 1; return set.call(this, k, v); };
+        window.__m.ms = {}; Element.prototype.setAttribute = function (k, v) { window.__m.attrs[k] = (window.__m.attrs[k] ?? 0) + 1; const t = performance.now(); const r = set.call(this, k, v); const mk = k === "type" ? k + "=" + v : k; window.__m.ms[mk] = (window.__m.ms[mk] ?? 0) + performance.now() - t; return r; };
         const rm = Node.prototype.removeChild;
         Node.prototype.removeChild = function (c) { window.__m.removed++; return rm.call(this, c); };
         const ins = Node.prototype.insertBefore;
@@ -56,7 +56,7 @@ if (scenario.startsWith('load')) {
     if (process.env.JSCLICK) await page.evaluate(() => document.querySelector('[data-add-repeat="members"]').click());
     else await page.locator('[data-add-repeat="members"]').click();
     await page.locator('[data-count="' + (Number(process.env.MEMBERS ?? 99) + 1) + '"]').first().waitFor({ state: 'attached' });
-    console.log('in-page:', await page.evaluate(() => JSON.stringify({ click: window.__m.click, handler: window.__m.handlerStart - window.__m.click, done: window.__m.done - window.__m.click, attrs: window.__m.attrs, removed: window.__m.removed, inserted: window.__m.inserted })));
+    console.log('in-page:', await page.evaluate(() => JSON.stringify({ click: window.__m.click, handler: window.__m.handlerStart - window.__m.click, done: window.__m.done - window.__m.click, attrs: window.__m.attrs, ms: window.__m.ms, removed: window.__m.removed, inserted: window.__m.inserted })));
   } else {
     await page.locator('#app [data-question="q0"] input').click();
     await page.waitForTimeout(3000);
@@ -97,5 +97,21 @@ profile.samples.forEach((id, i) => {
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 console.log(`profile: ${total.toFixed(0)} ms sampled`);
 for (const [k, v] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${v.toFixed(1).padStart(8)} ms  ${k}`);
+// Inclusive time by function (each function counted once per sample): where the app's time goes.
+if (process.env.INCLUSIVE) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const incl = new Map();
+  profile.samples.forEach((id, i) => {
+    const seen = new Set();
+    for (let n = id; n !== undefined; n = parent.get(n)) {
+      const f = byId.get(n).callFrame;
+      const key = (f.functionName || '(anon)').replace(/::h[0-9a-f]{16}$/, '').slice(0, 150);
+      if (!seen.has(key)) { seen.add(key); incl.set(key, (incl.get(key) ?? 0) + (dt[i] ?? 0) / 1000); }
+    }
+  });
+  const re = new RegExp(process.env.INCLUSIVE === '1' ? '.' : process.env.INCLUSIVE);
+  for (const [k, v] of [...incl.entries()].filter(([k]) => re.test(k)).sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 50))) console.log(`${v.toFixed(1).padStart(8)} ms  ${k}`);
+}
 await browser.close();
 await server.close();

@@ -24,12 +24,12 @@ pub struct Props {
 /// Questions mounted in the first frame; the rest follow a moment later (perf-notes.md: first screen first).
 const FIRST_BATCH: usize = 40;
 
-/// Moves to `pos`, saves the position, and scrolls to the top.
+/// Moves to `pos` and saves the position; the fill screen scrolls to the top once the new page is
+/// rendered (scrolling here would lay out the old page first).
 pub fn go(ctl: &Ctl, pos: Pos) {
     let cbs = ctl.0.borrow_mut().go(pos);
     Ctl::run(cbs);
     interviews::touch(ctl);
-    gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
 }
 
 /// How many of a page's items hold the first `questions` questions (a group counts its questions).
@@ -63,15 +63,18 @@ pub fn fill_screen(p: &Props) -> Html {
     let npages = f.pages.len();
     let page = f.pages[pos.page.min(npages - 1)].clone();
     use_effect_with((), |_| super::bench::takeover());
-    // The position whose page is mounted in full; any other page shows its first questions first,
-    // and the rest a moment later (no extra render when the page is short).
-    let full = use_state(|| None::<Pos>);
-    let limit = if *full == Some(pos) { usize::MAX } else { FIRST_BATCH };
-    let long = pos.member.is_none() && first_items(&f.form, &page.items, FIRST_BATCH) < page.items.len();
+    // A new position starts at the top, scrolled after its page is rendered (one layout, not two).
+    use_effect_with(pos, |_| gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0));
+    // The page mounted in full; any other page shows its first questions first, and the rest a
+    // moment later (no extra render when the page is short). The page stays mounted, hidden, while
+    // one of its roster members is shown, so opening a member and coming back rebuild nothing.
+    let full = use_state(|| None::<usize>);
+    let limit = if *full == Some(pos.page) { usize::MAX } else { FIRST_BATCH };
+    let long = first_items(&f.form, &page.items, FIRST_BATCH) < page.items.len();
     {
         let full = full.clone();
-        use_effect_with((pos, long), move |&(pos, long)| {
-            let h = long.then(|| gloo::timers::callback::Timeout::new(30, move || full.set(Some(pos))));
+        use_effect_with((pos.page, long), move |&(pg, long)| {
+            let h = long.then(|| gloo::timers::callback::Timeout::new(30, move || full.set(Some(pg))));
             move || drop(h)
         });
     }
@@ -79,16 +82,26 @@ pub fn fill_screen(p: &Props) -> Html {
     let ctl = p.ctl.clone();
     // On a member's page, the roster it belongs to and its size (docs/bench-web-protocol.md).
     let mut roster: Option<(String, String)> = None;
-    let (title, content, nav) = match pos.member.filter(|&m| f.session.instance_parent(m).is_some()) {
+    // The page itself, always rendered (hidden while a member's page is shown).
+    let page_body = {
+        let first = first_items(&f.form, &page.items, limit);
+        let items = page.items.iter().take(first).map(|&i| {
+            html! { <ItemView key={i} ctl={ctl.clone()} item={i} scope={0} lang={lang} page_title={page.title_item == Some(i)} /> }
+        });
+        html! {
+            <>
+                <p class="pageinfo">{ format!("{} / {}", pos.page + 1, npages) }</p>
+                { for items }
+            </>
+        }
+    };
+    let member = pos.member.filter(|&m| f.session.instance_parent(m).is_some());
+    let (title, content, nav) = match member {
         None => {
             let title = page
                 .title_item
                 .map(|i| f.session.label(Node { item: i, scope: 0 }))
                 .unwrap_or_default();
-            let first = first_items(&f.form, &page.items, limit);
-            let items = page.items.iter().take(first).map(|&i| {
-                html! { <ItemView key={i} ctl={ctl.clone()} item={i} scope={0} lang={lang} page_title={page.title_item == Some(i)} /> }
-            });
             let prev = (pos.page > 0).then(|| {
                 let ctl = ctl.clone();
                 Callback::from(move |_: MouseEvent| go(&ctl, Pos { page: pos.page - 1, member: None }))
@@ -116,13 +129,7 @@ pub fn fill_screen(p: &Props) -> Html {
                     <button class="btn primary" onclick={next} data-testid="next">{ next_label }</button>
                 </nav>
             };
-            let content = html! {
-                <>
-                    <p class="pageinfo">{ format!("{} / {}", pos.page + 1, npages) }</p>
-                    { for items }
-                </>
-            };
-            (title, content, nav)
+            (title, Html::default(), nav)
         }
         Some(inst) => {
             let (repeat, parent) = f.session.instance_parent(inst).unwrap_or((0, 0));
@@ -155,7 +162,7 @@ pub fn fill_screen(p: &Props) -> Html {
                     <button class="btn" onclick={next.clone().unwrap_or_default()} disabled={next.is_none()} aria-label={format!("{} ({})", t.next, t.member)}>{ "›" }</button>
                 </nav>
             };
-            let content = html! { <>{ for items }</> };
+            let content = html! { <div class="member-page" key={format!("m{inst}")}>{ for items }</div> };
             (title, content, nav)
         }
     };
@@ -173,6 +180,7 @@ pub fn fill_screen(p: &Props) -> Html {
                     <h2 class="page-title" tabindex="-1" data-repeat={roster.as_ref().map(|r| r.0.clone())}
                         data-count={roster.as_ref().map(|r| r.1.clone())}>{ title }</h2>
                 }
+                <div class="page-body" hidden={member.is_some()}>{ page_body }</div>
                 { content }
             </main>
             { nav }

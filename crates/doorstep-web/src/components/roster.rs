@@ -1,8 +1,16 @@
 //! A roster (repeat): a compact list of members, each opening its own page; add, remove (after a
 //! confirmation) and reorder. Count-driven repeats only list their members.
+//!
+//! Speed (docs/benchmarks.md, "App speed"): the list stays mounted while a member's page is shown (the
+//! fill screen hides it), each row is its own component with plain props, so adding a member renders
+//! one new row (and the previous last row, whose "move down" turns on) instead of the whole list. A row
+//! re-renders only when its member's label can have changed (one of the member's text answers).
+
+use std::rc::Rc;
 
 use doorstep_core::expr::{ItemId, Node};
 use doorstep_core::form::RepeatCount;
+use doorstep_core::form::model::ItemType;
 use doorstep_core::session::Action;
 use yew::prelude::*;
 
@@ -36,14 +44,107 @@ fn act(ctl: &Ctl, action: Action) -> Result<(), String> {
     }
 }
 
+/// Re-renders the calling component whenever one of `topics` is published (a fixed list per component).
+#[hook]
+fn use_topics(ctl: &Ctl, topics: Vec<Topic>) {
+    let update = use_force_update();
+    let ctl = ctl.clone();
+    use_effect_with(topics, move |topics| {
+        let ids: Vec<(Topic, u64)> = {
+            let mut f = ctl.0.borrow_mut();
+            topics
+                .iter()
+                .map(|&t| {
+                    let u = update.clone();
+                    (t, f.subscribe(t, Rc::new(move || u.force_update())))
+                })
+                .collect()
+        };
+        move || {
+            if let Ok(mut f) = ctl.0.try_borrow_mut() {
+                for (t, id) in ids {
+                    f.unsubscribe(t, id);
+                }
+            }
+        }
+    });
+}
+
+thread_local! {
+    static WARMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Chromium builds the first date or time field of a document slowly: about 40 ms at 4x CPU slowdown
+/// (its editing fields and the locale's formats), the next ones in 1-4 ms. A member's page usually has
+/// one (a birth date), so adding or opening the first member paid it. A roster whose members have such
+/// fields makes one off screen while the browser is idle, once per document.
+fn warm_date_fields(types: Vec<&'static str>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    if types.is_empty() || WARMED.with(|w| w.replace(true)) {
+        return;
+    }
+    let window = gloo::utils::window();
+    for ty in types {
+        let work = Closure::once_into_js(move || {
+            let doc = gloo::utils::document();
+            if doc.query_selector(&format!("input[type={ty}]")).ok().flatten().is_some() {
+                return;
+            }
+            let (Ok(el), Some(body)) = (doc.create_element("input"), doc.body()) else { return };
+            let _ = el.set_attribute("type", ty);
+            let _ = el.set_attribute("aria-hidden", "true");
+            let _ = el.set_attribute("tabindex", "-1");
+            let _ = el.set_attribute("style", "position:fixed;left:-200vw;top:0;visibility:hidden");
+            if body.append_child(&el).is_ok() {
+                let _ = el.get_bounding_client_rect();
+                el.remove();
+            }
+        });
+        let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        match idle {
+            Some(idle) => {
+                let options = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&options, &"timeout".into(), &2_000.into());
+                let _ = idle.call2(&window, &work, &options);
+            }
+            None => {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(work.unchecked_ref(), 200);
+            }
+        }
+    }
+}
+
 #[function_component(Roster)]
 pub fn roster(p: &Props) -> Html {
     let node = Node { item: p.item, scope: p.scope };
     use_topic(&p.ctl, Topic::Node(node));
     use_topic(&p.ctl, Topic::Repeat(node));
-    // Member names come from their answers, which change on other pages only; re-read on any change
-    // while the roster is on screen (it is a short list of names).
-    use_topic(&p.ctl, Topic::Any);
+    {
+        let ctl = p.ctl.clone();
+        let item = p.item;
+        use_effect_with((), move |_| {
+            let types = {
+                let f = ctl.0.borrow();
+                let mut types = Vec::new();
+                for &i in f.form.level_items(Some(item)) {
+                    let ty = match f.form.item(i).kind {
+                        ItemType::Date => "date",
+                        ItemType::Time => "time",
+                        ItemType::Datetime => "datetime-local",
+                        _ => continue,
+                    };
+                    if !types.contains(&ty) {
+                        types.push(ty);
+                    }
+                }
+                types
+            };
+            warm_date_fields(types);
+        });
+    }
     let confirm = use_state(|| None::<u32>);
     let problem = use_state(|| None::<String>);
     let t = p.lang.t();
@@ -57,15 +158,17 @@ pub fn roster(p: &Props) -> Html {
     let max = item.max_instances() as usize;
     let label = f.session.label(node);
     let name = item.name.clone();
-    let instances = f.session.instances(p.item, p.scope).to_vec();
+    let instances = f.session.instances(p.item, p.scope);
     let total = instances.len();
     let page = f.pos.page;
-    let names: Vec<String> = instances
-        .iter()
-        .take(MAX_SHOWN_INSTANCES)
-        .enumerate()
-        .map(|(i, &inst)| f.member_label(p.item, inst).unwrap_or_else(|| nth_member(p.lang, i + 1)))
-        .collect();
+    let shown = total.min(MAX_SHOWN_INSTANCES);
+    let rows = instances[..shown].iter().enumerate().map(|(i, &inst)| {
+        html! {
+            <MemberRow key={inst} ctl={p.ctl.clone()} repeat={p.item} {inst} index={i} last={i + 1 == total} {free} {page}
+                lang={p.lang} ask_remove={confirm.setter()} />
+        }
+    });
+    let rows: Html = rows.collect();
     let error = f.shown_error(node).or_else(|| (*problem).clone());
     drop(f);
 
@@ -75,7 +178,9 @@ pub fn roster(p: &Props) -> Html {
         let (repeat, parent) = (p.item, p.scope);
         Callback::from(move |_: MouseEvent| match act(&ctl, Action::AddInstance { repeat, parent }) {
             Ok(()) => {
-                problem.set(None);
+                if problem.is_some() {
+                    problem.set(None);
+                }
                 let inst = ctl.0.borrow().session.instances(repeat, parent).last().copied();
                 if let Some(inst) = inst {
                     go(&ctl, Pos { page, member: Some(inst) });
@@ -84,32 +189,6 @@ pub fn roster(p: &Props) -> Html {
             Err(m) => problem.set(Some(m)),
         })
     };
-    let rows = instances.iter().take(MAX_SHOWN_INSTANCES).zip(names).enumerate().map(|(i, (&inst, name))| {
-        let open = {
-            let ctl = p.ctl.clone();
-            Callback::from(move |_: MouseEvent| go(&ctl, Pos { page, member: Some(inst) }))
-        };
-        let mover = |to: usize| {
-            let ctl = p.ctl.clone();
-            Callback::from(move |_: MouseEvent| {
-                let _ = act(&ctl, Action::MoveInstance { instance: inst, to });
-            })
-        };
-        let ask_remove = {
-            let confirm = confirm.clone();
-            Callback::from(move |_: MouseEvent| confirm.set(Some(inst)))
-        };
-        html! {
-            <li key={inst} data-member={i.to_string()}>
-                <button class="who" onclick={open} aria-label={format!("{}: {}", t.open, name)}>{ format!("{}. {}", i + 1, name) }</button>
-                if free {
-                    <button class="iconbtn" onclick={mover(i.saturating_sub(1))} disabled={i == 0} aria-label={format!("{}: {}", t.move_up, name)}>{ "↑" }</button>
-                    <button class="iconbtn" onclick={mover(i + 1)} disabled={i + 1 == total} aria-label={format!("{}: {}", t.move_down, name)}>{ "↓" }</button>
-                    <button class="iconbtn danger" onclick={ask_remove} aria-label={format!("{}: {}", t.remove, name)}>{ "✕" }</button>
-                }
-            </li>
-        }
-    });
     let dialog = confirm.map(|inst| {
         let ctl = p.ctl.clone();
         let confirm_yes = confirm.clone();
@@ -123,7 +202,7 @@ pub fn roster(p: &Props) -> Html {
     html! {
         <section class="roster-box" data-name={name.clone()}>
             if !p.page_title && !label.is_empty() { <h3><RichText text={AttrValue::from(label)} /></h3> }
-            <ul class="roster" data-repeat={name.clone()} data-count={total.to_string()}>{ for rows }</ul>
+            <ul class="roster" data-repeat={name.clone()} data-count={total.to_string()}>{ rows }</ul>
             if total > MAX_SHOWN_INSTANCES { <p class="muted">{ format!("… +{}", total - MAX_SHOWN_INSTANCES) }</p> }
             if free && total < max {
                 <button class="btn block" onclick={add} data-testid="add-member" data-add-repeat={name.clone()}>{ format!("+ {}", t.add_member) }</button>
@@ -131,5 +210,61 @@ pub fn roster(p: &Props) -> Html {
             <div class="q-error" aria-live="assertive">{ error.unwrap_or_default() }</div>
             { dialog.unwrap_or_default() }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct RowProps {
+    ctl: Ctl,
+    repeat: ItemId,
+    inst: u32,
+    index: usize,
+    last: bool,
+    free: bool,
+    page: usize,
+    lang: Lang,
+    ask_remove: UseStateSetter<Option<u32>>,
+}
+
+/// One member of the list: its name (the first answered text question) and its buttons.
+#[function_component(MemberRow)]
+fn member_row(p: &RowProps) -> Html {
+    // The member's text questions name it: the row re-renders when one of them changes.
+    let topics = {
+        let f = p.ctl.0.borrow();
+        f.form
+            .level_items(Some(p.repeat))
+            .iter()
+            .filter(|&&i| f.form.item(i).kind == ItemType::Text)
+            .map(|&i| Topic::Node(Node { item: i, scope: p.inst }))
+            .collect::<Vec<_>>()
+    };
+    use_topics(&p.ctl, topics);
+    let t = p.lang.t();
+    let (i, inst, page) = (p.index, p.inst, p.page);
+    let name = p.ctl.0.borrow().member_label(p.repeat, inst).unwrap_or_else(|| nth_member(p.lang, i + 1));
+    let open = {
+        let ctl = p.ctl.clone();
+        Callback::from(move |_: MouseEvent| go(&ctl, Pos { page, member: Some(inst) }))
+    };
+    let mover = |to: usize| {
+        let ctl = p.ctl.clone();
+        Callback::from(move |_: MouseEvent| {
+            let _ = act(&ctl, Action::MoveInstance { instance: inst, to });
+        })
+    };
+    let ask_remove = {
+        let setter = p.ask_remove.clone();
+        Callback::from(move |_: MouseEvent| setter.set(Some(inst)))
+    };
+    html! {
+        <li data-member={i.to_string()}>
+            <button class="who" onclick={open} aria-label={format!("{}: {}", t.open, name)}>{ format!("{}. {}", i + 1, name) }</button>
+            if p.free {
+                <button class="iconbtn" onclick={mover(i.saturating_sub(1))} disabled={i == 0} aria-label={format!("{}: {}", t.move_up, name)}>{ "↑" }</button>
+                <button class="iconbtn" onclick={mover(i + 1)} disabled={p.last} aria-label={format!("{}: {}", t.move_down, name)}>{ "↓" }</button>
+                <button class="iconbtn danger" onclick={ask_remove} aria-label={format!("{}: {}", t.remove, name)}>{ "✕" }</button>
+            }
+        </li>
     }
 }
