@@ -116,10 +116,13 @@ export async function launch(options = {}) {
   };
 }
 
+const profiles = [];
+process.on('exit', () => profiles.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 /** A new empty profile folder for `launchPersistent`, removed when the process exits. */
 export function tempProfile() {
   const dir = mkdtempSync(join(tmpdir(), 'doorstep-profile-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  profiles.push(dir);
   return dir;
 }
 
