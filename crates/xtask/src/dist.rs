@@ -194,9 +194,14 @@ fn prepare_out_dir(out: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// What `wasm-opt` runs with (see `optimize_with_wasm_opt`).
+const WASM_OPT_FLAGS: &[&str] = &["-Os", "--one-caller-inline-max-function-size=0"];
+
 /// Runs npm's `wasm-opt` when `tests/node_modules` happens to have it (Debian's `binaryen`
 /// cannot read current Rust output). It is optional, and kept only when it makes the gzip
-/// smaller: on this app `-Oz` shrank the raw wasm by 12% but grew its gzip by 6%.
+/// smaller: on this app plain `-Oz` shrank the raw wasm by 12% but grew its gzip by 6%, all of
+/// it from inlining functions that have one caller (their copies compress worse than calls);
+/// with that inlining off (`-ocimfs=0`) `-Os` saves about 2% of the gzip (docs/benchmarks.md).
 fn optimize_with_wasm_opt(root: &Path, wasm: &Path) {
     let wasm_opt = root.join("tests/node_modules/.bin/wasm-opt");
     if !wasm_opt.exists() {
@@ -204,7 +209,7 @@ fn optimize_with_wasm_opt(root: &Path, wasm: &Path) {
     }
     let optimized = wasm.with_extension("opt.wasm");
     let status = Command::new(&wasm_opt)
-        .arg("-Oz")
+        .args(WASM_OPT_FLAGS)
         .arg(wasm)
         .arg("-o")
         .arg(&optimized)
@@ -212,11 +217,21 @@ fn optimize_with_wasm_opt(root: &Path, wasm: &Path) {
     let gzip_of = |path: &Path| fs::read(path).ok().and_then(|bytes| gzip_len(&bytes).ok());
     match (status, gzip_of(wasm), gzip_of(&optimized)) {
         (Ok(status), Some(before), Some(after)) if status.success() && after < before => {
-            println!("wasm-opt -Oz: gzip {} -> {}", kib(before), kib(after));
+            println!(
+                "wasm-opt {}: gzip {} -> {}",
+                WASM_OPT_FLAGS.join(" "),
+                kib(before),
+                kib(after)
+            );
             let _ = fs::rename(&optimized, wasm);
         }
         (Ok(status), Some(before), Some(after)) if status.success() => {
-            println!("wasm-opt -Oz: gzip {} -> {}, not kept", kib(before), kib(after));
+            println!(
+                "wasm-opt {}: gzip {} -> {}, not kept",
+                WASM_OPT_FLAGS.join(" "),
+                kib(before),
+                kib(after)
+            );
             let _ = fs::remove_file(&optimized);
         }
         _ => {
