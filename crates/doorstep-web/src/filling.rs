@@ -107,8 +107,13 @@ impl Filling {
         }
         topics.extend(changes.repeats.iter().map(|n| Topic::Repeat(*n)));
         topics.push(Topic::Any);
-        topics.push(Topic::Save);
+        // The save indicator re-renders only when what it shows changes (saved -> saving), not on
+        // every keystroke while a write is already pending.
+        let shown = self.save.indicator();
         let next = self.save.changed();
+        if self.save.indicator() != shown {
+            topics.push(Topic::Save);
+        }
         Ok((self.collect(&topics), next))
     }
 
@@ -219,6 +224,23 @@ mod tests {
         assert_eq!(hits[0].get(), 1, "the edited question");
         assert_eq!(hits[1].get(), 1, "school became relevant");
         assert_eq!(hits[2].get(), 0, "an unrelated question does not re-render");
+    }
+
+    #[test]
+    fn the_save_indicator_renders_only_when_it_changes() {
+        let mut f = filling();
+        let saves = Rc::new(Cell::new(0));
+        let h = saves.clone();
+        f.subscribe(Topic::Save, Rc::new(move || h.set(h.get() + 1)));
+        let other = f.form.node("other").unwrap();
+        let (cbs, _) = f.apply(Action::Answer { node: other, value: "a".into() }).unwrap();
+        cbs.iter().for_each(|c| c());
+        assert_eq!(saves.get(), 1, "saved -> saving");
+        let (cbs, next) = f.apply(Action::Answer { node: other, value: "ab".into() }).unwrap();
+        cbs.iter().for_each(|c| c());
+        assert_eq!(next, Next::Nothing, "the pending write takes the newest revision");
+        assert_eq!(saves.get(), 1, "still saving: nothing to re-render");
+        assert_eq!(f.save.indicator(), crate::save::Indicator::Saving);
     }
 
     #[test]
