@@ -2,7 +2,7 @@
 //!
 //! Per bundle: the whole archive is verified before any data is read (structure, every size and
 //! SHA-256 in the manifest, `form.json` against the manifest; [`BundleReader::open`]), then each line
-//! of `submissions.jsonl` is checked against its manifest hash and re-validated with the engine and
+//! of `submissions.jsonl` is checked against its manifest entry and re-validated with the engine and
 //! the bundled form. One bundle is one database transaction: a bundle that turns out broken anywhere
 //! (a bad line, a database error) is rolled back whole, so the database is never half-changed.
 //!
@@ -12,26 +12,39 @@
 //! reason, not stored). Exit code 0 when everything was new or duplicate, 1 when something was
 //! rejected or in conflict, 2 when a bundle could not be ingested at all.
 //!
-//! Memory: one bundle's bytes at a time (bundles hold at most 65,534 files, see the core's `zip`),
-//! plus the parsed manifest; submissions are parsed, checked and written one by one. Validation, the
-//! costly part, runs on worker threads (each with its own copy of the form, as forms are not `Send`)
-//! while this thread parses and writes.
+//! **Pipeline** (the speed of an office import is CPU, and every core should be busy):
+//! - an *opener* thread reads and verifies one bundle after another ([`BundleReader::open`]: every
+//!   hash) and cuts `submissions.jsonl` into batches of lines;
+//! - *workers* (`--jobs`, default all cores) take batches: hash, parse and check each line against
+//!   the manifest, re-validate it with their own copy of the form (a loaded form is shared through
+//!   `Rc` and cannot cross threads), check its attachments, and build its database rows;
+//! - this thread only writes: batches come back tagged with a sequence number and are written in
+//!   the bundles' order, so the result (row order, findings) is the same as a one-by-one ingest.
+//!
+//! Memory: a bounded number of batches is in flight ([`IN_FLIGHT`]), so at most a few bundles' bytes
+//! are held at once (the file is read whole: the core's reader takes bytes) whatever the number of
+//! bundles.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
 
 use clap::Parser;
-use doorstep_core::bundle::{BundleReader, MediaFile, media_folder, sanitize_for_file_name};
+use doorstep_core::bundle::{
+    BundleError, BundleReader, SUBMISSIONS_FILE, SubmissionEntry, media_folder,
+    sanitize_for_file_name,
+};
 use doorstep_core::form::compiled::Form;
 use doorstep_core::form::model::ItemType;
-use doorstep_core::submission::{Checker, Submission, sha256_hex};
+use doorstep_core::submission::{Checker, FormRef, Submission, sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value as Json;
 
-use crate::db::{self, FormRow, Layout, Store, SubmissionRow, TableLayout, Val};
+use crate::db::{self, FormRow, Layout, Rows, Store, SubmissionRow, TableLayout, TableSpec};
 use crate::{CliError, Outcome};
 
 #[derive(Parser)]
@@ -81,6 +94,14 @@ impl std::fmt::Display for Counts {
 /// Findings printed per bundle.
 const MAX_FINDINGS: usize = 20;
 
+/// Lines per batch: large enough that channel hand-offs cost nothing next to validation (tens of
+/// microseconds a line), small enough that the workers start at once on a new bundle.
+const BATCH: usize = 128;
+
+/// Batches handed out and not yet written: bounds memory (bundles in flight) while keeping every
+/// worker fed when the writer briefly falls behind (a commit).
+const IN_FLIGHT: usize = 64;
+
 pub fn run(args: Args) -> Result<Outcome, CliError> {
     let mut store = db::open(&args.db)?;
     store.bulk_mode()?;
@@ -98,45 +119,39 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .max(1);
-    let mut ingester = Ingester {
-        store: store.as_mut(),
-        layouts: HashMap::new(),
-        bar: &bar,
-        jobs,
-    };
-    let mut total = Counts::default();
-    let mut failed = 0usize;
-    let mut out = String::new();
-    for path in &args.bundles {
-        bar.set_message(path.display().to_string());
-        match ingester.bundle(path, args.allow_renamed) {
-            Ok(report) => {
-                total.add(&report.counts);
-                bar.suspend(|| {
-                    println!("{}: {}", path.display(), report.counts);
-                    // A bundle from a mismatched device can conflict thousands of times: the first
-                    // lines tell what happened; the database has the rest.
-                    for line in report.findings.iter().take(MAX_FINDINGS) {
-                        println!("  {line}");
-                    }
-                    if report.findings.len() > MAX_FINDINGS {
-                        println!("  … and {} more", report.findings.len() - MAX_FINDINGS);
-                    }
-                });
-            }
-            Err(e) => {
-                failed += 1;
-                bar.suspend(|| {
-                    eprintln!(
-                        "error: {}: {e}; nothing from this bundle was stored",
-                        path.display()
-                    )
-                });
-            }
-        }
+
+    let (step_tx, step_rx) = mpsc::channel::<(u64, Step)>();
+    let (job_tx, job_rx) = mpsc::sync_channel::<Job>(IN_FLIGHT);
+    let (credit_tx, credit_rx) = mpsc::sync_channel::<()>(IN_FLIGHT);
+    for _ in 0..IN_FLIGHT {
+        credit_tx
+            .send(())
+            .expect("the channel has room for every credit");
     }
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    let mut writer = Writer {
+        store: store.as_mut(),
+        bar: &bar,
+        total: Counts::default(),
+        failed: 0,
+        current: None,
+    };
+    let paths = &args.bundles;
+    let allow_renamed = args.allow_renamed;
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let rx = job_rx.clone();
+            let tx = step_tx.clone();
+            scope.spawn(move || worker(&rx, &tx));
+        }
+        let tx = step_tx.clone();
+        scope.spawn(move || opener(paths, allow_renamed, &tx, &job_tx, &credit_rx));
+        drop(step_tx);
+        writer.run(&step_rx, &credit_tx);
+    });
     bar.finish_and_clear();
-    out.push_str(&format!("total: {total}"));
+    let Writer { total, failed, .. } = writer;
+    let mut out = format!("total: {total}");
     if failed > 0 {
         out.push_str(&format!(", {failed} bundle(s) refused"));
     }
@@ -153,18 +168,659 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     }
 }
 
-/// One bundle's outcome: counts, and one line per conflict or rejected submission.
-pub struct Report {
-    pub counts: Counts,
-    pub findings: Vec<String>,
+/// A bundle verified by the opener, shared read-only with the workers (the core's reader borrows
+/// and holds an `Rc`, so what the workers need is copied out of it, and slices become ranges).
+struct Opened {
+    bytes: Vec<u8>,
+    form_source: Range<usize>,
+    form_hash: String,
+    form: FormRef,
+    entries: Vec<SubmissionEntry>,
+    /// Attachments by `instance_id`: `(file, manifest SHA-256, where the bytes are)`; `open`
+    /// checked the bytes against the manifest's hash.
+    media: HashMap<String, Vec<(String, String, Range<usize>)>>,
 }
 
-struct Ingester<'s> {
+impl Opened {
+    fn slice(&self, r: &Range<usize>) -> &[u8] {
+        &self.bytes[r.clone()]
+    }
+}
+
+/// Where `inner`, a slice of `outer`, lies in it.
+fn range_in(outer: &[u8], inner: &[u8]) -> Range<usize> {
+    let start = inner.as_ptr() as usize - outer.as_ptr() as usize;
+    debug_assert!(start + inner.len() <= outer.len());
+    start..start + inner.len()
+}
+
+/// What the writer is told, in sequence-number order.
+enum Step {
+    /// A bundle begins: its tables, its form and how many submissions follow.
+    Start(Box<Start>),
+    /// A bundle that could not be opened (or was refused by name): nothing to write.
+    Refused { path: PathBuf, error: String },
+    /// A worker's batch of lines: checked and validated, or the first bad line's error.
+    Batch(Result<Vec<Prepared>, String>),
+    /// The opener's error about the end of `submissions.jsonl` (after the lines before it).
+    Fail(String),
+    /// The bundle's last batch was sent.
+    End,
+}
+
+struct Start {
+    path: PathBuf,
+    sha256: String,
+    form: FormRow,
+    specs: Vec<TableSpec>,
+    columns: Vec<Vec<String>>,
+    bundle: db::BundleRow,
+    opened: Arc<Opened>,
+}
+
+/// A batch of lines for a worker.
+struct Job {
+    seq: u64,
+    bundle: Arc<Opened>,
+    /// 0-based index of the first line.
+    first: usize,
+    lines: Vec<Range<usize>>,
+}
+
+/// One line, checked, validated and turned into rows by a worker.
+struct Prepared {
+    /// Every reason not to store it (empty: store it).
+    problems: Vec<String>,
+    row: SubmissionRow,
+    /// `(file, sha256, bytes)` of the attachments to store.
+    attachments: Vec<(String, String, Range<usize>)>,
+    /// Its rows, per table of the layout, in writing order.
+    rows: Vec<Rows>,
+}
+
+/// Reads and verifies the bundles in order and hands their lines out in batches. Every message
+/// carries the next sequence number; a credit is taken per batch so memory stays bounded.
+fn opener(
+    paths: &[PathBuf],
+    allow_renamed: bool,
+    steps: &mpsc::Sender<(u64, Step)>,
+    jobs: &SyncSender<Job>,
+    credits: &Receiver<()>,
+) {
+    let mut seq = 0u64;
+    let send = |step: Step, seq: &mut u64| {
+        let ok = steps.send((*seq, step)).is_ok();
+        *seq += 1;
+        ok
+    };
+    for path in paths {
+        let Read {
+            start,
+            lines,
+            tail_error,
+        } = match open(path, allow_renamed) {
+            Ok(x) => x,
+            Err(error) => {
+                if !send(
+                    Step::Refused {
+                        path: path.clone(),
+                        error,
+                    },
+                    &mut seq,
+                ) {
+                    return;
+                }
+                continue;
+            }
+        };
+        let bundle = start.opened.clone();
+        if !send(Step::Start(Box::new(start)), &mut seq) {
+            return;
+        }
+        let mut first = 0;
+        for chunk in lines.chunks(BATCH) {
+            if credits.recv().is_err() {
+                return;
+            }
+            let job = Job {
+                seq,
+                bundle: bundle.clone(),
+                first,
+                lines: chunk.to_vec(),
+            };
+            seq += 1;
+            first += chunk.len();
+            if jobs.send(job).is_err() {
+                return;
+            }
+        }
+        drop(bundle);
+        if let Some(e) = tail_error
+            && !send(Step::Fail(e), &mut seq)
+        {
+            return;
+        }
+        if !send(Step::End, &mut seq) {
+            return;
+        }
+    }
+}
+
+/// A bundle read and verified by [`open`].
+struct Read {
+    /// What the writer needs to begin it.
+    start: Start,
+    /// Where its lines are in `start.opened.bytes`.
+    lines: Vec<Range<usize>>,
+    /// The error of the file's end when its lines do not match the manifest (reported after the
+    /// lines before it, as the core's reader does).
+    tail_error: Option<String>,
+}
+
+/// Reads and verifies one bundle.
+fn open(path: &Path, allow_renamed: bool) -> Result<Read, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let reader = BundleReader::open(&bytes).map_err(|e| e.to_string())?;
+    let m = &reader.manifest;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(want) = expected_name(&m.form.id, &m.device_id, &m.created_at) {
+        if name != want && looks_like_bundle_name(&name) && !allow_renamed {
+            return Err(format!(
+                "the file is named `{name}`, but its manifest says it was exported as `{want}`; a renamed bundle is easily mixed up with another: rename it back, or pass --allow-renamed if you know where it came from"
+            ));
+        }
+    }
+    let sha256 = sha256_hex(&bytes);
+    let form = &reader.form;
+    let layout = Layout::of(form);
+    let specs: Vec<TableSpec> = layout.tables.iter().map(TableLayout::spec).collect();
+    let columns = layout
+        .tables
+        .iter()
+        .map(TableLayout::column_names)
+        .collect();
+    // `open` checked every file against the manifest, so the manifest's hash is the bytes' hash.
+    let file_sha: HashMap<&str, &str> = m
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.sha256.as_str()))
+        .collect();
+    let mut media: HashMap<String, Vec<_>> = HashMap::new();
+    for f in reader.media() {
+        let path = format!("media/{}/{}", media_folder(&f.instance_id), f.file);
+        let sha = file_sha.get(path.as_str()).copied().unwrap_or_default();
+        media.entry(f.instance_id.clone()).or_default().push((
+            f.file.clone(),
+            sha.to_string(),
+            range_in(&bytes, f.bytes),
+        ));
+    }
+    // The lines themselves: the reader verified `submissions.jsonl` as a whole; its lines are
+    // checked one by one on the workers.
+    let archive = doorstep_core::bundle::zip::read(&bytes).map_err(|e| e.to_string())?;
+    let jsonl = archive
+        .get(SUBMISSIONS_FILE)
+        .map(|e| range_in(&bytes, e.data))
+        .ok_or_else(|| BundleError::Missing(SUBMISSIONS_FILE.into()).to_string())?;
+    let entries = m.submissions.len();
+    let mut lines = Vec::with_capacity(entries);
+    let mut at = jsonl.start;
+    let mut tail_error = None;
+    while at < jsonl.end {
+        let line = lines.len() + 1;
+        let Some(nl) = bytes[at..jsonl.end].iter().position(|&b| b == b'\n') else {
+            tail_error = Some(line_error(
+                line,
+                "the last line does not end with a line break".into(),
+            ));
+            break;
+        };
+        if line > entries {
+            tail_error = Some(line_error(
+                line,
+                format!("the manifest lists only {entries} submissions"),
+            ));
+            break;
+        }
+        lines.push(at..at + nl);
+        at += nl + 1;
+    }
+    if tail_error.is_none() && lines.len() < entries {
+        tail_error = Some(line_error(
+            lines.len() + 1,
+            format!(
+                "the file ends after {} lines, but the manifest lists {entries} submissions",
+                lines.len()
+            ),
+        ));
+    }
+    let start = Start {
+        path: path.to_path_buf(),
+        sha256: sha256.clone(),
+        form: FormRow {
+            id: form.id.clone(),
+            version: form.version.clone(),
+            hash: form.hash.clone(),
+            source: reader.form_source().to_string(),
+        },
+        specs,
+        columns,
+        bundle: db::BundleRow {
+            sha256,
+            file_name: name,
+            form_id: m.form.id.clone(),
+            form_version: m.form.version.clone(),
+            device_id: m.device_id.clone(),
+            created_at: m.created_at.clone(),
+            ..Default::default()
+        },
+        opened: Arc::new(Opened {
+            form_source: range_in(&bytes, reader.form_source().as_bytes()),
+            form_hash: form.hash.clone(),
+            form: m.form.clone(),
+            entries: m.submissions.clone(),
+            media,
+            bytes: Vec::new(),
+        }),
+    };
+    drop(archive);
+    drop(reader);
+    let mut start = start;
+    Arc::get_mut(&mut start.opened)
+        .expect("nobody else holds the bundle yet")
+        .bytes = bytes;
+    Ok(Read {
+        start,
+        lines,
+        tail_error,
+    })
+}
+
+fn line_error(line: usize, problem: String) -> String {
+    BundleError::Submission { line, problem }.to_string()
+}
+
+/// A worker: validates batches until the opener is done. Keeps one loaded form per form version.
+fn worker(jobs: &Mutex<Receiver<Job>>, steps: &mpsc::Sender<(u64, Step)>) {
+    let mut forms: HashMap<String, (Checker, Layout)> = HashMap::new();
+    loop {
+        let next = jobs
+            .lock()
+            .expect("no worker panics while holding the lock")
+            .recv();
+        let Ok(job) = next else { break };
+        let b = &*job.bundle;
+        let (checker, layout) = forms.entry(b.form_hash.clone()).or_insert_with(|| {
+            let source = std::str::from_utf8(b.slice(&b.form_source)).expect("checked by open");
+            let form = doorstep_core::form::load(source)
+                .form
+                .expect("the bundle's form loaded once already");
+            let layout = Layout::of(&form);
+            (Checker::new(Rc::new(form)), layout)
+        });
+        let mut out = Vec::with_capacity(job.lines.len());
+        let mut error = None;
+        for (i, r) in job.lines.iter().enumerate() {
+            match prepare(b, checker, layout, job.first + i, r) {
+                Ok(p) => out.push(p),
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        let result = match error {
+            Some(e) => Err(e),
+            None => Ok(out),
+        };
+        if steps.send((job.seq, Step::Batch(result))).is_err() {
+            break;
+        }
+    }
+}
+
+/// Checks one line as the core's reader does (hash, envelope, manifest entry, form identity),
+/// validates it, checks its attachments, and builds its rows.
+fn prepare(
+    b: &Opened,
+    checker: &Checker,
+    layout: &Layout,
+    index: usize,
+    r: &Range<usize>,
+) -> Result<Prepared, String> {
+    let line = index + 1;
+    let err = |problem: String| line_error(line, problem);
+    let raw = b.slice(r);
+    let entry = &b.entries[index];
+    let text = std::str::from_utf8(raw).map_err(|e| err(format!("the line is not UTF-8 ({e})")))?;
+    let sha = sha256_hex(raw);
+    if sha != entry.sha256 {
+        return Err(err(format!(
+            "the SHA-256 of the line does not match the manifest's for `{}`",
+            entry.instance_id
+        )));
+    }
+    let s = Submission::from_line(text).map_err(err)?;
+    let m = &s.meta;
+    if m.instance_id != entry.instance_id || m.status != entry.status {
+        return Err(err(format!(
+            "the submission is `{}` ({}), but the manifest lists `{}` ({}) here",
+            m.instance_id,
+            m.status.as_str(),
+            entry.instance_id,
+            entry.status.as_str()
+        )));
+    }
+    if m.form != b.form {
+        return Err(err(format!(
+            "the submission `{}` is for form `{}` version `{}`, not the bundle's form",
+            m.instance_id, m.form.id, m.form.version
+        )));
+    }
+
+    let mut problems = checker.check(&s);
+    let form = checker.form();
+    let id = m.instance_id.as_str();
+    let mut files = Vec::new();
+    attachments(form, &s.data, &mut files);
+    let mut stored = Vec::new();
+    for (question, a) in files {
+        let file = a.get("file").and_then(Json::as_str).unwrap_or("");
+        let found = b
+            .media
+            .get(id)
+            .and_then(|fs| fs.iter().find(|(f, _, _)| f == file));
+        match found {
+            None => problems.push(format!(
+                "{question}: the attachment `{file}` is not in the bundle (media/{}/{file})",
+                media_folder(id)
+            )),
+            Some((_, sha, bytes)) => {
+                let want = a.get("sha256").and_then(Json::as_str).unwrap_or("");
+                if !sha.eq_ignore_ascii_case(want)
+                    || a.get("size").and_then(Json::as_u64) != Some(bytes.len() as u64)
+                {
+                    problems.push(format!(
+                        "{question}: the attachment `{file}` differs from the one recorded in the answer"
+                    ));
+                } else {
+                    stored.push((file.to_string(), sha.clone(), bytes.clone()));
+                }
+            }
+        }
+    }
+    let mut rows: Vec<Rows> = layout
+        .tables
+        .iter()
+        .map(|t| Rows::new(t.fixed.len() + t.fields.len()))
+        .collect();
+    if problems.is_empty() {
+        build_rows(form, layout, id, &s.data, &mut rows);
+    }
+    let row = SubmissionRow {
+        instance_id: m.instance_id.clone(),
+        form_id: m.form.id.clone(),
+        form_version: m.form.version.clone(),
+        form_hash: m.form.hash.clone(),
+        content_sha256: sha,
+        status: m.status.as_str().to_string(),
+        started_at: m.started_at.clone(),
+        updated_at: m.updated_at.clone(),
+        finalized_at: m.finalized_at.clone(),
+        device_id: m.device_id.clone(),
+        surveyor: m.surveyor.clone(),
+        deprecated_id: m.deprecated_id.clone(),
+        bundle_sha256: String::new(),
+    };
+    Ok(Prepared {
+        problems,
+        row,
+        attachments: stored,
+        rows,
+    })
+}
+
+/// One submission's rows: the submissions table, then every repeat instance (depth first).
+fn build_rows(form: &Form, layout: &Layout, id: &str, data: &Json, out: &mut [Rows]) {
+    let root = &mut out[0];
+    root.push_text(id);
+    root.push_text(&form.version);
+    for f in &layout.tables[0].fields {
+        root.push_answer(data.get(&form.item(f.item).name), f.col_type);
+    }
+    build_instances(form, layout, id, id, None, data, out);
+}
+
+fn build_instances(
+    form: &Form,
+    layout: &Layout,
+    id: &str,
+    parent_key: &str,
+    level: Option<doorstep_core::expr::ItemId>,
+    obj: &Json,
+    out: &mut [Rows],
+) {
+    for &i in form.level_items(level) {
+        let item = form.item(i);
+        if item.kind != ItemType::Repeat {
+            continue;
+        }
+        let Some(list) = obj.get(&item.name).and_then(Json::as_array) else {
+            continue;
+        };
+        let Some(ti) = layout.tables.iter().position(|t| t.repeat == Some(i)) else {
+            continue;
+        };
+        let t = &layout.tables[ti];
+        for (pos, inst) in list.iter().enumerate() {
+            let key = format!("{parent_key}/{}[{}]", item.name, pos + 1);
+            let rows = &mut out[ti];
+            rows.push_text(&key);
+            rows.push_text(parent_key);
+            rows.push_text(id);
+            rows.push(db::ValRef::Int(pos as i64 + 1));
+            for f in &t.fields {
+                rows.push_answer(inst.get(&form.item(f.item).name), f.col_type);
+            }
+            build_instances(form, layout, id, &key, Some(i), inst, out);
+        }
+    }
+}
+
+/// One bundle's outcome: counts, and one line per conflict or rejected submission.
+struct Current {
+    start: Box<Start>,
+    counts: Counts,
+    findings: Vec<String>,
+    /// The first error: the bundle is rolled back at its end.
+    error: Option<CliError>,
+    /// Rows waiting to be written, per table (written together: fewer statements).
+    pending: Vec<Rows>,
+}
+
+/// The database side: takes the steps in sequence order and writes them.
+struct Writer<'s> {
     store: &'s mut dyn Store,
-    /// Table layouts by form hash (one per form version met).
-    layouts: HashMap<String, Rc<Layout>>,
     bar: &'s ProgressBar,
-    jobs: usize,
+    total: Counts,
+    failed: usize,
+    current: Option<Current>,
+}
+
+impl Writer<'_> {
+    fn run(&mut self, steps: &Receiver<(u64, Step)>, credits: &SyncSender<()>) {
+        let mut next = 0u64;
+        let mut early: HashMap<u64, Step> = HashMap::new();
+        while let Ok((seq, step)) = steps.recv() {
+            early.insert(seq, step);
+            while let Some(step) = early.remove(&next) {
+                next += 1;
+                if matches!(step, Step::Batch(_)) {
+                    // The batch is done with: the opener may hand out another.
+                    let _ = credits.try_send(());
+                }
+                self.step(step);
+            }
+        }
+    }
+
+    fn step(&mut self, step: Step) {
+        match step {
+            Step::Refused { path, error } => self.refused(&path, &error),
+            Step::Start(start) => {
+                self.bar.set_message(start.path.display().to_string());
+                self.bar.inc_length(start.opened.entries.len() as u64);
+                let pending = start.columns.iter().map(|c| Rows::new(c.len())).collect();
+                let mut c = Current {
+                    start,
+                    counts: Counts::default(),
+                    findings: Vec::new(),
+                    error: None,
+                    pending,
+                };
+                c.error = self.begin(&c.start).err();
+                self.current = Some(c);
+            }
+            Step::Fail(e) => self.batch_result(Err(e)),
+            Step::Batch(result) => self.batch_result(result),
+            Step::End => {
+                let Some(c) = self.current.take() else { return };
+                self.end(c);
+            }
+        }
+    }
+
+    fn batch_result(&mut self, result: Result<Vec<Prepared>, String>) {
+        let Some(mut c) = self.current.take() else {
+            return;
+        };
+        if c.error.is_none() {
+            c.error = match result {
+                Ok(batch) => self.batch(&mut c, batch).err(),
+                Err(e) => Some(CliError::msg(e)),
+            };
+        }
+        self.current = Some(c);
+    }
+
+    fn refused(&mut self, path: &Path, error: &dyn std::fmt::Display) {
+        self.failed += 1;
+        self.bar.suspend(|| {
+            eprintln!(
+                "error: {}: {error}; nothing from this bundle was stored",
+                path.display()
+            )
+        });
+    }
+
+    fn begin(&mut self, s: &Start) -> Result<(), CliError> {
+        self.store.begin()?;
+        // Tables and columns first: this is also what a new form version adds.
+        for spec in &s.specs {
+            self.store.ensure_table(spec)?;
+        }
+        self.store.add_form(&s.form)
+    }
+
+    fn batch(&mut self, c: &mut Current, batch: Vec<Prepared>) -> Result<(), CliError> {
+        let bundle = c.start.opened.clone();
+        for mut p in batch {
+            self.bar.inc(1);
+            let id = p.row.instance_id.clone();
+            let line_sha = p.row.content_sha256.clone();
+            let stored = if p.problems.is_empty() {
+                p.row.bundle_sha256.clone_from(&c.start.sha256);
+                // Inserted unless the instance_id is there already: one statement for a new one.
+                if self.store.add_submission(&p.row)? {
+                    None
+                } else {
+                    self.store.content_hash(&id)?
+                }
+            } else {
+                self.store.content_hash(&id)?
+            };
+            match stored {
+                Some(h) if h == line_sha => {
+                    c.counts.duplicate += 1;
+                    continue;
+                }
+                Some(_) => {
+                    c.counts.conflict += 1;
+                    c.findings.push(format!(
+                        "conflict {id}: already stored with different content; the stored submission was kept (compare both and, if this one is right, edit it on the device so it gets a new instance_id)"
+                    ));
+                    continue;
+                }
+                None => {}
+            }
+            if !p.problems.is_empty() {
+                c.counts.rejected += 1;
+                c.findings
+                    .push(format!("rejected {id}: {}", p.problems.join("; ")));
+                continue;
+            }
+            for (file, sha, r) in &p.attachments {
+                self.store.add_attachment(&id, file, sha, bundle.slice(r))?;
+            }
+            for (pending, rows) in c.pending.iter_mut().zip(&p.rows) {
+                pending.extend_from(rows);
+            }
+            c.counts.new += 1;
+        }
+        for (t, rows) in c.pending.iter_mut().enumerate() {
+            if !rows.is_empty() {
+                self.store
+                    .insert_rows(&c.start.specs[t].name, &c.start.columns[t], rows)?;
+                rows.clear();
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, mut c: Current) {
+        let path = c.start.path.clone();
+        let result = match c.error.take() {
+            Some(e) => Err(e),
+            None => {
+                let mut row = c.start.bundle.clone();
+                row.new = c.counts.new;
+                row.duplicate = c.counts.duplicate;
+                row.conflict = c.counts.conflict;
+                row.rejected = c.counts.rejected;
+                self.store
+                    .add_bundle(&row)
+                    .and_then(|()| self.store.commit())
+            }
+        };
+        match result {
+            Ok(()) => {
+                self.total.add(&c.counts);
+                let (counts, findings) = (&c.counts, &c.findings);
+                self.bar.suspend(|| {
+                    println!("{}: {counts}", path.display());
+                    // A bundle from a mismatched device can conflict thousands of times: the first
+                    // lines tell what happened; the database has the rest.
+                    for line in findings.iter().take(MAX_FINDINGS) {
+                        println!("  {line}");
+                    }
+                    if findings.len() > MAX_FINDINGS {
+                        println!("  … and {} more", findings.len() - MAX_FINDINGS);
+                    }
+                });
+            }
+            Err(e) => {
+                // The error that matters is the first one; a failed rollback is reported beside it.
+                let e = match self.store.rollback() {
+                    Err(r) => CliError::msg(format!("{e} (and the rollback failed: {r})")),
+                    Ok(()) => e,
+                };
+                self.refused(&path, &e);
+            }
+        }
+    }
 }
 
 /// A name of the form `<form id>_<device>_<YYYYMMDDTHHMMSSZ>.zip`, which says where a bundle comes
@@ -198,359 +854,6 @@ fn expected_name(form_id: &str, device_id: &str, created_at: &str) -> Option<Str
         secs / 60 % 60,
         secs % 60
     ))
-}
-
-impl Ingester<'_> {
-    fn bundle(&mut self, path: &Path, allow_renamed: bool) -> Result<Report, CliError> {
-        let bytes =
-            std::fs::read(path).map_err(|e| CliError::msg(format!("cannot read the file: {e}")))?;
-        let reader = BundleReader::open(&bytes).map_err(|e| CliError::msg(e.to_string()))?;
-        let m = &reader.manifest;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let Some(want) = expected_name(&m.form.id, &m.device_id, &m.created_at) {
-            if name != want && looks_like_bundle_name(&name) && !allow_renamed {
-                return Err(CliError::msg(format!(
-                    "the file is named `{name}`, but its manifest says it was exported as `{want}`; a renamed bundle is easily mixed up with another: rename it back, or pass --allow-renamed if you know where it came from"
-                )));
-            }
-        }
-        let bundle_sha = sha256_hex(&bytes);
-        self.bar.inc_length(m.submissions.len() as u64);
-        self.store.begin()?;
-        match self.bundle_in_transaction(&reader, &name, &bundle_sha) {
-            Ok(r) => {
-                self.store.commit()?;
-                Ok(r)
-            }
-            Err(e) => {
-                // The error that matters is the first one; a failed rollback is reported beside it.
-                if let Err(r) = self.store.rollback() {
-                    return Err(CliError::msg(format!("{e} (and the rollback failed: {r})")));
-                }
-                Err(e)
-            }
-        }
-    }
-
-    fn bundle_in_transaction(
-        &mut self,
-        reader: &BundleReader<'_>,
-        name: &str,
-        bundle_sha: &str,
-    ) -> Result<Report, CliError> {
-        let form = reader.form.clone();
-        let layout = match self.layouts.get(&form.hash) {
-            Some(l) => l.clone(),
-            None => {
-                let l = Rc::new(Layout::of(&form));
-                self.layouts.insert(form.hash.clone(), l.clone());
-                l
-            }
-        };
-        // Tables and columns first: this is also what a new form version adds.
-        for t in &layout.tables {
-            self.store.ensure_table(&t.spec())?;
-        }
-        self.store.add_form(&FormRow {
-            id: form.id.clone(),
-            version: form.version.clone(),
-            hash: form.hash.clone(),
-            source: reader.form_source().to_string(),
-        })?;
-        let columns: Vec<Vec<String>> = layout
-            .tables
-            .iter()
-            .map(TableLayout::column_names)
-            .collect();
-        let media: HashMap<(&str, &str), &MediaFile<'_>> = reader
-            .media()
-            .iter()
-            .map(|f| (((f.instance_id.as_str()), f.file.as_str()), f))
-            .collect();
-
-        let mut counts = Counts::default();
-        let mut findings = Vec::new();
-        let source = reader.form_source();
-        let jobs = self.jobs;
-        // Lines are read and parsed here, validated on the workers in batches, and the verdicts
-        // come back in order, so the database is written in the bundle's order.
-        std::thread::scope(|scope| -> Result<(), CliError> {
-            let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Vec<Submission>)>(jobs * 2);
-            let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
-            let (done_tx, done_rx) = mpsc::channel::<(usize, Vec<(Submission, Vec<String>)>)>();
-            for _ in 0..jobs {
-                let rx = work_rx.clone();
-                let tx = done_tx.clone();
-                scope.spawn(move || {
-                    // Each worker loads its own form: a loaded form is shared through `Rc`.
-                    let form = doorstep_core::form::load(source)
-                        .form
-                        .expect("the bundle's form loaded once already");
-                    let checker = Checker::new(Rc::new(form));
-                    loop {
-                        let next = rx
-                            .lock()
-                            .expect("no worker panics while holding the lock")
-                            .recv();
-                        let Ok((seq, batch)) = next else { break };
-                        let verdicts = batch
-                            .into_iter()
-                            .map(|s| {
-                                let problems = checker.check(&s);
-                                (s, problems)
-                            })
-                            .collect();
-                        if tx.send((seq, verdicts)).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            drop(done_tx);
-            const BATCH: usize = 256;
-            let mut sent = 0usize;
-            let mut written = 0usize;
-            let mut pending: HashMap<usize, Vec<(Submission, Vec<String>)>> = HashMap::new();
-            let mut line_hashes: HashMap<usize, Vec<String>> = HashMap::new();
-            let mut error: Option<CliError> = None;
-            let mut lines = reader.submissions();
-            let mut reading = true;
-            while error.is_none() && (reading || written < sent) {
-                if reading {
-                    let mut batch = Vec::with_capacity(BATCH);
-                    let mut hashes = Vec::with_capacity(BATCH);
-                    while batch.len() < BATCH {
-                        match lines.next() {
-                            Some(Ok(l)) => {
-                                hashes.push(l.sha256);
-                                batch.push(l.submission);
-                            }
-                            Some(Err(e)) => {
-                                error = Some(CliError::msg(e.to_string()));
-                                break;
-                            }
-                            None => {
-                                reading = false;
-                                break;
-                            }
-                        }
-                    }
-                    if error.is_some() {
-                        break;
-                    }
-                    if !batch.is_empty() {
-                        line_hashes.insert(sent, hashes);
-                        // Blocks while the workers are `2 × jobs` batches behind: memory stays bounded.
-                        if work_tx.send((sent, batch)).is_err() {
-                            break;
-                        }
-                        sent += 1;
-                    }
-                }
-                // Take the verdicts that are back; wait for one only when there is nothing left to read.
-                let got = if reading {
-                    done_rx.try_recv().ok()
-                } else {
-                    done_rx.recv().ok()
-                };
-                if let Some((seq, v)) = got {
-                    pending.insert(seq, v);
-                } else if !reading && written < sent {
-                    error = Some(CliError::msg(
-                        "a validation worker stopped; run again".to_string(),
-                    ));
-                }
-                while let Some(v) = pending.remove(&written) {
-                    let hs = line_hashes.remove(&written).unwrap_or_default();
-                    for ((s, problems), h) in v.into_iter().zip(hs) {
-                        self.bar.inc(1);
-                        if let Err(e) = self.one(
-                            &form,
-                            &layout,
-                            &columns,
-                            &media,
-                            s,
-                            problems,
-                            &h,
-                            bundle_sha,
-                            &mut counts,
-                            &mut findings,
-                        ) {
-                            error = Some(e);
-                            break;
-                        }
-                    }
-                    written += 1;
-                    if error.is_some() {
-                        break;
-                    }
-                }
-            }
-            drop(work_tx);
-            match error {
-                Some(e) => Err(e),
-                None => Ok(()),
-            }
-        })?;
-        let m = &reader.manifest;
-        self.store.add_bundle(&db::BundleRow {
-            sha256: bundle_sha.to_string(),
-            file_name: name.to_string(),
-            form_id: m.form.id.clone(),
-            form_version: m.form.version.clone(),
-            device_id: m.device_id.clone(),
-            created_at: m.created_at.clone(),
-            new: counts.new,
-            duplicate: counts.duplicate,
-            conflict: counts.conflict,
-            rejected: counts.rejected,
-        })?;
-        Ok(Report { counts, findings })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn one(
-        &mut self,
-        form: &Form,
-        layout: &Layout,
-        columns: &[Vec<String>],
-        media: &HashMap<(&str, &str), &MediaFile<'_>>,
-        s: Submission,
-        mut problems: Vec<String>,
-        line_sha: &str,
-        bundle_sha: &str,
-        counts: &mut Counts,
-        findings: &mut Vec<String>,
-    ) -> Result<(), CliError> {
-        let id = s.meta.instance_id.as_str();
-        match self.store.content_hash(id)? {
-            Some(h) if h == line_sha => {
-                counts.duplicate += 1;
-                return Ok(());
-            }
-            Some(_) => {
-                counts.conflict += 1;
-                findings.push(format!(
-                    "conflict {id}: already stored with different content; the stored submission was kept (compare both and, if this one is right, edit it on the device so it gets a new instance_id)"
-                ));
-                return Ok(());
-            }
-            None => {}
-        }
-        let mut files = Vec::new();
-        attachments(form, &s.data, &mut files);
-        let mut stored = Vec::new();
-        for (question, r) in files {
-            let file = r.get("file").and_then(Json::as_str).unwrap_or("");
-            match media.get(&(id, file)) {
-                None => problems.push(format!(
-                    "{question}: the attachment `{file}` is not in the bundle (media/{}/{file})",
-                    media_folder(id)
-                )),
-                Some(f) => {
-                    let want = r.get("sha256").and_then(Json::as_str).unwrap_or("");
-                    let sha = sha256_hex(f.bytes);
-                    if !sha.eq_ignore_ascii_case(want)
-                        || r.get("size").and_then(Json::as_u64) != Some(f.bytes.len() as u64)
-                    {
-                        problems.push(format!("{question}: the attachment `{file}` differs from the one recorded in the answer"));
-                    } else {
-                        stored.push((file.to_string(), sha, f.bytes));
-                    }
-                }
-            }
-        }
-        if !problems.is_empty() {
-            counts.rejected += 1;
-            findings.push(format!("rejected {id}: {}", problems.join("; ")));
-            return Ok(());
-        }
-        for (file, sha, bytes) in stored {
-            self.store.add_attachment(id, &file, &sha, bytes)?;
-        }
-        let meta = &s.meta;
-        self.store.add_submission(&SubmissionRow {
-            instance_id: id.to_string(),
-            form_id: meta.form.id.clone(),
-            form_version: meta.form.version.clone(),
-            form_hash: meta.form.hash.clone(),
-            content_sha256: line_sha.to_string(),
-            status: meta.status.as_str().to_string(),
-            started_at: meta.started_at.clone(),
-            updated_at: meta.updated_at.clone(),
-            finalized_at: meta.finalized_at.clone(),
-            device_id: meta.device_id.clone(),
-            surveyor: meta.surveyor.clone(),
-            deprecated_id: meta.deprecated_id.clone(),
-            bundle_sha256: bundle_sha.to_string(),
-        })?;
-        write_rows(self.store, form, layout, columns, id, &s.data)?;
-        counts.new += 1;
-        Ok(())
-    }
-}
-
-/// Writes one submission's rows: the submissions table, then every repeat instance (depth first).
-fn write_rows(
-    store: &mut dyn Store,
-    form: &Form,
-    layout: &Layout,
-    columns: &[Vec<String>],
-    id: &str,
-    data: &Json,
-) -> Result<(), CliError> {
-    let root = &layout.tables[0];
-    let mut vals: Vec<Val> = Vec::with_capacity(columns[0].len());
-    vals.push(Val::Text(id.to_string()));
-    vals.push(Val::Text(form.version.clone()));
-    for f in &root.fields {
-        vals.push(db::to_val(data.get(&form.item(f.item).name), f.col_type));
-    }
-    store.insert(&root.table, &columns[0], &vals)?;
-    write_instances(store, form, layout, columns, id, id, None, data)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write_instances(
-    store: &mut dyn Store,
-    form: &Form,
-    layout: &Layout,
-    columns: &[Vec<String>],
-    id: &str,
-    parent_key: &str,
-    level: Option<doorstep_core::expr::ItemId>,
-    obj: &Json,
-) -> Result<(), CliError> {
-    for &i in form.level_items(level) {
-        let item = form.item(i);
-        if item.kind != ItemType::Repeat {
-            continue;
-        }
-        let Some(list) = obj.get(&item.name).and_then(Json::as_array) else {
-            continue;
-        };
-        let Some(ti) = layout.tables.iter().position(|t| t.repeat == Some(i)) else {
-            continue;
-        };
-        let t = &layout.tables[ti];
-        for (pos, inst) in list.iter().enumerate() {
-            let key = format!("{parent_key}/{}[{}]", item.name, pos + 1);
-            let mut vals: Vec<Val> = Vec::with_capacity(columns[ti].len());
-            vals.push(Val::Text(key.clone()));
-            vals.push(Val::Text(parent_key.to_string()));
-            vals.push(Val::Text(id.to_string()));
-            vals.push(Val::Int(pos as i64 + 1));
-            for f in &t.fields {
-                vals.push(db::to_val(inst.get(&form.item(f.item).name), f.col_type));
-            }
-            store.insert(&t.table, &columns[ti], &vals)?;
-            write_instances(store, form, layout, columns, id, &key, Some(i), inst)?;
-        }
-    }
-    Ok(())
 }
 
 /// `(question, attachment reference)` of every attachment answer, repeats included.

@@ -249,6 +249,121 @@ pub fn to_val(v: Option<&Json>, t: ColType) -> Val {
     }
 }
 
+/// A value borrowed from a [`Rows`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValRef<'a> {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+}
+
+impl ValRef<'_> {
+    pub fn to_val(self) -> Val {
+        match self {
+            ValRef::Null => Val::Null,
+            ValRef::Int(i) => Val::Int(i),
+            ValRef::Real(r) => Val::Real(r),
+            ValRef::Text(t) => Val::Text(t.to_string()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Cell {
+    Null,
+    Int(i64),
+    Real(f64),
+    /// A range of `Rows::text`.
+    Text(u32, u32),
+}
+
+/// Rows of one table, flat: cells one row after another and every text in one buffer. Ingest
+/// builds a million submissions' rows on its workers and writes them on one thread; a `Vec<Val>`
+/// per row costs an allocation (and a cross-thread free) per value, this costs a few per batch.
+#[derive(Clone, Debug, Default)]
+pub struct Rows {
+    width: usize,
+    cells: Vec<Cell>,
+    text: String,
+}
+
+impl Rows {
+    pub fn new(width: usize) -> Rows {
+        Rows {
+            width,
+            ..Rows::default()
+        }
+    }
+    pub fn width(&self) -> usize {
+        self.width
+    }
+    /// Complete rows held (the last one may be in the making).
+    pub fn len(&self) -> usize {
+        self.cells.len() / self.width.max(1)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+    pub fn clear(&mut self) {
+        self.cells.clear();
+        self.text.clear();
+    }
+    pub fn push_text(&mut self, s: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        self.cells.push(Cell::Text(start, self.text.len() as u32));
+    }
+    pub fn push(&mut self, v: ValRef<'_>) {
+        match v {
+            ValRef::Null => self.cells.push(Cell::Null),
+            ValRef::Int(i) => self.cells.push(Cell::Int(i)),
+            ValRef::Real(r) => self.cells.push(Cell::Real(r)),
+            ValRef::Text(t) => self.push_text(t),
+        }
+    }
+    /// The stored value of one answer in a column of type `t`: what [`to_val`] gives, without
+    /// an allocation in the common cases.
+    pub fn push_answer(&mut self, v: Option<&Json>, t: ColType) {
+        match (v, t) {
+            (None | Some(Json::Null), _) => self.cells.push(Cell::Null),
+            (Some(Json::String(s)), ColType::Text) => self.push_text(s),
+            (Some(Json::Number(n)), ColType::Int) if n.as_i64().is_some() => {
+                self.cells.push(Cell::Int(n.as_i64().unwrap_or_default()))
+            }
+            (Some(Json::Number(n)), ColType::Real) => {
+                self.cells.push(Cell::Real(n.as_f64().unwrap_or(f64::NAN)))
+            }
+            _ => match to_val(v, t) {
+                Val::Null => self.cells.push(Cell::Null),
+                Val::Int(i) => self.cells.push(Cell::Int(i)),
+                Val::Real(r) => self.cells.push(Cell::Real(r)),
+                Val::Text(s) => self.push_text(&s),
+            },
+        }
+    }
+    /// Appends every row of `other` (same width).
+    pub fn extend_from(&mut self, other: &Rows) {
+        let base = self.text.len() as u32;
+        self.text.push_str(&other.text);
+        self.cells.extend(other.cells.iter().map(|c| match *c {
+            Cell::Text(a, b) => Cell::Text(a + base, b + base),
+            c => c,
+        }));
+    }
+    /// The values of row `i`.
+    pub fn row(&self, i: usize) -> impl Iterator<Item = ValRef<'_>> {
+        self.cells[i * self.width..(i + 1) * self.width]
+            .iter()
+            .map(|c| match *c {
+                Cell::Null => ValRef::Null,
+                Cell::Int(i) => ValRef::Int(i),
+                Cell::Real(r) => ValRef::Real(r),
+                Cell::Text(a, b) => ValRef::Text(&self.text[a as usize..b as usize]),
+            })
+    }
+}
+
 /// A stored form definition.
 #[derive(Clone, Debug)]
 pub struct FormRow {
@@ -306,7 +421,9 @@ pub trait Store {
     fn forms(&mut self) -> Result<Vec<FormRow>, CliError>;
     /// The content hash of a stored submission.
     fn content_hash(&mut self, instance_id: &str) -> Result<Option<String>, CliError>;
-    fn add_submission(&mut self, row: &SubmissionRow) -> Result<(), CliError>;
+    /// Stores a submission's envelope unless its `instance_id` is stored already; whether it was
+    /// stored (ingest then tells a duplicate from a conflict with [`Store::content_hash`]).
+    fn add_submission(&mut self, row: &SubmissionRow) -> Result<bool, CliError>;
     fn add_bundle(&mut self, row: &BundleRow) -> Result<(), CliError>;
     fn add_attachment(
         &mut self,
@@ -317,6 +434,21 @@ pub trait Store {
     ) -> Result<(), CliError>;
     /// Appends one row; `columns` and `values` have the same length and the columns exist.
     fn insert(&mut self, table: &str, columns: &[String], values: &[Val]) -> Result<(), CliError>;
+    /// Appends rows in order, as [`Store::insert`] does one by one (an engine may batch them).
+    fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[String],
+        rows: &Rows,
+    ) -> Result<(), CliError> {
+        let mut vals = Vec::with_capacity(rows.width());
+        for i in 0..rows.len() {
+            vals.clear();
+            vals.extend(rows.row(i).map(ValRef::to_val));
+            self.insert(table, columns, &vals)?;
+        }
+        Ok(())
+    }
     /// The tables of the database (data tables and `doorstep_*` tables).
     fn tables(&mut self) -> Result<Vec<String>, CliError>;
     /// The columns of a table, in order.

@@ -217,11 +217,12 @@ impl Store for Pg {
         let rows = self.client.query(&st, &[&instance_id]).map_err(err)?;
         Ok(rows.first().map(|r| r.get(0)))
     }
-    fn add_submission(&mut self, s: &SubmissionRow) -> Result<(), CliError> {
+    fn add_submission(&mut self, s: &SubmissionRow) -> Result<bool, CliError> {
         let st = self.prepared(
             "INSERT INTO doorstep_submissions (instance_id, form_id, form_version, form_hash, content_sha256, status,
              started_at, updated_at, finalized_at, device_id, surveyor, deprecated_id, bundle_sha256, ingested_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (instance_id) DO NOTHING",
         )?;
         let at = super::sqlite::INGEST_TIME.with(|t| t.clone());
         self.client
@@ -244,7 +245,7 @@ impl Store for Pg {
                     &at,
                 ],
             )
-            .map(|_| ())
+            .map(|n| n == 1)
             .map_err(err)
     }
     fn add_bundle(&mut self, b: &BundleRow) -> Result<(), CliError> {
