@@ -3,7 +3,10 @@
 //! submissions per second, rows per second and the peak memory of each step.
 //!
 //! A benchmark, not a test: it prints figures and fails only when a step fails. Peak memory is
-//! the child's maximum resident set size as `/usr/bin/time -f %M` reports it (when present).
+//! the child's maximum resident set size as `/usr/bin/time -f %M` reports it (when present), with
+//! the child's CPU time (user + system): on a shared machine the wall-clock rate says as much about
+//! the neighbours as about ingest, the CPU time per submission does not. The load average is
+//! printed before and after each step for the same reason.
 
 use std::path::Path;
 use std::process::Command;
@@ -67,7 +70,7 @@ pub fn bench_ingest(root: &Path, args: &[String]) -> Result<std::process::ExitCo
             .arg(&bundles),
         true,
     )?;
-    println!("synth: {secs:.1} s, peak memory {}", mib(rss));
+    println!("synth: {secs:.1} s, peak memory {}", mib(rss.peak_kb));
 
     let db = work.join("office.db");
     let mut ingest = Command::new(&exe);
@@ -79,15 +82,24 @@ pub fn bench_ingest(root: &Path, args: &[String]) -> Result<std::process::ExitCo
     files.sort();
     ingest.args(&files);
     println!(
-        "\n==> ingest {} bundles into a fresh SQLite database",
-        files.len()
+        "\n==> ingest {} bundles into a fresh SQLite database (load average before: {})",
+        files.len(),
+        load_average()
     );
-    let (secs, rss) = timed(&mut ingest, true)?;
+    let (secs, usage) = timed(&mut ingest, true)?;
     let ingest_rate = count as f64 / secs;
     println!(
         "ingest: {count} submissions in {secs:.1} s = {ingest_rate:.0} submissions/s, peak memory {}",
-        mib(rss)
+        mib(usage.peak_kb)
     );
+    if let Some(cpu) = usage.cpu_secs {
+        println!(
+            "ingest CPU: {cpu:.1} s = {:.1} µs per submission over all threads ({:.2} cores busy on average); load average after: {}",
+            cpu * 1e6 / count as f64,
+            cpu / secs,
+            load_average()
+        );
+    }
 
     println!("\n==> export to CSV");
     let out = work.join("export");
@@ -116,7 +128,7 @@ pub fn bench_ingest(root: &Path, args: &[String]) -> Result<std::process::ExitCo
                 .ok()
         })
         .sum();
-    let rss = peak_from(&String::from_utf8_lossy(&output.stderr));
+    let rss = usage_from(&String::from_utf8_lossy(&output.stderr)).peak_kb;
     println!(
         "export: {rows} rows in {secs:.1} s = {:.0} rows/s, peak memory {}",
         rows as f64 / secs,
@@ -139,7 +151,7 @@ fn mib(kb: Option<u64>) -> String {
 fn with_time(c: &mut Command) -> Command {
     if Path::new("/usr/bin/time").exists() {
         let mut t = Command::new("/usr/bin/time");
-        t.args(["-f", "peak-rss-kb %M"])
+        t.args(["-f", "peak-rss-kb %M cpu-s %U %S"])
             .arg(c.get_program())
             .args(c.get_args());
         t
@@ -150,14 +162,41 @@ fn with_time(c: &mut Command) -> Command {
     }
 }
 
-fn peak_from(stderr: &str) -> Option<u64> {
-    stderr
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("peak-rss-kb ")?.trim().parse().ok())
+/// What `/usr/bin/time` said about a child.
+#[derive(Default)]
+struct Usage {
+    peak_kb: Option<u64>,
+    /// User + system CPU seconds.
+    cpu_secs: Option<f64>,
 }
 
-fn timed(c: &mut Command, quiet: bool) -> Result<(f64, Option<u64>), Error> {
+fn usage_from(stderr: &str) -> Usage {
+    let Some(l) = stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("peak-rss-kb "))
+    else {
+        return Usage::default();
+    };
+    let parts: Vec<&str> = l.split_whitespace().collect();
+    let num = |i: usize| parts.get(i).and_then(|p| p.parse::<f64>().ok());
+    Usage {
+        peak_kb: parts.first().and_then(|p| p.parse().ok()),
+        cpu_secs: (parts.get(1) == Some(&"cpu-s"))
+            .then(|| Some(num(2)? + num(3)?))
+            .flatten(),
+    }
+}
+
+/// The 1-minute load average (`/proc/loadavg`), or `unknown`.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn timed(c: &mut Command, quiet: bool) -> Result<(f64, Usage), Error> {
     let started = Instant::now();
     let output = with_time(c).output()?;
     let secs = started.elapsed().as_secs_f64();
@@ -168,5 +207,5 @@ fn timed(c: &mut Command, quiet: bool) -> Result<(f64, Option<u64>), Error> {
     if !quiet {
         print!("{}", String::from_utf8_lossy(&output.stdout));
     }
-    Ok((secs, peak_from(&stderr)))
+    Ok((secs, usage_from(&stderr)))
 }
