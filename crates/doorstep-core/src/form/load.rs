@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
@@ -379,6 +380,12 @@ impl Loader {
                 self.err("form/bad-identifier", "id", bad_ident_msg("form id", id));
             }
         }
+        // A bad key must stop the form here, not at export time on a surveyor's phone.
+        for (i, key) in settings.iter().flat_map(|s| s.encrypt_to.iter()).enumerate() {
+            if let Err(e) = crate::bundle::age::Recipient::parse(key) {
+                self.err("form/bad-key", format!("settings.encrypt_to[{i}]"), e.to_string());
+            }
+        }
         if version.as_deref() == Some("") {
             self.err("form/type", "version", "the version is empty: use a date-based version such as 2026112301");
         }
@@ -394,7 +401,16 @@ impl Loader {
         let mut top = Vec::new();
         match obj.get("items") {
             Some(Json::Array(items)) => {
-                for (i, it) in items.iter().enumerate() {
+                // Fast path: a well-formed form deserializes in one pass; only a broken one is read item by
+                // item, which costs a copy of each item but pins every problem to its own item.
+                // serde's frames are large, so deeply nested forms (rare) take the item-by-item path, whose
+                // recursion is shallow enough for a phone's stack.
+                let typed = if item_depth(items) <= 8 { Vec::<ItemDoc>::deserialize(&obj["items"]).ok() } else { None };
+                let sources: Vec<ItemSrc<'_>> = match typed {
+                    Some(docs) => docs.into_iter().map(ItemSrc::Typed).collect(),
+                    None => items.iter().map(ItemSrc::Raw).collect(),
+                };
+                for (i, it) in sources.into_iter().enumerate() {
                     if let Some(id) = self.flatten(it, format!("items[{i}]"), None, None, 1, 0, &mut flat) {
                         top.push(id);
                     }
@@ -718,7 +734,7 @@ impl Loader {
     #[allow(clippy::too_many_arguments)]
     fn flatten(
         &mut self,
-        v: &Json,
+        src: ItemSrc<'_>,
         path: String,
         parent: Option<ItemId>,
         repeat: Option<ItemId>,
@@ -729,10 +745,6 @@ impl Loader {
         if out.len() > MAX_ITEMS {
             return None;
         }
-        let Some(obj) = v.as_object() else {
-            self.err("form/type", path, format!("an item is a JSON object, found {}", json_kind(v)));
-            return None;
-        };
         if depth > MAX_DEPTH {
             self.err(
                 "form/too-deep",
@@ -741,15 +753,27 @@ impl Loader {
             );
             return None;
         }
-        // Children are checked one by one below, so they are left out here rather than cloned.
-        let rest: serde_json::Map<String, Json> =
-            obj.iter().filter(|(k, _)| k.as_str() != "items").map(|(k, v)| (k.clone(), v.clone())).collect();
-        let children = obj.get("items");
-        let Some(doc) = self.de::<ItemDoc>(&path, &Json::Object(rest)) else {
-            if let Some(Json::String(n)) = obj.get("name") {
-                self.broken.push(n.clone());
+        let (doc, children) = match src {
+            ItemSrc::Typed(mut doc) => {
+                let children = doc.items.take().map(Children::Typed);
+                (doc, children)
             }
-            return None;
+            ItemSrc::Raw(v) => {
+                let Some(obj) = v.as_object() else {
+                    self.err("form/type", path, format!("an item is a JSON object, found {}", json_kind(v)));
+                    return None;
+                };
+                // Children are checked one by one below, so they are left out here rather than cloned.
+                let rest: serde_json::Map<String, Json> =
+                    obj.iter().filter(|(k, _)| k.as_str() != "items").map(|(k, v)| (k.clone(), v.clone())).collect();
+                let Some(doc) = self.de::<ItemDoc>(&path, &Json::Object(rest)) else {
+                    if let Some(Json::String(n)) = obj.get("name") {
+                        self.broken.push(n.clone());
+                    }
+                    return None;
+                };
+                (doc, obj.get("items").map(Children::Raw))
+            }
         };
         let id = out.len() as ItemId;
         let is_repeat = doc.kind == ItemType::Repeat;
@@ -761,25 +785,24 @@ impl Loader {
                 format!("repeats are nested {repeat_depth} deep here; the limit is {MAX_REPEAT_DEPTH}"),
             );
         }
-        let has_children = children.is_some();
-        out.push(Flat { doc, path: path.clone(), parent, repeat, children: Vec::new(), has_items: has_children });
-        if let Some(children) = children {
-            match children {
-                Json::Array(list) => {
-                    let inner_repeat = if is_repeat { Some(id) } else { repeat };
-                    let mut ids = Vec::new();
-                    for (i, c) in list.iter().enumerate() {
-                        if let Some(cid) =
-                            self.flatten(c, format!("{path}.items[{i}]"), Some(id), inner_repeat, depth + 1, repeat_depth, out)
-                        {
-                            ids.push(cid);
-                        }
-                    }
-                    out[id as usize].children = ids;
-                }
-                other => self.err("form/type", format!("{path}.items"), format!("`items` is a list, found {}", json_kind(other))),
+        out.push(Flat { doc, path: path.clone(), parent, repeat, children: Vec::new(), has_items: children.is_some() });
+        let inner_repeat = if is_repeat { Some(id) } else { repeat };
+        let list: Vec<ItemSrc<'_>> = match children {
+            None => return Some(id),
+            Some(Children::Typed(list)) => list.into_iter().map(ItemSrc::Typed).collect(),
+            Some(Children::Raw(Json::Array(list))) => list.iter().map(ItemSrc::Raw).collect(),
+            Some(Children::Raw(other)) => {
+                self.err("form/type", format!("{path}.items"), format!("`items` is a list, found {}", json_kind(other)));
+                return Some(id);
+            }
+        };
+        let mut ids = Vec::new();
+        for (i, c) in list.into_iter().enumerate() {
+            if let Some(cid) = self.flatten(c, format!("{path}.items[{i}]"), Some(id), inner_repeat, depth + 1, repeat_depth, out) {
+                ids.push(cid);
             }
         }
+        out[id as usize].children = ids;
         Some(id)
     }
 
@@ -1131,6 +1154,33 @@ fn topo_order(edges: &[Vec<ItemId>]) -> Result<Vec<ItemId>, Vec<ItemId>> {
             None => return Err(vec![cur as ItemId]),
         }
     }
+}
+
+/// How deeply `items` nest (1 for a flat list), counted without recursion.
+fn item_depth(items: &[Json]) -> usize {
+    let mut deepest = 0;
+    let mut stack: Vec<(&[Json], usize)> = vec![(items, 1)];
+    while let Some((list, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        for it in list {
+            if let Some(Json::Array(children)) = it.get("items") {
+                stack.push((children, d + 1));
+            }
+        }
+    }
+    deepest
+}
+
+/// An item to flatten: already deserialized (a well-formed form), or raw JSON to check key by key.
+enum ItemSrc<'a> {
+    Typed(ItemDoc),
+    Raw(&'a Json),
+}
+
+/// The children of an item, in the same two forms.
+enum Children<'a> {
+    Typed(Vec<ItemDoc>),
+    Raw(&'a Json),
 }
 
 struct Flat {
