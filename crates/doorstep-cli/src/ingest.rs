@@ -320,7 +320,7 @@ struct Read {
 /// Reads and verifies one bundle.
 fn open(path: &Path, allow_renamed: bool) -> Result<Read, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    let reader = BundleReader::open(&bytes).map_err(|e| e.to_string())?;
+    let mut reader = BundleReader::open(&bytes).map_err(|e| e.to_string())?;
     let m = &reader.manifest;
     let name = path
         .file_name()
@@ -421,7 +421,7 @@ fn open(path: &Path, allow_renamed: bool) -> Result<Read, String> {
             form_source: range_in(&bytes, reader.form_source().as_bytes()),
             form_hash: form.hash.clone(),
             form: m.form.clone(),
-            entries: m.submissions.clone(),
+            entries: std::mem::take(&mut reader.manifest.submissions),
             media,
             bytes: Vec::new(),
         }),
@@ -560,19 +560,21 @@ fn prepare(
     if problems.is_empty() {
         build_rows(form, layout, id, &s.data, &mut rows);
     }
+    // The envelope's strings move into the row (a million submissions: no copies).
+    let m = s.meta;
     let row = SubmissionRow {
-        instance_id: m.instance_id.clone(),
-        form_id: m.form.id.clone(),
-        form_version: m.form.version.clone(),
-        form_hash: m.form.hash.clone(),
+        instance_id: m.instance_id,
+        form_id: m.form.id,
+        form_version: m.form.version,
+        form_hash: m.form.hash,
         content_sha256: sha,
         status: m.status.as_str().to_string(),
-        started_at: m.started_at.clone(),
-        updated_at: m.updated_at.clone(),
-        finalized_at: m.finalized_at.clone(),
-        device_id: m.device_id.clone(),
-        surveyor: m.surveyor.clone(),
-        deprecated_id: m.deprecated_id.clone(),
+        started_at: m.started_at,
+        updated_at: m.updated_at,
+        finalized_at: m.finalized_at,
+        device_id: m.device_id,
+        surveyor: m.surveyor,
+        deprecated_id: m.deprecated_id,
         bundle_sha256: String::new(),
     };
     Ok(Prepared {
