@@ -23,7 +23,7 @@ const route = { 'load-pages': '#/bench?form=bench_pages', 'load-scroll': '#/benc
 const tracing = process.env.TRACE === '1';
 const start = async () => {
   if (tracing) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing'] });
-  await cdp.send('Profiler.start');
+  if (!process.env.NOPROFILE) await cdp.send('Profiler.start');
   return metrics();
 };
 let before;
@@ -36,7 +36,8 @@ if (scenario.startsWith('load')) {
   await page.goto(server.url + route);
   if (scenario === 'member') {
     await page.locator('[data-add-repeat="members"]').waitFor();
-    await page.waitForTimeout(2000);
+    // SETTLE=0 clicks at once, as the bench does (what is still running then delays the click).
+    await page.waitForTimeout(Number(process.env.SETTLE ?? 2000));
     before = await start();
     if (process.env.COUNT_DOM) await page.evaluate(() => { window.COUNT_DOM = 1; });
     await page.evaluate((m) => { window.MEMBERS = m; }, process.env.MEMBERS ?? '99');
@@ -51,18 +52,31 @@ if (scenario.startsWith('load')) {
         Node.prototype.insertBefore = function (a, b) { window.__m.inserted++; return ins.call(this, a, b); };
       }
       addEventListener('click', (e) => { window.__m.click = e.timeStamp; window.__m.handlerStart = performance.now(); }, { capture: true, once: true });
+      // After the app's own (delegated) click listener: the rest until `done` is rendering.
+      addEventListener('click', () => { window.__m.handlerEnd = performance.now(); }, { once: true });
       new MutationObserver(() => { if (!window.__m.done && document.querySelector('[data-count="' + (Number(window.MEMBERS ?? 99) + 1) + '"]')) window.__m.done = performance.now(); }).observe(document, { subtree: true, childList: true, attributes: true });
     });
     if (process.env.JSCLICK) await page.evaluate(() => document.querySelector('[data-add-repeat="members"]').click());
     else await page.locator('[data-add-repeat="members"]').click();
     await page.locator('[data-count="' + (Number(process.env.MEMBERS ?? 99) + 1) + '"]').first().waitFor({ state: 'attached' });
-    console.log('in-page:', await page.evaluate(() => JSON.stringify({ click: window.__m.click, handler: window.__m.handlerStart - window.__m.click, done: window.__m.done - window.__m.click, attrs: window.__m.attrs, ms: window.__m.ms, removed: window.__m.removed, inserted: window.__m.inserted })));
+    console.log('in-page:', await page.evaluate(() => JSON.stringify({ click: window.__m.click, handler: window.__m.handlerStart - window.__m.click, handlerEnd: window.__m.handlerEnd - window.__m.click, done: window.__m.done - window.__m.click, attrs: window.__m.attrs, ms: window.__m.ms, removed: window.__m.removed, inserted: window.__m.inserted })));
   } else {
     await page.locator('#app [data-question="q0"] input').click();
     await page.waitForTimeout(3000);
     before = await start();
+    await page.evaluate(() => {
+      const k = window.__k = {};
+      addEventListener('keydown', (e) => { k.down = e.timeStamp; }, { capture: true, once: true });
+      addEventListener('input', () => { k.input = performance.now() - k.down; }, { capture: true, once: true });
+      addEventListener('input', () => { k.inputEnd = performance.now() - k.down; }, { once: true });
+      new MutationObserver((_, mo) => {
+        const q = document.querySelector('#app [data-question="q3"]');
+        if (q && k.down !== undefined) { k.dom = performance.now() - k.down; q.getBoundingClientRect(); k.layout = performance.now() - k.down; mo.disconnect(); }
+      }).observe(document, { subtree: true, childList: true });
+    });
     await page.keyboard.press('9');
     await page.locator('#app [data-question="q3"]').waitFor();
+    console.log('in-page:', await page.evaluate(() => JSON.stringify(window.__k)));
   }
   if (!process.env.NOWAIT) await page.waitForTimeout(400);
 }
@@ -73,13 +87,13 @@ if (tracing) {
   const trigger = events.find((e) => e.name === 'EventDispatch' && ['click', 'keydown'].includes(e.args?.data?.type));
   const t0 = trigger ? trigger.ts : events.filter((e) => e.name === 'RunTask')[0].ts;
   const tid = trigger?.tid;
-  const rows = events.filter((e) => e.ph === 'X' && (tid === undefined || e.tid === tid) && e.ts >= t0 - 1000 && e.ts <= t0 + Number(process.env.WINDOW ?? 150) * 1000 && e.dur > Number(process.env.MIN ?? 1) * 1000);
+  const rows = events.filter((e) => e.ph === 'X' && (tid === undefined || e.tid === tid) && e.ts >= t0 - Number(process.env.PRE ?? 1) * 1000 && e.ts <= t0 + Number(process.env.WINDOW ?? 150) * 1000 && e.dur > Number(process.env.MIN ?? 1) * 1000);
   for (const e of rows.sort((x, y) => x.ts - y.ts)) {
     const detail = e.args?.data?.type ?? e.args?.data?.functionName ?? '';
     console.log(`+${((e.ts - t0) / 1000).toFixed(1).padStart(6)} ms  ${(e.dur / 1000).toFixed(1).padStart(6)} ms  ${e.name} ${detail}`);
   }
 }
-const { profile } = await cdp.send('Profiler.stop');
+const { profile } = process.env.NOPROFILE ? { profile: { nodes: [], samples: [], timeDeltas: [] } } : await cdp.send('Profiler.stop');
 for (const k of ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration', 'Nodes', 'JSHeapUsedSize']) {
   const d = after[k] - (before[k] ?? 0);
   console.log(k.padEnd(22), k.endsWith('Duration') ? `${(d * 1000).toFixed(1)} ms (delta)` : `${after[k]}`);

@@ -79,40 +79,48 @@ thread_local! {
 /// one (a birth date), so adding or opening the first member paid it. A roster whose members have such
 /// fields makes one off screen while the browser is idle, once per document.
 fn warm_date_fields(types: Vec<&'static str>) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
     if types.is_empty() || WARMED.with(|w| w.replace(true)) {
         return;
     }
-    let window = gloo::utils::window();
+    // Two idle tasks per type (the field's creation, then its first layout), each about 20 ms at 4x,
+    // so a tap arriving meanwhile waits less.
     for ty in types {
-        let work = Closure::once_into_js(move || {
+        when_idle(move || {
             let doc = gloo::utils::document();
             if doc.query_selector(&format!("input[type={ty}]")).ok().flatten().is_some() {
                 return;
             }
-            let (Ok(el), Some(body)) = (doc.create_element("input"), doc.body()) else { return };
+            let Ok(el) = doc.create_element("input") else { return };
             let _ = el.set_attribute("type", ty);
             let _ = el.set_attribute("aria-hidden", "true");
             let _ = el.set_attribute("tabindex", "-1");
             let _ = el.set_attribute("style", "position:fixed;left:-200vw;top:0;visibility:hidden");
-            if body.append_child(&el).is_ok() {
-                let _ = el.get_bounding_client_rect();
-                el.remove();
-            }
+            when_idle(move || {
+                if let Some(body) = gloo::utils::document().body() {
+                    if body.append_child(&el).is_ok() {
+                        let _ = el.get_bounding_client_rect();
+                        el.remove();
+                    }
+                }
+            });
         });
-        let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        match idle {
-            Some(idle) => {
-                let options = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&options, &"timeout".into(), &2_000.into());
-                let _ = idle.call2(&window, &work, &options);
-            }
-            None => {
-                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(work.unchecked_ref(), 200);
-            }
+    }
+}
+
+/// Runs `f` when the browser is idle (`requestIdleCallback`, at most 2 s later), or after 200 ms.
+fn when_idle(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+    let window = gloo::utils::window();
+    let work = wasm_bindgen::closure::Closure::once_into_js(f);
+    let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match idle {
+        Some(idle) => {
+            let options = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&options, &"timeout".into(), &2_000.into());
+            let _ = idle.call2(&window, &work, &options);
+        }
+        None => {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(work.unchecked_ref(), 200);
         }
     }
 }
