@@ -87,6 +87,7 @@ fn info() -> BundleInfo {
                 bytes: b"unused".to_vec(),
             },
         ],
+        entropy: Vec::new(),
     }
 }
 
@@ -522,16 +523,17 @@ fn streaming_reader_matches_and_verifies() {
 }
 
 #[test]
-fn an_encrypted_form_is_refused_rather_than_written_in_plaintext() {
+fn an_encrypted_form_without_entropy_is_refused_rather_than_written_in_plaintext() {
+    let key = doorstep_core::bundle::age::Identity::from_bytes([9; 32]).recipient();
     let src = FORM.replacen(
         r#""languages": ["en"],"#,
-        r#""languages": ["en"], "settings": {"encrypt_to": ["age1xyz"]},"#,
+        &format!(r#""languages": ["en"], "settings": {{"encrypt_to": ["{key}"]}},"#),
         1,
     );
     let f = Rc::new(form::load(&src).form.expect("the form loads"));
     let err = write_bundle(&f, &submissions(&f), &info()).unwrap_err();
-    assert!(matches!(err, BundleError::EncryptionRequired { .. }));
-    assert!(err.to_string().contains("encrypt_to"), "{err}");
+    assert!(matches!(err, BundleError::Encrypt { .. }), "{err:?}");
+    assert!(err.to_string().contains("entropy"), "{err}");
 }
 
 #[test]

@@ -1069,6 +1069,7 @@ fn bundle_bytes() -> &'static [u8] {
             app_version: "0.1.0".into(),
             created_at: "2026-11-22T18:05:09+08:00".into(),
             attachments: Vec::new(),
+            entropy: Vec::new(),
         };
         let b = write_bundle(&f, &[sub], &info).expect("the small bundle is written");
         assert_eq!(

@@ -70,6 +70,8 @@ pub fn write_all(form: &Rc<Form>, pool: &[Template], args: &Args) -> Result<(), 
                 b % 60
             ),
             attachments,
+            // Used only for a form with settings.encrypt_to: synth stays reproducible from its seed.
+            entropy: (0..8).flat_map(|_| rng.next_u64().to_le_bytes()).collect(),
         };
         let bundle = write_bundle(form, &subs, &info)
             .map_err(|e| CliError::msg(format!("cannot write a bundle: {e}")))?;

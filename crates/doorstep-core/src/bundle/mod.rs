@@ -22,9 +22,14 @@
 //! - `media/<uuid>/<file>`: attachments, where `<uuid>` is the `instance_id` without its `uuid:`
 //!   prefix, because `:` is not allowed in file names on Windows, where offices unpack bundles.
 //!
-//! **Known gap:** `settings.encrypt_to` (age encryption) is not implemented; [`write_bundle`] refuses
-//! such a form rather than write a plaintext bundle.
+//! Encryption: when the form lists `settings.encrypt_to` (age X25519 public keys, `age1…`), the
+//! whole ZIP is encrypted to every key in the age v1 format ([`age`]) and only the encrypted file is
+//! returned, named `….zip.age`; the host passes the randomness in [`BundleInfo::entropy`]. A bad key
+//! or too little entropy is an error, never a plaintext bundle. The office opens it with
+//! [`decrypt`] and its secret key (`AGE-SECRET-KEY-1…`), or with the standard `age` tool, then reads
+//! the ZIP as usual; [`BundleReader::open`] refuses encrypted bytes with [`BundleError::Encrypted`].
 
+pub mod age;
 pub mod csv;
 pub mod zip;
 
@@ -98,12 +103,17 @@ pub struct BundleInfo {
     /// RFC 3339 with offset, from the host's clock.
     pub created_at: String,
     pub attachments: Vec<Attachment>,
+    /// Fresh random bytes from the host (the engine has none), used only when the form lists
+    /// `settings.encrypt_to`: at least [`age::MIN_SEED`] (32) bytes, never reused; the app passes
+    /// 64 from the OS. The file key, nonce and ephemeral keys are derived from it with HKDF.
+    pub entropy: Vec<u8>,
 }
 
 /// A written bundle.
 #[derive(Clone, Debug)]
 pub struct Bundle {
-    /// `<form id>_<device id>_<UTC YYYYMMDDTHHMMSSZ>.zip`.
+    /// `<form id>_<device id>_<UTC YYYYMMDDTHHMMSSZ>.zip`, or `.zip.age` when the form lists
+    /// `settings.encrypt_to` (then `bytes` are the encrypted file and nothing else is returned).
     pub file_name: String,
     pub bytes: Vec<u8>,
     /// Lower-case hex SHA-256 of `bytes`: how the device remembers which submissions went where.
@@ -146,8 +156,16 @@ pub enum BundleError {
     Form(String),
     /// A line of `submissions.jsonl` (1-based) is malformed or disagrees with the manifest.
     Submission { line: usize, problem: String },
-    /// The form asks for encrypted bundles, which this version cannot write.
-    EncryptionRequired { form: String },
+    /// The form's `settings.encrypt_to` cannot be used: a bad key, or too little entropy.
+    Encrypt { form: String, problem: String },
+    /// The bundle is age-encrypted and no identity was given.
+    Encrypted,
+    /// None of the given identities opens the encrypted bundle.
+    WrongKey,
+    /// An identity given to open an encrypted bundle is not an age secret key.
+    Identity(String),
+    /// The encrypted bundle's header, MAC or payload is damaged or was changed.
+    EncryptedDamaged(String),
     /// The export cannot be written (bad time, limits, tables).
     Write(String),
 }
@@ -166,7 +184,11 @@ impl BundleError {
             BundleError::Form(_) => Some(FORM_FILE),
             BundleError::Submission { .. } => Some(SUBMISSIONS_FILE),
             BundleError::NotAZip(_)
-            | BundleError::EncryptionRequired { .. }
+            | BundleError::Encrypt { .. }
+            | BundleError::Encrypted
+            | BundleError::WrongKey
+            | BundleError::Identity(_)
+            | BundleError::EncryptedDamaged(_)
             | BundleError::Write(_) => None,
         }
     }
@@ -221,9 +243,20 @@ impl std::fmt::Display for BundleError {
             BundleError::Submission { line, problem } => {
                 write!(f, "{SUBMISSIONS_FILE} line {line}: {problem}")
             }
-            BundleError::EncryptionRequired { form } => write!(
+            BundleError::Encrypt { form, problem } => write!(
                 f,
-                "form `{form}` lists settings.encrypt_to keys, and this version of Doorstep cannot encrypt bundles yet; it refuses to write an unencrypted one: update Doorstep or remove encrypt_to from the form"
+                "form `{form}`: cannot encrypt the bundle to settings.encrypt_to, and an unencrypted one is not written: {problem}"
+            ),
+            BundleError::Encrypted => f.write_str(
+                "this bundle is encrypted: give the office's key with --identity",
+            ),
+            BundleError::WrongKey => f.write_str(
+                "none of the given keys can open this bundle: it was encrypted to another office's key",
+            ),
+            BundleError::Identity(p) => write!(f, "{p}"),
+            BundleError::EncryptedDamaged(p) => write!(
+                f,
+                "the encrypted bundle is damaged or was changed ({p}); copy or export it again"
             ),
             BundleError::Write(p) => write!(f, "cannot write the bundle: {p}"),
         }
@@ -252,14 +285,12 @@ pub fn write_bundle(
     submissions: &[Submission],
     info: &BundleInfo,
 ) -> Result<Bundle, BundleError> {
-    if form
-        .doc
-        .settings
-        .as_ref()
-        .is_some_and(|s| !s.encrypt_to.is_empty())
-    {
-        return Err(BundleError::EncryptionRequired {
+    // Checked before any work, so that a bad key or missing entropy never leaves a plaintext bundle.
+    let recipients = encryption_recipients(form)?;
+    if !recipients.is_empty() && info.entropy.len() < age::MIN_SEED {
+        return Err(BundleError::Encrypt {
             form: form.id.clone(),
+            problem: age::AgeError::Seed(info.entropy.len()).to_string(),
         });
     }
     let clock = parse_clock(&info.created_at).ok_or_else(|| {
@@ -402,7 +433,18 @@ pub fn write_bundle(
     for (p, b) in &files {
         w.add(p, b).map_err(BundleError::Write)?;
     }
-    let bytes = w.finish().map_err(BundleError::Write)?;
+    let mut bytes = w.finish().map_err(BundleError::Write)?;
+    let mut file_name = file_name;
+    if !recipients.is_empty() {
+        // The plaintext ZIP is dropped here: only the encrypted file leaves the engine.
+        bytes = age::encrypt(&bytes, &recipients, &info.entropy).map_err(|e| {
+            BundleError::Encrypt {
+                form: form.id.clone(),
+                problem: e.to_string(),
+            }
+        })?;
+        file_name.push_str(".age");
+    }
     let sha256 = sha256_hex(&bytes);
     Ok(Bundle {
         file_name,
@@ -411,6 +453,51 @@ pub fn write_bundle(
         included,
         refused,
         unused_attachments,
+    })
+}
+
+/// The keys of the form's `settings.encrypt_to`, parsed (empty: no encryption).
+fn encryption_recipients(form: &Form) -> Result<Vec<age::Recipient>, BundleError> {
+    let keys = form
+        .doc
+        .settings
+        .as_ref()
+        .map(|s| s.encrypt_to.as_slice())
+        .unwrap_or_default();
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| {
+            age::Recipient::parse(k).map_err(|e| BundleError::Encrypt {
+                form: form.id.clone(),
+                problem: format!("settings.encrypt_to[{i}]: {e}"),
+            })
+        })
+        .collect()
+}
+
+/// Whether `bytes` are an encrypted (`.zip.age`) bundle rather than a ZIP.
+pub fn is_encrypted(bytes: &[u8]) -> bool {
+    age::is_age(bytes)
+}
+
+/// Decrypts an encrypted bundle (`.zip.age`) in memory with the office's age identities
+/// (`AGE-SECRET-KEY-1…`), giving the ZIP to read with [`BundleReader::open`]. Nothing is trusted
+/// until the header MAC and every chunk authenticate.
+pub fn decrypt(bytes: &[u8], identities: &[&str]) -> Result<Vec<u8>, BundleError> {
+    if identities.is_empty() {
+        return Err(BundleError::Encrypted);
+    }
+    let ids = identities
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            age::Identity::parse(s).map_err(|e| BundleError::Identity(format!("key {}: {e}", i + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    age::decrypt(bytes, &ids).map_err(|e| match e {
+        age::AgeError::NoMatchingKey => BundleError::WrongKey,
+        age::AgeError::Damaged(p) | age::AgeError::BadKey(p) => BundleError::EncryptedDamaged(p),
+        age::AgeError::Seed(_) => BundleError::EncryptedDamaged(e.to_string()),
     })
 }
 
@@ -492,6 +579,9 @@ impl<'a> BundleReader<'a> {
     /// identity and hash, and that the other files are those a bundle of this form has. Reads no
     /// submission yet.
     pub fn open(bytes: &'a [u8]) -> Result<BundleReader<'a>, BundleError> {
+        if is_encrypted(bytes) {
+            return Err(BundleError::Encrypted);
+        }
         let archive = zip::read(bytes)?;
         let Some(m) = archive.get(MANIFEST) else {
             return Err(BundleError::NotABundle {

@@ -85,6 +85,12 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
             app_version: format!("doorstep-web {}", env!("CARGO_PKG_VERSION")),
             created_at: device::now_rfc3339(),
             attachments,
+            // For a form with settings.encrypt_to; if the OS has no randomness the engine refuses
+            // to encrypt (and never writes a plaintext bundle instead).
+            entropy: {
+                let mut e = vec![0u8; 64];
+                getrandom::fill(&mut e).map(|()| e).unwrap_or_default()
+            },
         };
         let bundle = match write_bundle(&form, &subs, &info) {
             Ok(b) => b,
@@ -97,7 +103,11 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
         if bundle.included.is_empty() {
             continue;
         }
-        if let Err(e) = files::download(&bundle.file_name, &bundle.bytes, "application/zip") {
+        if let Err(e) = files::download(
+            &bundle.file_name,
+            &bundle.bytes,
+            if bundle.file_name.ends_with(".age") { "application/octet-stream" } else { "application/zip" },
+        ) {
             out.errors.push(e);
             continue;
         }
