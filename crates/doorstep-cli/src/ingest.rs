@@ -61,6 +61,10 @@ pub struct Args {
     /// Worker threads for validation (default: the number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// The office's age identity file (`AGE-SECRET-KEY-1…` lines, from `doorstep keygen`), to open
+    /// encrypted bundles (`.zip.age`); may be given more than once.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
 }
 
 /// What happened to one bundle's submissions.
@@ -103,6 +107,7 @@ const BATCH: usize = 128;
 const IN_FLIGHT: usize = 64;
 
 pub fn run(args: Args) -> Result<Outcome, CliError> {
+    let identities = crate::keygen::read_identities(&args.identity, &args.bundles)?;
     let mut store = db::open(&args.db)?;
     store.bulk_mode()?;
     let bar = if std::io::stderr().is_terminal() {
@@ -138,6 +143,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     };
     let paths = &args.bundles;
     let allow_renamed = args.allow_renamed;
+    let identities = &identities;
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let rx = job_rx.clone();
@@ -145,7 +151,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             scope.spawn(move || worker(&rx, &tx));
         }
         let tx = step_tx.clone();
-        scope.spawn(move || opener(paths, allow_renamed, &tx, &job_tx, &credit_rx));
+        scope.spawn(move || opener(paths, allow_renamed, identities, &tx, &job_tx, &credit_rx));
         drop(step_tx);
         writer.run(&step_rx, &credit_tx);
     });
@@ -243,6 +249,7 @@ struct Prepared {
 fn opener(
     paths: &[PathBuf],
     allow_renamed: bool,
+    identities: &[String],
     steps: &mpsc::Sender<(u64, Step)>,
     jobs: &SyncSender<Job>,
     credits: &Receiver<()>,
@@ -258,7 +265,7 @@ fn opener(
             start,
             lines,
             tail_error,
-        } = match open(path, allow_renamed) {
+        } = match open(path, allow_renamed, identities) {
             Ok(x) => x,
             Err(error) => {
                 if !send(
@@ -318,14 +325,27 @@ struct Read {
 }
 
 /// Reads and verifies one bundle.
-fn open(path: &Path, allow_renamed: bool) -> Result<Read, String> {
+fn open(path: &Path, allow_renamed: bool, identities: &[String]) -> Result<Read, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    // An encrypted bundle (`.zip.age`) is decrypted in memory; its hash stays the exported file's.
+    let sha256 = sha256_hex(&bytes);
+    let encrypted = doorstep_core::bundle::is_encrypted(&bytes);
+    let bytes = if encrypted {
+        let ids: Vec<&str> = identities.iter().map(String::as_str).collect();
+        doorstep_core::bundle::decrypt(&bytes, &ids).map_err(|e| e.to_string())?
+    } else {
+        bytes
+    };
     let mut reader = BundleReader::open(&bytes).map_err(|e| e.to_string())?;
     let m = &reader.manifest;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let name = match name.strip_suffix(".age") {
+        Some(zip) if encrypted => zip.to_string(),
+        _ => name,
+    };
     if let Some(want) = expected_name(&m.form.id, &m.device_id, &m.created_at) {
         if name != want && looks_like_bundle_name(&name) && !allow_renamed {
             return Err(format!(
@@ -333,7 +353,6 @@ fn open(path: &Path, allow_renamed: bool) -> Result<Read, String> {
             ));
         }
     }
-    let sha256 = sha256_hex(&bytes);
     let form = &reader.form;
     let layout = Layout::of(form);
     let specs: Vec<TableSpec> = layout.tables.iter().map(TableLayout::spec).collect();

@@ -7,6 +7,7 @@ mod db;
 mod export;
 mod expr_cmd;
 mod ingest;
+mod keygen;
 mod lint;
 mod render;
 mod report;
@@ -46,6 +47,8 @@ enum Command {
     Report(report::Args),
     /// Make random valid submissions of a form, as bundles, for demos and load tests.
     Synth(synth::Args),
+    /// Make the office's key pair for encrypted bundles: writes the secret key, prints the public one.
+    Keygen(keygen::Args),
 }
 
 /// What a subcommand reports back: success, findings, or an error it could not get past.
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Export(a) => export::run(a),
         Command::Report(a) => report::run(a),
         Command::Synth(a) => synth::run(a),
+        Command::Keygen(a) => keygen::run(a),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
