@@ -5,7 +5,6 @@ use doorstep_core::form::model::ItemType;
 use yew::prelude::*;
 
 use super::question::Question;
-use super::rich_text::RichText;
 use super::roster::Roster;
 use super::{Ctl, use_topic};
 use crate::filling::Topic;
@@ -51,7 +50,7 @@ fn group(p: &Props) -> Html {
     drop(f);
     html! {
         <fieldset class="group" id={format!("g{}-{}", p.item, p.scope)}>
-            if !p.page_title && !label.is_empty() { <legend><RichText text={AttrValue::from(label)} /></legend> }
+            if !p.page_title && !label.is_empty() { <legend>{ super::question::rich(label) }</legend> }
             { for children.iter().map(|&c| html! {
                 <ItemView key={c} ctl={p.ctl.clone()} item={c} scope={p.scope} lang={p.lang} page_title={false} />
             }) }

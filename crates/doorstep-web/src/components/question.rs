@@ -76,6 +76,7 @@ pub fn question(p: &Props) -> Html {
     };
     let params = item.doc.parameters.clone();
     let instance_id = f.meta.instance_id.clone();
+    let name = AttrValue::from(item.name.clone());
     drop(f);
 
     let id = dom_id(node);
@@ -277,27 +278,33 @@ pub fn question(p: &Props) -> Html {
 
     if kind == ItemType::Note {
         return html! {
-            <div class="note" id={id.clone()} data-name={name_of(&p.ctl, node)}><RichText text={AttrValue::from(label)} />
-                if !hint.is_empty() { <span class="q-hint"><RichText text={AttrValue::from(hint)} /></span> }
+            <div class="note" id={id.clone()} data-name={name.clone()}>{ rich(label) }
+                if !hint.is_empty() { <span class="q-hint">{ rich(hint) }</span> }
             </div>
         };
     }
     let label_for = (!matches!(kind, ItemType::SelectOne | ItemType::SelectMultiple) || appearance.contains("minimal")).then(|| id.clone());
     html! {
-        <div class={classes!("q", error.is_some().then_some("has-error"))} data-name={name_of(&p.ctl, node)} data-question={name_of(&p.ctl, node)} id={format!("{id}-box")}>
+        <div class={classes!("q", error.is_some().then_some("has-error"))} data-name={name.clone()} data-question={name} id={format!("{id}-box")}>
             <label class="q-label" for={label_for} id={format!("{id}-label")}>
-                <RichText text={AttrValue::from(label)} />
+                { rich(label) }
                 if st.required { <span class="req" aria-label={t.required_mark}>{ "*" }</span> }
             </label>
-            if !hint.is_empty() { <span class="q-hint" id={hint_id}><RichText text={AttrValue::from(hint)} /></span> }
+            if !hint.is_empty() { <span class="q-hint" id={hint_id}>{ rich(hint) }</span> }
             { widget }
             <div class="q-error" id={err_id} aria-live="assertive">{ error.unwrap_or_default() }</div>
         </div>
     }
 }
 
-fn name_of(ctl: &Ctl, node: Node) -> String {
-    ctl.0.borrow().form.item(node.item).name.clone()
+/// A label or hint: most are plain text and become a text node here; only those using the Markdown
+/// subset go through the `RichText` component (one component less per question to create and diff).
+pub fn rich(text: String) -> Html {
+    if text.contains(['*', '\n', '\\']) {
+        html! { <RichText text={AttrValue::from(text)} /> }
+    } else {
+        Html::from(text)
+    }
 }
 
 fn item_is_computed_display(kind: ItemType, read_only: bool, value: &Option<Json>) -> bool {

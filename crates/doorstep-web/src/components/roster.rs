@@ -16,7 +16,6 @@ use yew::prelude::*;
 
 use super::confirm::Confirm;
 use super::fill_screen::go;
-use super::rich_text::RichText;
 use super::{Ctl, use_topic};
 use crate::filling::{MAX_SHOWN_INSTANCES, Topic};
 use crate::i18n::{Lang, nth_member};
@@ -209,7 +208,7 @@ pub fn roster(p: &Props) -> Html {
     });
     html! {
         <section class="roster-box" data-name={name.clone()}>
-            if !p.page_title && !label.is_empty() { <h3><RichText text={AttrValue::from(label)} /></h3> }
+            if !p.page_title && !label.is_empty() { <h3>{ super::question::rich(label) }</h3> }
             <ul class="roster" data-repeat={name.clone()} data-count={total.to_string()}>{ rows }</ul>
             if total > MAX_SHOWN_INSTANCES { <p class="muted">{ format!("… +{}", total - MAX_SHOWN_INSTANCES) }</p> }
             if free && total < max {
