@@ -2,6 +2,10 @@
 // CPU 4x, from CDP's Performance metrics and a sampling CPU profile summarised by function.
 // node tests/bench/profile-web.mjs [load-pages|load-scroll|member|key-scroll|key-pages] [rate]
 // Serves DOORSTEP_DIST (default target/bench-dist) itself.
+// Environment: TRACE=1 (main-thread trace after the interaction; WINDOW ms after, PRE ms before, MIN ms shortest),
+// NOPROFILE=1 (no CPU profiler: in-page times undistorted), INCLUSIVE=<regexp> (inclusive time by function; build
+// with DOORSTEP_KEEP_NAMES=1), SETTLE=<ms> (member: wait before the click; 0 as the bench), MEMBERS, COUNT_DOM=1
+// (DOM writes by attribute, with their time), JSCLICK=1, NOWAIT=1.
 import { chromium } from 'playwright-core';
 import { join } from 'node:path';
 import { CHROMIUM, CHROMIUM_ARGS, PHONE, ROOT, startServer } from '../e2e/lib.mjs';
