@@ -140,7 +140,7 @@ fn we_open_the_reference_ages_files_and_keys() {
         let plain = data(len);
         let c = ::age::encrypt(&theirs.to_public(), &plain).unwrap();
         assert_eq!(
-            age::decrypt(&c, &[ours.clone()]).unwrap(),
+            age::decrypt(&c, std::slice::from_ref(&ours)).unwrap(),
             plain,
             "{len} bytes"
         );
