@@ -95,7 +95,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
         let bundle = match write_bundle(&form, &subs, &info) {
             Ok(b) => b,
             Err(e) => {
-                out.errors.push(format!("{}: {e:?}", form.id));
+                out.errors.push(format!("{}: {e}", form.id));
                 continue;
             }
         };
