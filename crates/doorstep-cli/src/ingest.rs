@@ -480,21 +480,22 @@ fn worker(jobs: &Mutex<Receiver<Job>>, steps: &mpsc::Sender<(u64, Step)>) {
             let layout = Layout::of(&form);
             (Checker::new(Rc::new(form)), layout)
         });
-        let mut out = Vec::with_capacity(job.lines.len());
-        let mut error = None;
-        for (i, r) in job.lines.iter().enumerate() {
-            match prepare(b, checker, layout, job.first + i, r) {
-                Ok(p) => out.push(p),
-                Err(e) => {
-                    error = Some(e);
-                    break;
-                }
-            }
-        }
-        let result = match error {
-            Some(e) => Err(e),
-            None => Ok(out),
-        };
+        // A panic in the engine must not leave the writer waiting for this batch forever (debug
+        // builds unwind; release builds abort): the bundle is refused, the run goes on.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            job.lines
+                .iter()
+                .enumerate()
+                .map(|(i, r)| prepare(b, checker, layout, job.first + i, r))
+                .collect::<Result<Vec<_>, String>>()
+        }))
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "validation failed unexpectedly on lines {}–{} of {SUBMISSIONS_FILE} (a bug: please report it with the bundle)",
+                job.first + 1,
+                job.first + job.lines.len()
+            ))
+        });
         if steps.send((job.seq, Step::Batch(result))).is_err() {
             break;
         }
