@@ -39,7 +39,8 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let clock = clock(args.now.as_deref())?;
     let form = match &args.form {
         Some(p) => {
-            let bytes = std::fs::read(p).map_err(|e| CliError::msg(format!("cannot read form {}: {e}", p.display())))?;
+            let bytes = std::fs::read(p)
+                .map_err(|e| CliError::msg(format!("cannot read form {}: {e}", p.display())))?;
             let r = form::load_bytes(&bytes);
             match r.form {
                 Some(f) => Some(Rc::new(f)),
@@ -55,7 +56,12 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         }
         None => None,
     };
-    let host = Host { clock, device_id: "cli".into(), username: "cli".into(), seed: 1 };
+    let host = Host {
+        clock,
+        device_id: "cli".into(),
+        username: "cli".into(),
+        seed: 1,
+    };
     if args.batch {
         let stdin = std::io::stdin().lock();
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -65,10 +71,20 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                 continue;
             }
             let result = match serde_json::from_str::<Json>(&line) {
-                Err(e) => json!({"error": {"code": "input/json", "message": format!("line {}: not JSON: {e}", i + 1)}}),
+                Err(e) => {
+                    json!({"error": {"code": "input/json", "message": format!("line {}: not JSON: {e}", i + 1)}})
+                }
                 Ok(req) => match req["expr"].as_str() {
-                    None => json!({"error": {"code": "input/expr", "message": format!("line {}: no \"expr\" string", i + 1)}}),
-                    Some(e) => eval_json(e, &req["answers"], form.clone(), &host, args.lang.as_deref()),
+                    None => {
+                        json!({"error": {"code": "input/expr", "message": format!("line {}: no \"expr\" string", i + 1)}})
+                    }
+                    Some(e) => eval_json(
+                        e,
+                        &req["answers"],
+                        form.clone(),
+                        &host,
+                        args.lang.as_deref(),
+                    ),
                 },
             };
             writeln!(out, "{result}")?;
@@ -77,21 +93,33 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         return Ok(Outcome::Clean);
     }
     let Some(e) = &args.expr else {
-        return Err(CliError::msg("give an expression, e.g. `doorstep expr \"1 + 1\"`, or use --batch"));
+        return Err(CliError::msg(
+            "give an expression, e.g. `doorstep expr \"1 + 1\"`, or use --batch",
+        ));
     };
     let answers = match &args.answers {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| CliError::msg(format!("cannot read answers {}: {e}", p.display())))?;
-            serde_json::from_str(&text).map_err(|e| CliError::msg(format!("{}: not JSON: {e}", p.display())))?
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| CliError::msg(format!("cannot read answers {}: {e}", p.display())))?;
+            serde_json::from_str(&text)
+                .map_err(|e| CliError::msg(format!("{}: not JSON: {e}", p.display())))?
         }
         None => Json::Object(Map::new()),
     };
     let r = eval_json(e, &answers, form, &host, args.lang.as_deref());
     if let Some(err) = r.get("error") {
-        println!("error[{}]: {}", err["code"].as_str().unwrap_or(""), err["message"].as_str().unwrap_or(""));
+        println!(
+            "error[{}]: {}",
+            err["code"].as_str().unwrap_or(""),
+            err["message"].as_str().unwrap_or("")
+        );
         return Ok(Outcome::Findings);
     }
-    println!("{} ({})", show(&r["value"]), r["type"].as_str().unwrap_or(""));
+    println!(
+        "{} ({})",
+        show(&r["value"]),
+        r["type"].as_str().unwrap_or("")
+    );
     Ok(Outcome::Clean)
 }
 
@@ -104,20 +132,34 @@ fn show(v: &Json) -> String {
 
 /// The host clock: `--now` or the system time, with the local offset that `TZ` gives at that instant.
 fn clock(now: Option<&str>) -> Result<Clock, CliError> {
-    let utc_millis = match now {
-        Some(s) => parse_clock(s)
-            .ok_or_else(|| CliError::msg(format!("--now {s:?} is not an RFC 3339 date-time such as 2026-11-22T09:00:00+08:00")))?
-            .utc_millis,
-        None => chrono::Utc::now().timestamp_millis(),
-    };
+    let utc_millis =
+        match now {
+            Some(s) => parse_clock(s)
+                .ok_or_else(|| {
+                    CliError::msg(format!(
+                        "--now {s:?} is not an RFC 3339 date-time such as 2026-11-22T09:00:00+08:00"
+                    ))
+                })?
+                .utc_millis,
+            None => chrono::Utc::now().timestamp_millis(),
+        };
     let offset = Local
         .timestamp_millis_opt(utc_millis)
         .single()
         .map_or(0, |t| t.offset().local_minus_utc() / 60);
-    Ok(Clock { utc_millis, offset_minutes: offset })
+    Ok(Clock {
+        utc_millis,
+        offset_minutes: offset,
+    })
 }
 
-fn eval_json(src: &str, answers: &Json, form: Option<Rc<Form>>, host: &Host, lang: Option<&str>) -> Json {
+fn eval_json(
+    src: &str,
+    answers: &Json,
+    form: Option<Rc<Form>>,
+    host: &Host,
+    lang: Option<&str>,
+) -> Json {
     let form = match form {
         Some(f) => f,
         None => match synthesize(answers) {
@@ -125,7 +167,11 @@ fn eval_json(src: &str, answers: &Json, form: Option<Rc<Form>>, host: &Host, lan
             Err(e) => return json!({"error": {"code": "input/answers", "message": e}}),
         },
     };
-    let data = if answers.is_null() { Json::Object(Map::new()) } else { answers.clone() };
+    let data = if answers.is_null() {
+        Json::Object(Map::new())
+    } else {
+        answers.clone()
+    };
     let mut session = Session::resume(form, &data, host.clone());
     if let Some(l) = lang {
         session.set_language(l);
@@ -133,7 +179,10 @@ fn eval_json(src: &str, answers: &Json, form: Option<Rc<Form>>, host: &Host, lan
     match session.evaluate(src) {
         Err(diags) => {
             let d = &diags[0];
-            let span = d.span.map(|(a, b)| format!(" (characters {a}..{b})")).unwrap_or_default();
+            let span = d
+                .span
+                .map(|(a, b)| format!(" (characters {a}..{b})"))
+                .unwrap_or_default();
             json!({"error": {"code": d.code, "message": format!("{}{span}", d.message)}})
         }
         Ok(v) => match &v {
@@ -151,7 +200,11 @@ fn eval_json(src: &str, answers: &Json, form: Option<Rc<Form>>, host: &Host, lan
 fn to_json(v: &Value) -> Json {
     match v {
         Value::Num(n) if n.is_finite() => {
-            if n.fract() == 0.0 && n.abs() < 9.0e15 { json!(*n as i64) } else { json!(n) }
+            if n.fract() == 0.0 && n.abs() < 9.0e15 {
+                json!(*n as i64)
+            } else {
+                json!(n)
+            }
         }
         Value::Num(n) => json!(fmt_num(*n)),
         Value::Bool(b) => json!(b),
@@ -176,16 +229,25 @@ fn synthesize(answers: &Json) -> Result<Rc<Form>, String> {
     let r = form::load(&doc.to_string());
     match r.form {
         Some(f) => Ok(Rc::new(f)),
-        None => Err(r.errors().map(|d| d.to_string()).collect::<Vec<_>>().join("; ")),
+        None => Err(r
+            .errors()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")),
     }
 }
 
-fn items_for(obj: &Map<String, Json>, choices: &mut Map<String, Json>) -> Result<Vec<Json>, String> {
+fn items_for(
+    obj: &Map<String, Json>,
+    choices: &mut Map<String, Json>,
+) -> Result<Vec<Json>, String> {
     let mut items = Vec::new();
     for (k, v) in obj {
         let item = match v {
             Json::Null => continue,
-            Json::Bool(b) => json!({"type": "calculate", "name": k, "calculation": if *b { "true()" } else { "false()" }, "data_type": "boolean"}),
+            Json::Bool(b) => {
+                json!({"type": "calculate", "name": k, "calculation": if *b { "true()" } else { "false()" }, "data_type": "boolean"})
+            }
             Json::Number(n) if n.is_i64() => json!({"type": "integer", "name": k, "label": k}),
             Json::Number(_) => json!({"type": "decimal", "name": k, "label": k}),
             Json::String(_) => json!({"type": "text", "name": k, "label": k}),
@@ -205,7 +267,11 @@ fn items_for(obj: &Map<String, Json>, choices: &mut Map<String, Json>) -> Result
                 }
                 json!({"type": "repeat", "name": k, "label": k, "items": items_for(&keys, choices)?})
             }
-            other => return Err(format!("answer `{k}` = {other}: use numbers, text, booleans, lists of text, or lists of objects")),
+            other => {
+                return Err(format!(
+                    "answer `{k}` = {other}: use numbers, text, booleans, lists of text, or lists of objects"
+                ));
+            }
         };
         items.push(item);
     }

@@ -21,7 +21,8 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let (mut errors, mut warnings) = (0, 0);
     for path in &args.files {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| CliError::msg(format!("cannot read {name}: {e}")))?;
+        let bytes =
+            std::fs::read(path).map_err(|e| CliError::msg(format!("cannot read {name}: {e}")))?;
         let result = form::load_bytes(&bytes);
         let src = String::from_utf8_lossy(&bytes);
         for d in &result.diagnostics {
@@ -42,7 +43,14 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     if !args.json {
         let files = args.files.len();
         let plural = if files == 1 { "" } else { "s" };
-        writeln!(out, "{files} form{plural} checked: {errors} error(s), {warnings} warning(s)")?;
+        writeln!(
+            out,
+            "{files} form{plural} checked: {errors} error(s), {warnings} warning(s)"
+        )?;
     }
-    Ok(if errors > 0 { Outcome::Findings } else { Outcome::Clean })
+    Ok(if errors > 0 {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
 }

@@ -26,15 +26,28 @@ pub fn render(file: &str, src: &str, d: &Diagnostic) -> String {
     };
     match at {
         Some((line, col, text, caret_col, caret_len)) => {
-            let place = if d.path.is_empty() { String::new() } else { format!(" ({})", d.path) };
+            let place = if d.path.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", d.path)
+            };
             let w = line.to_string().len();
             out.push_str(&format!("{:w$}--> {file}:{line}:{col}{place}\n", ""));
             out.push_str(&format!("{:w$} |\n", ""));
             out.push_str(&format!("{line} | {text}\n"));
-            out.push_str(&format!("{:w$} | {}{}\n", "", " ".repeat(caret_col), "^".repeat(caret_len.max(1))));
+            out.push_str(&format!(
+                "{:w$} | {}{}\n",
+                "",
+                " ".repeat(caret_col),
+                "^".repeat(caret_len.max(1))
+            ));
         }
         None => {
-            let place = if d.path.is_empty() { String::new() } else { format!(" ({})", d.path) };
+            let place = if d.path.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", d.path)
+            };
             out.push_str(&format!("  --> {file}{place}\n"));
         }
     }
@@ -45,7 +58,10 @@ fn offset_of(src: &str, line: usize, col: usize) -> usize {
     let mut off = 0;
     for (i, l) in src.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            return off + l.char_indices().nth(col.saturating_sub(1)).map_or(0, |(b, _)| b);
+            return off
+                + l.char_indices()
+                    .nth(col.saturating_sub(1))
+                    .map_or(0, |(b, _)| b);
         }
         off += l.len();
     }
@@ -54,7 +70,12 @@ fn offset_of(src: &str, line: usize, col: usize) -> usize {
 
 /// The line, column, line text, caret column (in characters) and caret length for a byte range,
 /// narrowed to `span` inside a JSON string value when given.
-fn marked(src: &str, start: usize, end: usize, span: Option<(u32, u32)>) -> (usize, usize, String, usize, usize) {
+fn marked(
+    src: &str,
+    start: usize,
+    end: usize,
+    span: Option<(u32, u32)>,
+) -> (usize, usize, String, usize, usize) {
     let (mut s, mut e) = (start.min(src.len()), end.min(src.len()));
     if let Some((a, b)) = span {
         // The value is a JSON string: skip the quote; escapes are rare in expressions, so map bytes directly.

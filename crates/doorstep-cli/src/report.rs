@@ -135,14 +135,21 @@ fn label(labels: &HashMap<String, String>, v: &str) -> String {
 /// The width of a label in pixels at the chart's font size: wide (CJK, full-width) characters take
 /// about twice the room of Latin ones.
 fn text_width(s: &str) -> f64 {
-    s.chars().map(|c| if (c as u32) >= 0x1100 { 14.0 } else { 7.5 }).sum()
+    s.chars()
+        .map(|c| if (c as u32) >= 0x1100 { 14.0 } else { 7.5 })
+        .sum()
 }
 
 /// A horizontal bar chart as inline SVG. `rows`: (label, value); values shown as given by `fmt`.
 pub fn bar_chart(title: &str, rows: &[(String, f64)], fmt: &dyn Fn(f64) -> String) -> String {
     let row_h = 24.0;
     // Wide enough for the longest label: care categories have long Chinese names.
-    let label_w = rows.iter().map(|r| text_width(&r.0)).fold(120.0, f64::max).min(560.0) + 12.0;
+    let label_w = rows
+        .iter()
+        .map(|r| text_width(&r.0))
+        .fold(120.0, f64::max)
+        .min(560.0)
+        + 12.0;
     let bar_w = 380.0;
     let h = row_h * rows.len() as f64 + 10.0;
     let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1e-9);

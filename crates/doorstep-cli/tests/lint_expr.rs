@@ -16,10 +16,24 @@ fn root() -> PathBuf {
 
 /// Runs and returns (exit code, stdout, stderr).
 fn run(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn temp_file(name: &str, text: &str) -> PathBuf {
@@ -32,7 +46,12 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
 
 #[test]
 fn lint_of_the_shipped_forms_is_clean() {
-    let forms = ["household_needs", "care_visit", "emergency_aid", "register_change"];
+    let forms = [
+        "household_needs",
+        "care_visit",
+        "emergency_aid",
+        "register_change",
+    ];
     let mut cmd = doorstep();
     cmd.arg("lint");
     for f in forms {
@@ -40,7 +59,10 @@ fn lint_of_the_shipped_forms_is_clean() {
     }
     let (code, out, err) = run(&mut cmd, "");
     assert_eq!((code, err.as_str()), (0, ""), "{out}");
-    assert!(out.ends_with("4 forms checked: 0 error(s), 0 warning(s)\n"), "{out}");
+    assert!(
+        out.ends_with("4 forms checked: 0 error(s), 0 warning(s)\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -59,30 +81,58 @@ fn lint_shows_the_place_and_the_span() {
     assert_eq!(code, 1, "{out}{err}");
     assert_eq!(err, "");
     assert!(out.contains("error[expr/unknown-function]"), "{out}");
-    assert!(out.contains("error[expr/unknown-name]: there is no item named `agee`; did you mean `age`?"), "{out}");
-    assert!(out.contains(":5:") && out.contains("(items[1].calculation)"), "{out}");
+    assert!(
+        out.contains(
+            "error[expr/unknown-name]: there is no item named `agee`; did you mean `age`?"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(":5:") && out.contains("(items[1].calculation)"),
+        "{out}"
+    );
     assert!(out.contains("^^^^"), "{out}");
-    assert!(out.contains("1 form checked: 2 error(s), 0 warning(s)"), "{out}");
+    assert!(
+        out.contains("1 form checked: 2 error(s), 0 warning(s)"),
+        "{out}"
+    );
 }
 
 #[test]
 fn lint_of_invalid_json_gives_line_and_column() {
-    let p = temp_file("syntax.form.json", "{\n  \"format\": \"doorstep-form/1\",\n  \"id\": \"x\",,\n}");
+    let p = temp_file(
+        "syntax.form.json",
+        "{\n  \"format\": \"doorstep-form/1\",\n  \"id\": \"x\",,\n}",
+    );
     let (code, out, _) = run(doorstep().arg("lint").arg(&p), "");
     assert_eq!(code, 1);
-    assert!(out.contains("error[form/json-syntax]") && out.contains("line 3"), "{out}");
+    assert!(
+        out.contains("error[form/json-syntax]") && out.contains("line 3"),
+        "{out}"
+    );
 }
 
 #[test]
 fn lint_of_a_missing_file_is_an_error() {
     let (code, out, err) = run(doorstep().args(["lint", "/nonexistent/x.form.json"]), "");
     assert_eq!((code, out.as_str()), (2, ""));
-    assert!(err.starts_with("error: cannot read /nonexistent/x.form.json"), "{err}");
+    assert!(
+        err.starts_with("error: cannot read /nonexistent/x.form.json"),
+        "{err}"
+    );
 }
 
 #[test]
 fn expr_prints_value_and_type() {
-    let (code, out, err) = run(doorstep().args(["expr", "--now", "2026-11-22T09:00:00+08:00", "age('1980-11-23')"]), "");
+    let (code, out, err) = run(
+        doorstep().args([
+            "expr",
+            "--now",
+            "2026-11-22T09:00:00+08:00",
+            "age('1980-11-23')",
+        ]),
+        "",
+    );
     assert_eq!((code, out.as_str(), err.as_str()), (0, "45 (number)\n", ""));
     let (code, out, _) = run(doorstep().args(["expr", "concat('a', 1.50)"]), "");
     assert_eq!((code, out.as_str()), (0, "\"a1.5\" (string)\n"));
@@ -94,32 +144,55 @@ fn expr_prints_value_and_type() {
 #[test]
 fn expr_today_follows_tz() {
     // 23:30 UTC on the 22nd is already the 23rd in Shanghai.
-    let (_, out, _) = run(doorstep().args(["expr", "--now", "2026-11-22T23:30:00Z", "today()"]), "");
+    let (_, out, _) = run(
+        doorstep().args(["expr", "--now", "2026-11-22T23:30:00Z", "today()"]),
+        "",
+    );
     assert_eq!(out, "\"2026-11-23\" (string)\n");
-    let (_, out, _) = run(doorstep().env("TZ", "UTC").args(["expr", "--now", "2026-11-22T23:30:00Z", "today()"]), "");
+    let (_, out, _) = run(
+        doorstep()
+            .env("TZ", "UTC")
+            .args(["expr", "--now", "2026-11-22T23:30:00Z", "today()"]),
+        "",
+    );
     assert_eq!(out, "\"2026-11-22\" (string)\n");
 }
 
 #[test]
 fn expr_batch_answers_one_line_each() {
     let input = concat!(
-        r#"{"expr": "${a} + 1", "answers": {"a": 41}}"#, "\n",
-        r#"{"expr": "count(${m}[age < 18])", "answers": {"m": [{"age": 10}, {"age": 40}, {"age": 3}]}}"#, "\n",
-        r#"{"expr": "selected(${s}, 'b')", "answers": {"s": ["a", "b"]}}"#, "\n",
-        r#"{"expr": "${m}", "answers": {"m": [{"age": 10}, {"age": 40}]}}"#, "\n",
-        r#"{"expr": "1 div 0", "answers": {}}"#, "\n",
-        r#"{"expr": "if(", "answers": {}}"#, "\n",
+        r#"{"expr": "${a} + 1", "answers": {"a": 41}}"#,
+        "\n",
+        r#"{"expr": "count(${m}[age < 18])", "answers": {"m": [{"age": 10}, {"age": 40}, {"age": 3}]}}"#,
+        "\n",
+        r#"{"expr": "selected(${s}, 'b')", "answers": {"s": ["a", "b"]}}"#,
+        "\n",
+        r#"{"expr": "${m}", "answers": {"m": [{"age": 10}, {"age": 40}]}}"#,
+        "\n",
+        r#"{"expr": "1 div 0", "answers": {}}"#,
+        "\n",
+        r#"{"expr": "if(", "answers": {}}"#,
+        "\n",
         "not json\n",
     );
     let (code, out, err) = run(doorstep().args(["expr", "--batch"]), input);
     assert_eq!((code, err.as_str()), (0, ""));
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 7);
     assert_eq!(lines[0], serde_json::json!({"value": 42, "type": "number"}));
     assert_eq!(lines[1], serde_json::json!({"value": 2, "type": "number"}));
-    assert_eq!(lines[2], serde_json::json!({"value": true, "type": "boolean"}));
+    assert_eq!(
+        lines[2],
+        serde_json::json!({"value": true, "type": "boolean"})
+    );
     assert_eq!(lines[3]["type"], "list");
-    assert_eq!(lines[4], serde_json::json!({"value": "Infinity", "type": "number"}));
+    assert_eq!(
+        lines[4],
+        serde_json::json!({"value": "Infinity", "type": "number"})
+    );
     assert_eq!(lines[5]["error"]["code"], "expr/syntax");
     assert_eq!(lines[6]["error"]["code"], "input/json");
 }
@@ -133,5 +206,8 @@ fn the_committed_schema_is_current() {
         std::fs::write(&path, &out).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == out, "docs/form.schema.json is out of date: run `UPDATE_SCHEMA=1 cargo test -p doorstep-cli --test lint_expr`");
+    assert!(
+        committed == out,
+        "docs/form.schema.json is out of date: run `UPDATE_SCHEMA=1 cargo test -p doorstep-cli --test lint_expr`"
+    );
 }

@@ -50,7 +50,11 @@ static ALLOC: Counting = Counting;
 /// can be told apart from the engine's own work.
 fn cpu_time() -> Option<Duration> {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
+    s.split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+        .map(Duration::from_nanos)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -60,7 +64,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn ms(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1e3;
-    if ms < 1.0 { format!("{:.1} µs", ms * 1e3) } else { format!("{ms:.1} ms") }
+    if ms < 1.0 {
+        format!("{:.1} µs", ms * 1e3)
+    } else {
+        format!("{ms:.1} ms")
+    }
 }
 
 fn fill_member(s: &mut Session, inst: u32, i: usize) {
@@ -68,22 +76,44 @@ fn fill_member(s: &mut Session, inst: u32, i: usize) {
     let answers = [
         ("m_name", json!(format!("成员{i}"))),
         ("m_sex", json!(if i % 2 == 0 { "male" } else { "female" })),
-        ("m_birth", json!(format!("{}-0{}-1{}", 1950 + (i * 7) % 70, 1 + i % 9, i % 10))),
+        (
+            "m_birth",
+            json!(format!(
+                "{}-0{}-1{}",
+                1950 + (i * 7) % 70,
+                1 + i % 9,
+                i % 10
+            )),
+        ),
         ("m_disabled", json!(if i % 7 == 0 { "yes" } else { "no" })),
         ("m_income", json!((i * 1300) % 40000)),
     ];
     for (name, v) in answers {
         let item = form.item_by_name(name).unwrap().id;
-        s.apply(Action::Answer { node: Node { item, scope: inst }, value: v }).unwrap();
+        s.apply(Action::Answer {
+            node: Node { item, scope: inst },
+            value: v,
+        })
+        .unwrap();
     }
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let n = args.first().copied().unwrap_or(5000);
     let r = args.get(1).copied().unwrap_or(100);
-    let src = generate(GenOptions { questions: n, page_size: 20, seed: 7 });
-    println!("generated form: {n} questions + roster of {r} members x 8 questions ({} KiB of JSON)", src.len() / 1024);
+    let src = generate(GenOptions {
+        questions: n,
+        page_size: 20,
+        seed: 7,
+    });
+    println!(
+        "generated form: {n} questions + roster of {r} members x 8 questions ({} KiB of JSON)",
+        src.len() / 1024
+    );
 
     // Load and check.
     let mut loads = Vec::new();
@@ -108,7 +138,12 @@ fn main() {
     let answerable: Vec<Node> = f
         .level_items(None)
         .iter()
-        .filter(|&&i| matches!(f.item(i).kind, ItemType::Integer | ItemType::Decimal | ItemType::Text | ItemType::SelectOne))
+        .filter(|&&i| {
+            matches!(
+                f.item(i).kind,
+                ItemType::Integer | ItemType::Decimal | ItemType::Text | ItemType::SelectOne
+            )
+        })
         .map(|&i| Node { item: i, scope: 0 })
         .collect();
     let mut answers = Vec::with_capacity(answerable.len());
@@ -129,14 +164,22 @@ fn main() {
             continue;
         }
         let t = Instant::now();
-        s.apply(Action::Answer { node, value: json!((k * 13 + 5) % 9) }).unwrap();
+        s.apply(Action::Answer {
+            node,
+            value: json!((k * 13 + 5) % 9),
+        })
+        .unwrap();
         rechanges.push(t.elapsed());
     }
 
     // The roster: 99 members, then the 100th timed (on clones, so every run adds the same 100th).
     let members = f.node("members").unwrap();
     for i in 0..r.saturating_sub(1) {
-        s.apply(Action::AddInstance { repeat: members.item, parent: 0 }).unwrap();
+        s.apply(Action::AddInstance {
+            repeat: members.item,
+            parent: 0,
+        })
+        .unwrap();
         let inst = *s.instances(members.item, 0).last().unwrap();
         fill_member(&mut s, inst, i);
     }
@@ -144,10 +187,18 @@ fn main() {
     for _ in 0..21 {
         let mut c = s.clone();
         let t = Instant::now();
-        c.apply(Action::AddInstance { repeat: members.item, parent: 0 }).unwrap();
+        c.apply(Action::AddInstance {
+            repeat: members.item,
+            parent: 0,
+        })
+        .unwrap();
         adds.push(t.elapsed());
     }
-    s.apply(Action::AddInstance { repeat: members.item, parent: 0 }).unwrap();
+    s.apply(Action::AddInstance {
+        repeat: members.item,
+        parent: 0,
+    })
+    .unwrap();
     let inst = *s.instances(members.item, 0).last().unwrap();
     fill_member(&mut s, inst, r);
     let memory = PEAK.load(Ordering::Relaxed) - base;
@@ -169,27 +220,66 @@ fn main() {
     }
 
     let rows = [
-        ("load and check the form (wall clock)", ms(median(loads)), "≤ 40 ms"),
+        (
+            "load and check the form (wall clock)",
+            ms(median(loads)),
+            "≤ 40 ms",
+        ),
         (
             "load and check the form (on-CPU time)",
-            if load_cpu.is_empty() { "n/a".into() } else { ms(median(load_cpu)) },
+            if load_cpu.is_empty() {
+                "n/a".into()
+            } else {
+                ms(median(load_cpu))
+            },
             "",
         ),
-        ("one answer with its re-evaluation (median)", ms(median(answers.clone())), "≤ 0.1 ms"),
-        ("one answer, 95th percentile", ms({
-            let mut a = answers;
-            a.sort();
-            a[a.len() * 95 / 100]
-        }), ""),
-        ("changing an early answer again (median)", ms(median(rechanges)), ""),
-        ("full validation", format!("{} ({problems} problems)", ms(median(validations))), "≤ 5 ms"),
-        (&*format!("adding roster member {r}"), ms(median(adds)), "≤ 1 ms"),
-        ("stored submission: resume + validate", ms(median(resumes)), ""),
-        ("engine memory (form + session, peak)", format!("{:.1} MB", memory as f64 / 1e6), "≤ 30 MB"),
+        (
+            "one answer with its re-evaluation (median)",
+            ms(median(answers.clone())),
+            "≤ 0.1 ms",
+        ),
+        (
+            "one answer, 95th percentile",
+            ms({
+                let mut a = answers;
+                a.sort();
+                a[a.len() * 95 / 100]
+            }),
+            "",
+        ),
+        (
+            "changing an early answer again (median)",
+            ms(median(rechanges)),
+            "",
+        ),
+        (
+            "full validation",
+            format!("{} ({problems} problems)", ms(median(validations))),
+            "≤ 5 ms",
+        ),
+        (
+            &*format!("adding roster member {r}"),
+            ms(median(adds)),
+            "≤ 1 ms",
+        ),
+        (
+            "stored submission: resume + validate",
+            ms(median(resumes)),
+            "",
+        ),
+        (
+            "engine memory (form + session, peak)",
+            format!("{:.1} MB", memory as f64 / 1e6),
+            "≤ 30 MB",
+        ),
     ];
     let load_avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load_avg = load_avg.split_whitespace().next().unwrap_or("?");
-    println!("\nload average {load_avg} on {} cores while measuring", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "\nload average {load_avg} on {} cores while measuring",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!("\n| measure (N={n}, R={r}) | result | target |\n| --- | --- | --- |");
     for (a, b, c) in rows {
         println!("| {a} | {b} | {c} |");

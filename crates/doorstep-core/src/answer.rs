@@ -20,12 +20,20 @@ pub struct AnswerError {
 }
 
 fn type_err(msg: impl Into<String>) -> AnswerError {
-    AnswerError { code: "type", message: msg.into() }
+    AnswerError {
+        code: "type",
+        message: msg.into(),
+    }
 }
 
 /// Checks `v` for a question of type `t` and returns it normalized (select_multiple in list order,
 /// times with seconds). `choices` is the question's whole list (filters are checked by validation).
-pub fn check(t: ItemType, v: &Json, choices: Option<&[Choice]>, range: Option<&RangeParams>) -> Result<Json, AnswerError> {
+pub fn check(
+    t: ItemType,
+    v: &Json,
+    choices: Option<&[Choice]>,
+    range: Option<&RangeParams>,
+) -> Result<Json, AnswerError> {
     use ItemType::*;
     match t {
         Text | Barcode | Deviceid | Username | Hidden => match v {
@@ -37,7 +45,10 @@ pub fn check(t: ItemType, v: &Json, choices: Option<&[Choice]>, range: Option<&R
             Some(_) => Ok(v.clone()),
             None => match v.as_f64() {
                 Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Json::from(f as i64)),
-                _ => Err(type_err(format!("expected a whole number, found {}", show(v)))),
+                _ => Err(type_err(format!(
+                    "expected a whole number, found {}",
+                    show(v)
+                ))),
             },
         },
         Decimal => match v {
@@ -49,21 +60,34 @@ pub fn check(t: ItemType, v: &Json, choices: Option<&[Choice]>, range: Option<&R
                 return Err(type_err(format!("expected a number, found {}", show(v))));
             };
             if let Some(r) = range {
-                let (lo, hi) = if r.start <= r.end { (r.start, r.end) } else { (r.end, r.start) };
+                let (lo, hi) = if r.start <= r.end {
+                    (r.start, r.end)
+                } else {
+                    (r.end, r.start)
+                };
                 let steps = (x - r.start) / r.step;
                 if x < lo || x > hi || (steps - steps.round()).abs() > 1e-9 {
-                    return Err(type_err(format!("{x} is not on the scale {}..{} by {}", r.start, r.end, r.step)));
+                    return Err(type_err(format!(
+                        "{x} is not on the scale {}..{} by {}",
+                        r.start, r.end, r.step
+                    )));
                 }
             }
             Ok(v.clone())
         }
         SelectOne => {
             let Some(s) = v.as_str() else {
-                return Err(type_err(format!("expected a choice value (text), found {}", show(v))));
+                return Err(type_err(format!(
+                    "expected a choice value (text), found {}",
+                    show(v)
+                )));
             };
             if let Some(cs) = choices {
                 if !cs.iter().any(|c| c.value == s) {
-                    return Err(AnswerError { code: "choice", message: format!("`{s}` is not one of the choices") });
+                    return Err(AnswerError {
+                        code: "choice",
+                        message: format!("`{s}` is not one of the choices"),
+                    });
                 }
             }
             Ok(v.clone())
@@ -75,24 +99,40 @@ pub fn check(t: ItemType, v: &Json, choices: Option<&[Choice]>, range: Option<&R
                     for x in a {
                         match x.as_str() {
                             Some(s) => out.push(s),
-                            None => return Err(type_err(format!("expected a list of choice values, found {}", show(x)))),
+                            None => {
+                                return Err(type_err(format!(
+                                    "expected a list of choice values, found {}",
+                                    show(x)
+                                )));
+                            }
                         }
                     }
                     out
                 }
                 // Accept the space-joined form that XLSForm tools write.
                 Json::String(s) => s.split_whitespace().collect(),
-                _ => return Err(type_err(format!("expected a list of choice values, found {}", show(v)))),
+                _ => {
+                    return Err(type_err(format!(
+                        "expected a list of choice values, found {}",
+                        show(v)
+                    )));
+                }
             };
             match choices {
                 Some(cs) => {
                     for s in &list {
                         if !cs.iter().any(|c| c.value == *s) {
-                            return Err(AnswerError { code: "choice", message: format!("`{s}` is not one of the choices") });
+                            return Err(AnswerError {
+                                code: "choice",
+                                message: format!("`{s}` is not one of the choices"),
+                            });
                         }
                     }
                     Ok(Json::Array(
-                        cs.iter().filter(|c| list.contains(&c.value.as_str())).map(|c| Json::from(c.value.clone())).collect(),
+                        cs.iter()
+                            .filter(|c| list.contains(&c.value.as_str()))
+                            .map(|c| Json::from(c.value.clone()))
+                            .collect(),
                     ))
                 }
                 None => Ok(Json::Array(list.into_iter().map(Json::from).collect())),
@@ -100,15 +140,24 @@ pub fn check(t: ItemType, v: &Json, choices: Option<&[Choice]>, range: Option<&R
         }
         Date | Today => match v.as_str() {
             Some(s) if crate::expr::dates::parse_date(s).is_some() => Ok(v.clone()),
-            _ => Err(type_err(format!("expected a date YYYY-MM-DD, found {}", show(v)))),
+            _ => Err(type_err(format!(
+                "expected a date YYYY-MM-DD, found {}",
+                show(v)
+            ))),
         },
         Time => match v.as_str().and_then(normalize_time) {
             Some(s) => Ok(Json::String(s)),
-            None => Err(type_err(format!("expected a time HH:MM:SS, found {}", show(v)))),
+            None => Err(type_err(format!(
+                "expected a time HH:MM:SS, found {}",
+                show(v)
+            ))),
         },
         Datetime | Start | End => match v.as_str() {
             Some(s) if is_rfc3339(s) => Ok(v.clone()),
-            _ => Err(type_err(format!("expected a date and time with offset (RFC 3339), found {}", show(v)))),
+            _ => Err(type_err(format!(
+                "expected a date and time with offset (RFC 3339), found {}",
+                show(v)
+            ))),
         },
         Geopoint => {
             let ok = v.as_object().is_some_and(|o| {
@@ -122,17 +171,35 @@ pub fn check(t: ItemType, v: &Json, choices: Option<&[Choice]>, range: Option<&R
                 matches!((lat, lon), (Some(a), Some(b)) if (-90.0..=90.0).contains(&a) && (-180.0..=180.0).contains(&b))
                     && extra_ok
             });
-            if ok { Ok(v.clone()) } else { Err(type_err(format!("expected a point {{\"lat\", \"lon\", \"alt\"?, \"accuracy\"?}}, found {}", show(v)))) }
+            if ok {
+                Ok(v.clone())
+            } else {
+                Err(type_err(format!(
+                    "expected a point {{\"lat\", \"lon\", \"alt\"?, \"accuracy\"?}}, found {}",
+                    show(v)
+                )))
+            }
         }
         Image | Audio | Video | File => {
             let ok = v.as_object().is_some_and(|o| {
-                o.get("file").and_then(Json::as_str).is_some_and(|f| !f.is_empty() && !f.contains('/') && !f.contains('\\') && f != ".." )
-                    && o.get("media_type").is_some_and(Json::is_string)
+                o.get("file").and_then(Json::as_str).is_some_and(|f| {
+                    !f.is_empty() && !f.contains('/') && !f.contains('\\') && f != ".."
+                }) && o.get("media_type").is_some_and(Json::is_string)
                     && o.get("size").and_then(Json::as_u64).is_some()
-                    && o.get("sha256").and_then(Json::as_str).is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-                    && o.keys().all(|k| matches!(k.as_str(), "file" | "media_type" | "size" | "sha256"))
+                    && o.get("sha256")
+                        .and_then(Json::as_str)
+                        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    && o.keys()
+                        .all(|k| matches!(k.as_str(), "file" | "media_type" | "size" | "sha256"))
             });
-            if ok { Ok(v.clone()) } else { Err(type_err(format!("expected an attachment {{\"file\", \"media_type\", \"size\", \"sha256\"}}, found {}", show(v)))) }
+            if ok {
+                Ok(v.clone())
+            } else {
+                Err(type_err(format!(
+                    "expected an attachment {{\"file\", \"media_type\", \"size\", \"sha256\"}}, found {}",
+                    show(v)
+                )))
+            }
         }
         Acknowledge => match v {
             Json::Bool(true) => Ok(v.clone()),
@@ -140,18 +207,27 @@ pub fn check(t: ItemType, v: &Json, choices: Option<&[Choice]>, range: Option<&R
             _ => Err(type_err(format!("expected true, found {}", show(v)))),
         },
         Calculate => Ok(v.clone()),
-        Note | Group | Repeat => Err(AnswerError { code: "read-only", message: format!("a {} holds no answer", t.as_str()) }),
+        Note | Group | Repeat => Err(AnswerError {
+            code: "read-only",
+            message: format!("a {} holds no answer", t.as_str()),
+        }),
     }
 }
 
 fn normalize_time(s: &str) -> Option<String> {
-    let two = |p: &str, max: u32| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|x| x <= max);
+    let two = |p: &str, max: u32| {
+        p.len() == 2
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|x| x <= max)
+    };
     let parts: Vec<&str> = s.split(':').collect();
     match parts.as_slice() {
         [h, m] if two(h, 23) && two(m, 59) => Some(format!("{h}:{m}:00")),
         [h, m, sec] if two(h, 23) && two(m, 59) && sec.len() >= 2 && two(&sec[..2], 59) => {
             let frac = &sec[2..];
-            (frac.is_empty() || (frac.starts_with('.') && frac[1..].bytes().all(|b| b.is_ascii_digit()))).then(|| s.to_string())
+            (frac.is_empty()
+                || (frac.starts_with('.') && frac[1..].bytes().all(|b| b.is_ascii_digit())))
+            .then(|| s.to_string())
         }
         _ => None,
     }
@@ -178,7 +254,11 @@ fn kind(v: &Json) -> &'static str {
 
 fn show(v: &Json) -> String {
     let s = v.to_string();
-    if s.chars().count() > 40 { format!("{}…", s.chars().take(40).collect::<String>()) } else { s }
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s
+    }
 }
 
 /// Reads a stored answer as an expression value.
@@ -218,15 +298,27 @@ pub fn store(t: ItemType, data_type: Option<DataType>, v: &Value) -> Option<Json
     match dt {
         DataType::String => {
             let s = v.to_str();
-            if s.is_empty() || s.as_ref() == "NaN" && matches!(v, Value::Num(_)) { None } else { Some(Json::String(s.to_string())) }
+            if s.is_empty() || s.as_ref() == "NaN" && matches!(v, Value::Num(_)) {
+                None
+            } else {
+                Some(Json::String(s.to_string()))
+            }
         }
         DataType::Integer => {
             let n = v.to_num();
-            if n.is_finite() { Some(Json::from(n.trunc() as i64)) } else { None }
+            if n.is_finite() {
+                Some(Json::from(n.trunc() as i64))
+            } else {
+                None
+            }
         }
         DataType::Decimal => {
             let n = v.to_num();
-            if n.is_finite() { serde_json::Number::from_f64(n).map(Json::Number) } else { None }
+            if n.is_finite() {
+                serde_json::Number::from_f64(n).map(Json::Number)
+            } else {
+                None
+            }
         }
         DataType::Boolean => match v {
             Value::Str(s) if s.is_empty() => None,
@@ -234,8 +326,12 @@ pub fn store(t: ItemType, data_type: Option<DataType>, v: &Value) -> Option<Json
             _ => Some(Json::Bool(v.to_bool())),
         },
         DataType::Date => match v {
-            Value::Num(n) if n.is_finite() => Some(Json::String(crate::expr::dates::format_days(n.floor() as i64))),
-            Value::Str(s) if crate::expr::dates::parse_date(s).is_some() => Some(Json::String(s.to_string())),
+            Value::Num(n) if n.is_finite() => Some(Json::String(crate::expr::dates::format_days(
+                n.floor() as i64,
+            ))),
+            Value::Str(s) if crate::expr::dates::parse_date(s).is_some() => {
+                Some(Json::String(s.to_string()))
+            }
             Value::Str(s) => crate::expr::dates::parse_datetime(s)
                 .map(|d| Json::String(crate::expr::dates::format_days(d.floor() as i64))),
             _ => None,

@@ -18,7 +18,11 @@ pub struct GenOptions {
 
 impl Default for GenOptions {
     fn default() -> Self {
-        GenOptions { questions: 1000, page_size: 20, seed: 42 }
+        GenOptions {
+            questions: 1000,
+            page_size: 20,
+            seed: 42,
+        }
     }
 }
 
@@ -45,10 +49,18 @@ pub fn generate(opts: GenOptions) -> String {
             json!({"type": "calculate", "name": name, "calculation": format!("coalesce(${{{a}}}, 0) + coalesce(${{{b}}}, 0) * 2"), "data_type": "decimal"})
         } else {
             match next() % 5 {
-                0 | 1 => json!({"type": "integer", "name": name, "label": {"zh-CN": format!("问题 {i}：人数"), "en": format!("Question {i}: how many")}}),
-                2 => json!({"type": "text", "name": name, "label": {"zh-CN": format!("问题 {i}：说明"), "en": format!("Question {i}: describe")}}),
-                3 => json!({"type": "select_one", "name": name, "choices": "yes_no", "label": {"zh-CN": format!("问题 {i}：是否"), "en": format!("Question {i}: yes or no")}}),
-                _ => json!({"type": "decimal", "name": name, "label": {"zh-CN": format!("问题 {i}：金额"), "en": format!("Question {i}: amount")}}),
+                0 | 1 => {
+                    json!({"type": "integer", "name": name, "label": {"zh-CN": format!("问题 {i}：人数"), "en": format!("Question {i}: how many")}})
+                }
+                2 => {
+                    json!({"type": "text", "name": name, "label": {"zh-CN": format!("问题 {i}：说明"), "en": format!("Question {i}: describe")}})
+                }
+                3 => {
+                    json!({"type": "select_one", "name": name, "choices": "yes_no", "label": {"zh-CN": format!("问题 {i}：是否"), "en": format!("Question {i}: yes or no")}})
+                }
+                _ => {
+                    json!({"type": "decimal", "name": name, "label": {"zh-CN": format!("问题 {i}：金额"), "en": format!("Question {i}: amount")}})
+                }
             }
         };
         let is_calc = item["type"] == "calculate";
@@ -59,7 +71,8 @@ pub fn generate(opts: GenOptions) -> String {
         if matches!(item["type"].as_str(), Some("integer" | "decimal")) {
             if next() % 100 < 40 {
                 item["constraint"] = json!(". >= 0 and . < 1000");
-                item["constraint_message"] = json!({"zh-CN": "应在 0 到 999 之间", "en": "Between 0 and 999"});
+                item["constraint_message"] =
+                    json!({"zh-CN": "应在 0 到 999 之间", "en": "Between 0 and 999"});
             }
             numeric.push(name.clone());
         }

@@ -27,12 +27,12 @@
 //! assert!(session.state(form.node("school").unwrap()).relevant);
 //! ```
 
+pub mod answer;
+pub mod bundle;
 pub mod expr;
 pub mod form;
-pub mod answer;
-pub mod session;
 pub mod generator;
-pub mod submission;
-pub mod bundle;
+pub mod session;
 #[doc(hidden)]
 pub mod sort;
+pub mod submission;

@@ -33,8 +33,14 @@ impl Host {
     /// A host with a fixed clock read from an RFC 3339 date-time (for tests and the CLI).
     /// Panics on a malformed date-time, which is a bug in the caller.
     pub fn fixed(rfc3339: &str) -> Host {
-        let clock = parse_clock(rfc3339).unwrap_or_else(|| panic!("not an RFC 3339 date-time: {rfc3339}"));
-        Host { clock, device_id: "test-device".into(), username: "tester".into(), seed: 1 }
+        let clock =
+            parse_clock(rfc3339).unwrap_or_else(|| panic!("not an RFC 3339 date-time: {rfc3339}"));
+        Host {
+            clock,
+            device_id: "test-device".into(),
+            username: "tester".into(),
+            seed: 1,
+        }
     }
 }
 
@@ -44,7 +50,10 @@ pub fn parse_clock(rfc3339: &str) -> Option<Clock> {
     let offset_minutes = offset_minutes(rfc3339);
     // parse_datetime reads the local wall time; the clock keeps UTC.
     let local = (days * 86_400_000.0).round() as i64;
-    Some(Clock { utc_millis: local - i64::from(offset_minutes) * 60_000, offset_minutes })
+    Some(Clock {
+        utc_millis: local - i64::from(offset_minutes) * 60_000,
+        offset_minutes,
+    })
 }
 
 /// The offset of an RFC 3339 date-time in minutes (`Z` is 0).
@@ -231,7 +240,13 @@ impl Session {
         let n = form.level_items(None).len();
         let seed = host.seed | 1;
         Session {
-            scopes: vec![Scope { parent: 0, repeat: None, index: 0, alive: true, slots: vec![Slot::new(); n] }],
+            scopes: vec![Scope {
+                parent: 0,
+                repeat: None,
+                index: 0,
+                alive: true,
+                slots: vec![Slot::new(); n],
+            }],
             form,
             host,
             lang,
@@ -244,16 +259,26 @@ impl Session {
         }
     }
 
-    fn load_object(&mut self, scope: u32, level: Option<ItemId>, obj: &Map<String, Json>, prefix: &str) {
+    fn load_object(
+        &mut self,
+        scope: u32,
+        level: Option<ItemId>,
+        obj: &Map<String, Json>,
+        prefix: &str,
+    ) {
         let form = self.form.clone();
         for (k, v) in obj {
-            let Some(item) = form.item_by_name(k).filter(|it| it.repeat == level && it.kind.has_value() || it.repeat == level && it.kind == ItemType::Repeat) else {
+            let Some(item) = form.item_by_name(k).filter(|it| {
+                it.repeat == level && it.kind.has_value()
+                    || it.repeat == level && it.kind == ItemType::Repeat
+            }) else {
                 self.unknown.push(format!("{prefix}{k}"));
                 continue;
             };
             if item.kind == ItemType::Repeat {
                 let Some(list) = v.as_array() else {
-                    self.unknown.push(format!("{prefix}{k} (a repeat is a list of objects)"));
+                    self.unknown
+                        .push(format!("{prefix}{k} (a repeat is a list of objects)"));
                     continue;
                 };
                 for (i, inst) in list.iter().enumerate() {
@@ -266,15 +291,30 @@ impl Session {
                         slot.fresh = false;
                     }
                     match inst.as_object() {
-                        Some(o) => self.load_object(sc, Some(item.id), o, &format!("{prefix}{k}[{}]/", i + 1)),
-                        None => self.unknown.push(format!("{prefix}{k}[{}] (an instance is an object)", i + 1)),
+                        Some(o) => self.load_object(
+                            sc,
+                            Some(item.id),
+                            o,
+                            &format!("{prefix}{k}[{}]/", i + 1),
+                        ),
+                        None => self
+                            .unknown
+                            .push(format!("{prefix}{k}[{}] (an instance is an object)", i + 1)),
                     }
                 }
                 continue;
             }
             let choices = form.choices_of(item);
-            let checked = answer::check(item.kind, v, Some(choices).filter(|c| !c.is_empty()), item.doc.parameters.as_ref());
-            let slot = self.slot_mut(Node { item: item.id, scope });
+            let checked = answer::check(
+                item.kind,
+                v,
+                Some(choices).filter(|c| !c.is_empty()),
+                item.doc.parameters.as_ref(),
+            );
+            let slot = self.slot_mut(Node {
+                item: item.id,
+                scope,
+            });
             match checked {
                 Ok(norm) => {
                     slot.val = read_answer(item, &norm);
@@ -319,8 +359,12 @@ impl Session {
 
     /// True when `node` names a live node of this session.
     pub fn exists(&self, node: Node) -> bool {
-        let Some(item) = self.form.items.get(node.item as usize) else { return false };
-        self.scopes.get(node.scope as usize).is_some_and(|s| s.alive && s.repeat == item.repeat)
+        let Some(item) = self.form.items.get(node.item as usize) else {
+            return false;
+        };
+        self.scopes
+            .get(node.scope as usize)
+            .is_some_and(|s| s.alive && s.repeat == item.repeat)
     }
 
     /// The stored answer of a node (calculated values included).
@@ -333,7 +377,12 @@ impl Session {
     }
     /// The instances (scopes) of repeat `repeat` inside scope `parent`.
     pub fn instances(&self, repeat: ItemId, parent: u32) -> &[u32] {
-        &self.slot(Node { item: repeat, scope: parent }).instances
+        &self
+            .slot(Node {
+                item: repeat,
+                scope: parent,
+            })
+            .instances
     }
     /// The scope that contains instance scope `instance` and its repeat item.
     pub fn instance_parent(&self, instance: u32) -> Option<(ItemId, u32)> {
@@ -347,7 +396,12 @@ impl Session {
 
     pub fn state(&self, node: Node) -> NodeState {
         let s = self.slot(node);
-        NodeState { relevant: s.relevant, required: s.required, read_only: s.read_only, error: self.error(node) }
+        NodeState {
+            relevant: s.relevant,
+            required: s.required,
+            read_only: s.read_only,
+            error: self.error(node),
+        }
     }
 
     /// The choices a select node offers now (after its `choice_filter`).
@@ -358,7 +412,17 @@ impl Session {
             None => all.iter().collect(),
             Some(f) => all
                 .iter()
-                .filter(|c| expr::eval(f, &EvalEnv { s: self, choice: Some(c) }, node).to_bool())
+                .filter(|c| {
+                    expr::eval(
+                        f,
+                        &EvalEnv {
+                            s: self,
+                            choice: Some(c),
+                        },
+                        node,
+                    )
+                    .to_bool()
+                })
                 .collect(),
         }
     }
@@ -371,7 +435,11 @@ impl Session {
     }
     pub fn hint(&self, node: Node) -> String {
         let item = self.form.item(node.item);
-        let raw = item.doc.hint.as_ref().map_or("", |t| t.get(&self.lang, self.form.default_language()));
+        let raw = item
+            .doc
+            .hint
+            .as_ref()
+            .map_or("", |t| t.get(&self.lang, self.form.default_language()));
         self.pipe(raw, node)
     }
 
@@ -379,7 +447,10 @@ impl Session {
         if !raw.contains("${") {
             return raw.to_string();
         }
-        let env = EvalEnv { s: self, choice: None };
+        let env = EvalEnv {
+            s: self,
+            choice: None,
+        };
         let mut out = String::with_capacity(raw.len());
         let mut rest = raw;
         while let Some(i) = rest.find("${") {
@@ -407,8 +478,14 @@ impl Session {
     fn display(&self, v: &Value) -> String {
         match v {
             Value::Nodes(ns) => {
-                let env = EvalEnv { s: self, choice: None };
-                ns.iter().map(|n| env.node_value(*n).to_str().to_string()).collect::<Vec<_>>().join(", ")
+                let env = EvalEnv {
+                    s: self,
+                    choice: None,
+                };
+                ns.iter()
+                    .map(|n| env.node_value(*n).to_str().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
             other => other.to_str().to_string(),
         }
@@ -417,7 +494,17 @@ impl Session {
     /// How this submission is named in lists (`instance_name`), if the form says.
     pub fn instance_name(&self) -> Option<String> {
         let e = self.form.instance_name.as_ref()?;
-        let v = expr::eval(e, &EvalEnv { s: self, choice: None }, Node { item: ROOT_ITEM, scope: 0 });
+        let v = expr::eval(
+            e,
+            &EvalEnv {
+                s: self,
+                choice: None,
+            },
+            Node {
+                item: ROOT_ITEM,
+                scope: 0,
+            },
+        );
         let s = v.to_str().to_string();
         (!s.is_empty()).then_some(s)
     }
@@ -425,12 +512,25 @@ impl Session {
     /// Evaluates an ad-hoc expression at the top level of this submission (lists are allowed as results).
     pub fn evaluate(&self, src: &str) -> Result<Value, Vec<crate::form::Diagnostic>> {
         let e = crate::form::compile_expr(&self.form, src, None)?;
-        Ok(expr::eval(&e, &EvalEnv { s: self, choice: None }, Node { item: ROOT_ITEM, scope: 0 }))
+        Ok(expr::eval(
+            &e,
+            &EvalEnv {
+                s: self,
+                choice: None,
+            },
+            Node {
+                item: ROOT_ITEM,
+                scope: 0,
+            },
+        ))
     }
 
     /// The atomic values of a list (for showing a list result).
     pub fn atomize(&self, v: &Value) -> Vec<Value> {
-        let env = EvalEnv { s: self, choice: None };
+        let env = EvalEnv {
+            s: self,
+            choice: None,
+        };
         match v {
             Value::Nodes(ns) => ns.iter().map(|n| env.node_value(*n)).collect(),
             other => vec![other.clone()],
@@ -461,7 +561,10 @@ impl Session {
             Action::Answer { node, value } => self.set_answer(node, Some(value))?,
             Action::Clear { node } => self.set_answer(node, None)?,
             Action::AddInstance { repeat, parent } => {
-                let node = Node { item: repeat, scope: parent };
+                let node = Node {
+                    item: repeat,
+                    scope: parent,
+                };
                 if !self.exists(node) || self.form.item(repeat).kind != ItemType::Repeat {
                     return Err(no_node(node));
                 }
@@ -469,38 +572,55 @@ impl Session {
                 if !matches!(item.count, RepeatCount::Free) {
                     return Err(ActionError {
                         code: "not-user-managed",
-                        message: format!("`{}` has a count: its instances follow the count", item.name),
+                        message: format!(
+                            "`{}` has a count: its instances follow the count",
+                            item.name
+                        ),
                     });
                 }
                 if self.live_instances >= MAX_INSTANCES {
                     return Err(ActionError {
                         code: "too-many-instances",
-                        message: format!("this submission already holds {MAX_INSTANCES} repeat entries, the most one submission may hold"),
+                        message: format!(
+                            "this submission already holds {MAX_INSTANCES} repeat entries, the most one submission may hold"
+                        ),
                     });
                 }
                 let max = item.max_instances() as usize;
                 if self.slot(node).instances.len() >= max {
                     return Err(ActionError {
                         code: "repeat-max",
-                        message: format!("`{}` already has its maximum of {max} instances", item.name),
+                        message: format!(
+                            "`{}` already has its maximum of {max} instances",
+                            item.name
+                        ),
                     });
                 }
                 self.add_instance(repeat, parent);
             }
             Action::RemoveInstance { instance } => {
-                let Some((repeat, parent)) = self.instance_parent(instance).filter(|_| self.scopes[instance as usize].alive) else {
+                let Some((repeat, parent)) = self
+                    .instance_parent(instance)
+                    .filter(|_| self.scopes[instance as usize].alive)
+                else {
                     return Err(no_scope(instance));
                 };
                 if !matches!(self.form.item(repeat).count, RepeatCount::Free) {
                     return Err(ActionError {
                         code: "not-user-managed",
-                        message: format!("`{}` has a count: its instances follow the count", self.form.item(repeat).name),
+                        message: format!(
+                            "`{}` has a count: its instances follow the count",
+                            self.form.item(repeat).name
+                        ),
                     });
                 }
                 self.remove_instance(repeat, parent, instance);
             }
             Action::MoveInstance { instance, to } => {
-                let Some((repeat, parent)) = self.instance_parent(instance).filter(|_| self.scopes[instance as usize].alive) else {
+                let Some((repeat, parent)) = self
+                    .instance_parent(instance)
+                    .filter(|_| self.scopes[instance as usize].alive)
+                else {
                     return Err(no_scope(instance));
                 };
                 self.move_instance(repeat, parent, instance, to);
@@ -521,17 +641,33 @@ impl Session {
         }
         let form = self.form.clone();
         let item = form.item(node.item);
-        if !item.kind.has_value() || item.kind == ItemType::Calculate || item.calculation.is_some() {
-            return Err(ActionError { code: "read-only", message: format!("`{}` is computed or holds no answer", item.name) });
+        if !item.kind.has_value() || item.kind == ItemType::Calculate || item.calculation.is_some()
+        {
+            return Err(ActionError {
+                code: "read-only",
+                message: format!("`{}` is computed or holds no answer", item.name),
+            });
         }
         let value = match value {
             None => None,
             Some(v) => {
                 let choices = form.choices_of(item);
-                let norm = answer::check(item.kind, &v, Some(choices).filter(|_| item.doc.choices.is_some()), item.doc.parameters.as_ref())
-                    .map_err(|e| ActionError { code: e.code, message: format!("`{}`: {}", item.name, e.message) })?;
+                let norm = answer::check(
+                    item.kind,
+                    &v,
+                    Some(choices).filter(|_| item.doc.choices.is_some()),
+                    item.doc.parameters.as_ref(),
+                )
+                .map_err(|e| ActionError {
+                    code: e.code,
+                    message: format!("`{}`: {}", item.name, e.message),
+                })?;
                 // An empty text is no answer.
-                if norm.as_str() == Some("") || norm.as_array().is_some_and(Vec::is_empty) { None } else { Some(norm) }
+                if norm.as_str() == Some("") || norm.as_array().is_some_and(Vec::is_empty) {
+                    None
+                } else {
+                    Some(norm)
+                }
             }
         };
         self.put_answer(node, value);
@@ -555,9 +691,26 @@ impl Session {
         self.live_instances += 1;
         let n = self.form.level_items(Some(repeat)).len();
         let id = self.scopes.len() as u32;
-        let index = self.slot(Node { item: repeat, scope: parent }).instances.len() as u32;
-        self.scopes.push(Scope { parent, repeat: Some(repeat), index, alive: true, slots: vec![Slot::new(); n] });
-        self.slot_mut(Node { item: repeat, scope: parent }).instances.push(id);
+        let index = self
+            .slot(Node {
+                item: repeat,
+                scope: parent,
+            })
+            .instances
+            .len() as u32;
+        self.scopes.push(Scope {
+            parent,
+            repeat: Some(repeat),
+            index,
+            alive: true,
+            slots: vec![Slot::new(); n],
+        });
+        self.slot_mut(Node {
+            item: repeat,
+            scope: parent,
+        })
+        .instances
+        .push(id);
         id
     }
 
@@ -569,7 +722,12 @@ impl Session {
     }
 
     fn remove_instance(&mut self, repeat: ItemId, parent: u32, instance: u32) {
-        let list = &mut self.slot_mut(Node { item: repeat, scope: parent }).instances;
+        let list = &mut self
+            .slot_mut(Node {
+                item: repeat,
+                scope: parent,
+            })
+            .instances;
         list.retain(|&s| s != instance);
         let list = list.clone();
         for (i, s) in list.iter().enumerate() {
@@ -580,8 +738,15 @@ impl Session {
     }
 
     fn move_instance(&mut self, repeat: ItemId, parent: u32, instance: u32, to: usize) {
-        let list = &mut self.slot_mut(Node { item: repeat, scope: parent }).instances;
-        let Some(from) = list.iter().position(|&s| s == instance) else { return };
+        let list = &mut self
+            .slot_mut(Node {
+                item: repeat,
+                scope: parent,
+            })
+            .instances;
+        let Some(from) = list.iter().position(|&s| s == instance) else {
+            return;
+        };
         let to = to.min(list.len() - 1);
         if from == to {
             return;
@@ -598,7 +763,11 @@ impl Session {
     fn kill(&mut self, scope: u32) {
         self.scopes[scope as usize].alive = false;
         self.live_instances -= 1;
-        let children: Vec<u32> = self.scopes[scope as usize].slots.iter().flat_map(|s| s.instances.iter().copied()).collect();
+        let children: Vec<u32> = self.scopes[scope as usize]
+            .slots
+            .iter()
+            .flat_map(|s| s.instances.iter().copied())
+            .collect();
         for c in children {
             self.kill(c);
         }
@@ -608,9 +777,13 @@ impl Session {
     /// the repeat or its fields as lists, and what uses positions inside it.
     fn structure_changed(&mut self, repeat: ItemId, parent: u32) {
         let form = self.form.clone();
-        self.changes.repeats.push(Node { item: repeat, scope: parent });
-        let inner: Vec<ItemId> =
-            (repeat..form.items.len() as ItemId).take_while(|&i| i == repeat || form.is_within(i, repeat)).collect();
+        self.changes.repeats.push(Node {
+            item: repeat,
+            scope: parent,
+        });
+        let inner: Vec<ItemId> = (repeat..form.items.len() as ItemId)
+            .take_while(|&i| i == repeat || form.is_within(i, repeat))
+            .collect();
         for &x in &inner {
             self.enqueue_dependents(x, parent);
         }
@@ -655,7 +828,9 @@ impl Session {
             }
             let y_level = form.item(y).repeat;
             let l = self.lca(x_level, y_level);
-            let Some(a) = self.ancestor_at(s, l) else { continue };
+            let Some(a) = self.ancestor_at(s, l) else {
+                continue;
+            };
             targets.clear();
             self.scopes_at(a, y_level, &mut targets);
             for &t in &targets {
@@ -670,7 +845,11 @@ impl Session {
         }
         let ca = self.form.repeat_chain(a);
         let cb = self.form.repeat_chain(b);
-        ca.iter().zip(cb.iter()).take_while(|(x, y)| x == y).last().map(|(x, _)| *x)
+        ca.iter()
+            .zip(cb.iter())
+            .take_while(|(x, y)| x == y)
+            .last()
+            .map(|(x, _)| *x)
     }
 
     /// The scope at `level` enclosing (or equal to) `s`, if `level` is `s`'s level or above it.
@@ -753,7 +932,11 @@ impl Session {
         match item.parent {
             None => true,
             Some(p) => {
-                let ps = if self.form.item(p).kind == ItemType::Repeat { self.scopes[n.scope as usize].parent } else { n.scope };
+                let ps = if self.form.item(p).kind == ItemType::Repeat {
+                    self.scopes[n.scope as usize].parent
+                } else {
+                    n.scope
+                };
                 self.slot(Node { item: p, scope: ps }).relevant
             }
         }
@@ -764,7 +947,11 @@ impl Session {
         match item.parent {
             None => false,
             Some(p) => {
-                let ps = if self.form.item(p).kind == ItemType::Repeat { self.scopes[n.scope as usize].parent } else { n.scope };
+                let ps = if self.form.item(p).kind == ItemType::Repeat {
+                    self.scopes[n.scope as usize].parent
+                } else {
+                    n.scope
+                };
                 self.slot(Node { item: p, scope: ps }).read_only
             }
         }
@@ -781,8 +968,15 @@ impl Session {
                 self.put_answer(n, Some(v));
             }
         }
-        let env = EvalEnv { s: self, choice: None };
-        let relevant = self.parent_relevant(n) && item.relevant.as_ref().is_none_or(|e| expr::eval(e, &env, n).to_bool());
+        let env = EvalEnv {
+            s: self,
+            choice: None,
+        };
+        let relevant = self.parent_relevant(n)
+            && item
+                .relevant
+                .as_ref()
+                .is_none_or(|e| expr::eval(e, &env, n).to_bool());
         let mut answer_now = None;
         let (mut required, mut read_only) = (false, false);
         if relevant {
@@ -808,7 +1002,11 @@ impl Session {
                 self.put_answer(n, a);
             }
         }
-        let read = if relevant { self.slot(n).val.clone() } else { Value::empty() };
+        let read = if relevant {
+            self.slot(n).val.clone()
+        } else {
+            Value::empty()
+        };
         {
             let s = self.slot_mut(n);
             s.relevant = relevant;
@@ -818,7 +1016,15 @@ impl Session {
         }
         // The constraint reads `.`, so it runs after the value is in place.
         let constraint_ok = match (&item.constraint, relevant && self.slot(n).answer.is_some()) {
-            (Some(c), true) => expr::eval(c, &EvalEnv { s: self, choice: None }, n).to_bool(),
+            (Some(c), true) => expr::eval(
+                c,
+                &EvalEnv {
+                    s: self,
+                    choice: None,
+                },
+                n,
+            )
+            .to_bool(),
             _ => true,
         };
         self.slot_mut(n).constraint_ok = constraint_ok;
@@ -833,7 +1039,8 @@ impl Session {
         if value_changed {
             self.enqueue_dependents(n.item, n.scope);
         }
-        if !self.full_pass && (old != new || !item.piped.is_empty() || item.choice_filter.is_some()) {
+        if !self.full_pass && (old != new || !item.piped.is_empty() || item.choice_filter.is_some())
+        {
             self.changes.nodes.push(n);
         }
     }
@@ -846,29 +1053,54 @@ impl Session {
         }
         match item.kind {
             ItemType::Start => return Some(Json::String(expr::dates::now_string(self.host.clock))),
-            ItemType::Today => return Some(Json::String(expr::dates::format_days(expr::dates::today(self.host.clock)))),
+            ItemType::Today => {
+                return Some(Json::String(expr::dates::format_days(expr::dates::today(
+                    self.host.clock,
+                ))));
+            }
             ItemType::Deviceid => return Some(Json::String(self.host.device_id.clone())),
             ItemType::Username => return Some(Json::String(self.host.username.clone())),
             _ => {}
         }
         if let Some(d) = &item.doc.default {
             let choices = self.form.choices_of(item);
-            return answer::check(item.kind, d, Some(choices).filter(|_| item.doc.choices.is_some()), item.doc.parameters.as_ref()).ok();
+            return answer::check(
+                item.kind,
+                d,
+                Some(choices).filter(|_| item.doc.choices.is_some()),
+                item.doc.parameters.as_ref(),
+            )
+            .ok();
         }
         if let Some(e) = &item.default_expression {
-            let v = expr::eval(e, &EvalEnv { s: self, choice: None }, n);
+            let v = expr::eval(
+                e,
+                &EvalEnv {
+                    s: self,
+                    choice: None,
+                },
+                n,
+            );
             let stored = match item.kind {
-                ItemType::SelectMultiple => {
-                    Some(Json::Array(v.to_str().split_whitespace().map(|s| Json::from(s.to_string())).collect()))
-                }
+                ItemType::SelectMultiple => Some(Json::Array(
+                    v.to_str()
+                        .split_whitespace()
+                        .map(|s| Json::from(s.to_string()))
+                        .collect(),
+                )),
                 k if k.is_numeric() || k == ItemType::Date => answer::store(k, None, &v),
                 ItemType::Acknowledge => v.to_bool().then_some(Json::Bool(true)),
                 _ => answer::store(ItemType::Text, None, &v),
             }?;
             let choices = self.form.choices_of(item);
-            return answer::check(item.kind, &stored, Some(choices).filter(|_| item.doc.choices.is_some()), item.doc.parameters.as_ref())
-                .ok()
-                .filter(|j| !j.as_array().is_some_and(Vec::is_empty));
+            return answer::check(
+                item.kind,
+                &stored,
+                Some(choices).filter(|_| item.doc.choices.is_some()),
+                item.doc.parameters.as_ref(),
+            )
+            .ok()
+            .filter(|j| !j.as_array().is_some_and(Vec::is_empty));
         }
         None
     }
@@ -885,8 +1117,20 @@ impl Session {
             RepeatCount::Free => return,
             RepeatCount::Fixed(c) => *c as usize,
             RepeatCount::Expr(e) => {
-                let v = expr::eval(e, &EvalEnv { s: self, choice: None }, n).to_num();
-                if v.is_finite() && v > 0.0 { v.floor().min(u32::MAX as f64) as usize } else { 0 }
+                let v = expr::eval(
+                    e,
+                    &EvalEnv {
+                        s: self,
+                        choice: None,
+                    },
+                    n,
+                )
+                .to_num();
+                if v.is_finite() && v > 0.0 {
+                    v.floor().min(u32::MAX as f64) as usize
+                } else {
+                    0
+                }
             }
         };
         let have = self.slot(n).instances.len();
@@ -914,8 +1158,16 @@ impl Session {
             return None;
         }
         let msg = |key: &Option<crate::form::model::Text>, code: &'static str| {
-            let text = key.as_ref().map(|t| t.get(&self.lang, self.form.default_language()).to_string());
-            Problem { node: n, code, message: text.unwrap_or_else(|| default_message(code, &self.lang, item.doc.min, item.doc.max)) }
+            let text = key
+                .as_ref()
+                .map(|t| t.get(&self.lang, self.form.default_language()).to_string());
+            Problem {
+                node: n,
+                code,
+                message: text.unwrap_or_else(|| {
+                    default_message(code, &self.lang, item.doc.min, item.doc.max)
+                }),
+            }
         };
         if item.kind == ItemType::Repeat {
             if let RepeatCount::Free = item.count {
@@ -944,7 +1196,9 @@ impl Session {
                     let offered = self.choices(n);
                     let ok = match a {
                         Json::String(v) => offered.iter().any(|c| &c.value == v),
-                        Json::Array(vs) => vs.iter().all(|v| offered.iter().any(|c| Some(c.value.as_str()) == v.as_str())),
+                        Json::Array(vs) => vs
+                            .iter()
+                            .all(|v| offered.iter().any(|c| Some(c.value.as_str()) == v.as_str())),
                         _ => true,
                     };
                     if !ok {
@@ -961,7 +1215,10 @@ impl Session {
         let mut out = Vec::new();
         for name in &self.unknown {
             out.push(Problem {
-                node: Node { item: ROOT_ITEM, scope: 0 },
+                node: Node {
+                    item: ROOT_ITEM,
+                    scope: 0,
+                },
                 code: "unknown-field",
                 message: format!("the data has a field `{name}` that the form does not define"),
             });
@@ -1013,7 +1270,11 @@ impl Session {
                 if s.instances.is_empty() {
                     continue;
                 }
-                let list = s.instances.iter().map(|&inst| Json::Object(self.object(inst, export))).collect();
+                let list = s
+                    .instances
+                    .iter()
+                    .map(|&inst| Json::Object(self.object(inst, export)))
+                    .collect();
                 m.insert(item.name.clone(), Json::Array(list));
             } else if let Some(a) = &s.answer {
                 m.insert(item.name.clone(), a.clone());
@@ -1055,7 +1316,11 @@ impl Session {
             scope = self.scopes[scope as usize].parent;
         }
         while let Some(r) = self.scopes[scope as usize].repeat {
-            parts.push(format!("{}[{}]", self.form.item(r).name, self.scopes[scope as usize].index + 1));
+            parts.push(format!(
+                "{}[{}]",
+                self.form.item(r).name,
+                self.scopes[scope as usize].index + 1
+            ));
             scope = self.scopes[scope as usize].parent;
         }
         parts.reverse();
@@ -1069,11 +1334,17 @@ impl Session {
         for (i, part) in parts.iter().enumerate() {
             let last = i + 1 == parts.len();
             let (name, index) = match part.find('[') {
-                Some(b) => (&part[..b], Some(part[b + 1..].trim_end_matches(']').parse::<usize>().ok()?)),
+                Some(b) => (
+                    &part[..b],
+                    Some(part[b + 1..].trim_end_matches(']').parse::<usize>().ok()?),
+                ),
                 None => (*part, None),
             };
             let item = self.form.item_by_name(name)?;
-            let node = Node { item: item.id, scope };
+            let node = Node {
+                item: item.id,
+                scope,
+            };
             if !self.exists(node) {
                 return None;
             }
@@ -1081,7 +1352,10 @@ impl Session {
                 Some(k) => {
                     let inst = *self.slot(node).instances.get(k.checked_sub(1)?)?;
                     if last {
-                        return Some(Node { item: item.id, scope: inst });
+                        return Some(Node {
+                            item: item.id,
+                            scope: inst,
+                        });
                     }
                     scope = inst;
                 }
@@ -1128,7 +1402,11 @@ struct SlotState {
 
 /// How a stored answer reads in expressions (calculations keep their data type).
 fn read_answer(item: &crate::form::Item, a: &Json) -> Value {
-    if item.kind == ItemType::Calculate { answer::read_calc(item.doc.data_type, a) } else { answer::read(item.kind, a) }
+    if item.kind == ItemType::Calculate {
+        answer::read_calc(item.doc.data_type, a)
+    } else {
+        answer::read(item.kind, a)
+    }
 }
 
 fn same(a: &Value, b: &Value) -> bool {
@@ -1139,10 +1417,16 @@ fn same(a: &Value, b: &Value) -> bool {
 }
 
 fn no_node(n: Node) -> ActionError {
-    ActionError { code: "no-node", message: format!("there is no node {n:?} in this submission") }
+    ActionError {
+        code: "no-node",
+        message: format!("there is no node {n:?} in this submission"),
+    }
 }
 fn no_scope(s: u32) -> ActionError {
-    ActionError { code: "no-node", message: format!("there is no repeat instance {s} in this submission") }
+    ActionError {
+        code: "no-node",
+        message: format!("there is no repeat instance {s} in this submission"),
+    }
 }
 
 fn default_message(code: &str, lang: &str, min: Option<u64>, max: Option<u64>) -> String {
@@ -1158,8 +1442,13 @@ fn default_message(code: &str, lang: &str, min: Option<u64>, max: Option<u64>) -
         ("choice", false) => "The selected option is no longer available; choose again.".into(),
         ("repeat-min", true) => format!("至少需要 {} 条", min.unwrap_or(0)),
         ("repeat-min", false) => format!("At least {} entries are needed.", min.unwrap_or(0)),
-        ("repeat-max", true) => format!("最多 {} 条", max.unwrap_or(crate::form::DEFAULT_REPEAT_MAX)),
-        ("repeat-max", false) => format!("At most {} entries are allowed.", max.unwrap_or(crate::form::DEFAULT_REPEAT_MAX)),
+        ("repeat-max", true) => {
+            format!("最多 {} 条", max.unwrap_or(crate::form::DEFAULT_REPEAT_MAX))
+        }
+        ("repeat-max", false) => format!(
+            "At most {} entries are allowed.",
+            max.unwrap_or(crate::form::DEFAULT_REPEAT_MAX)
+        ),
         (_, true) => "答案有问题".into(),
         (_, false) => "There is a problem with this answer.".into(),
     }
@@ -1177,7 +1466,13 @@ impl EvalEnv<'_> {
         let mut out: Vec<Node> = Vec::new();
         for &sc in scopes {
             if it.kind == ItemType::Repeat {
-                out.extend(self.s.slot(Node { item, scope: sc }).instances.iter().map(|&i| Node { item, scope: i }));
+                out.extend(
+                    self.s
+                        .slot(Node { item, scope: sc })
+                        .instances
+                        .iter()
+                        .map(|&i| Node { item, scope: i }),
+                );
             } else {
                 out.push(Node { item, scope: sc });
             }
@@ -1189,7 +1484,9 @@ impl EvalEnv<'_> {
 impl Env for EvalEnv<'_> {
     fn field(&self, item: ItemId, ctx: Node) -> Value {
         let s = self.s;
-        let Some(it) = s.form.items.get(item as usize) else { return Value::empty() };
+        let Some(it) = s.form.items.get(item as usize) else {
+            return Value::empty();
+        };
         let level = it.repeat;
         if it.kind != ItemType::Repeat {
             if let Some(a) = s.ancestor_at(ctx.scope, level) {
@@ -1211,9 +1508,14 @@ impl Env for EvalEnv<'_> {
         if inst_scope.repeat != Some(instance.item) {
             return Value::Nodes(Rc::from(Vec::new()));
         }
-        let Some(it) = s.form.items.get(item as usize) else { return Value::empty() };
+        let Some(it) = s.form.items.get(item as usize) else {
+            return Value::empty();
+        };
         if it.kind != ItemType::Repeat && it.repeat == Some(instance.item) {
-            return Value::Nodes(Rc::from(vec![Node { item, scope: instance.scope }]));
+            return Value::Nodes(Rc::from(vec![Node {
+                item,
+                scope: instance.scope,
+            }]));
         }
         let mut scopes = Vec::new();
         s.scopes_at(instance.scope, it.repeat, &mut scopes);
@@ -1226,20 +1528,36 @@ impl Env for EvalEnv<'_> {
             return Value::empty();
         }
         match s.form.items.get(node.item as usize) {
-            Some(it) if s.scopes.get(node.scope as usize).is_some_and(|sc| sc.repeat == it.repeat) => s.slot(node).read.clone(),
+            Some(it)
+                if s.scopes
+                    .get(node.scope as usize)
+                    .is_some_and(|sc| sc.repeat == it.repeat) =>
+            {
+                s.slot(node).read.clone()
+            }
             _ => Value::empty(),
         }
     }
 
     fn position(&self, node: Node) -> usize {
-        self.s.scopes.get(node.scope as usize).map_or(1, |sc| sc.index as usize + 1)
+        self.s
+            .scopes
+            .get(node.scope as usize)
+            .map_or(1, |sc| sc.index as usize + 1)
     }
 
     fn parent(&self, node: Node) -> Node {
         let s = self.s;
         let sc = &s.scopes[node.scope as usize];
-        let scope = if sc.repeat == Some(node.item) && sc.repeat.is_some() { sc.parent } else { node.scope };
-        Node { item: s.scopes[scope as usize].repeat.unwrap_or(ROOT_ITEM), scope }
+        let scope = if sc.repeat == Some(node.item) && sc.repeat.is_some() {
+            sc.parent
+        } else {
+            node.scope
+        };
+        Node {
+            item: s.scopes[scope as usize].repeat.unwrap_or(ROOT_ITEM),
+            scope,
+        }
     }
 
     fn clock(&self) -> Clock {
@@ -1259,7 +1577,14 @@ impl Env for EvalEnv<'_> {
         bytes[6] = (bytes[6] & 0x0f) | 0x40;
         bytes[8] = (bytes[8] & 0x3f) | 0x80;
         let h = crate::form::hex(&bytes);
-        format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
     }
 
     fn choice_label(&self, question: ItemId, value: &str) -> Option<String> {
@@ -1273,8 +1598,12 @@ impl Env for EvalEnv<'_> {
         let c = self.choice?;
         match key {
             "value" | "name" => Some(Value::Str(Rc::from(c.value.as_str()))),
-            "label" => Some(Value::Str(Rc::from(c.label.get(&self.s.lang, self.s.form.default_language())))),
-            k => Some(Value::Str(Rc::from(c.attrs.get(k).map_or("", String::as_str)))),
+            "label" => Some(Value::Str(Rc::from(
+                c.label.get(&self.s.lang, self.s.form.default_language()),
+            ))),
+            k => Some(Value::Str(Rc::from(
+                c.attrs.get(k).map_or("", String::as_str),
+            ))),
         }
     }
 }

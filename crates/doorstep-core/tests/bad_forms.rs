@@ -20,16 +20,25 @@ fn every_bad_form_is_refused_with_its_codes() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for expect_path in &entries {
-        let stem = expect_path.file_name().unwrap().to_string_lossy().trim_end_matches(".expect.json").to_string();
+        let stem = expect_path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .trim_end_matches(".expect.json")
+            .to_string();
         let form_path = ["form.json", "json", "txt"]
             .iter()
             .map(|ext| expect_path.with_file_name(format!("{stem}.{ext}")))
             .find(|p| p.exists());
         let Some(form_path) = form_path else {
-            failures.push(format!("{stem}: no form file beside {}", expect_path.display()));
+            failures.push(format!(
+                "{stem}: no form file beside {}",
+                expect_path.display()
+            ));
             continue;
         };
-        let expect: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(expect_path).unwrap()).unwrap();
+        let expect: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(expect_path).unwrap()).unwrap();
         let bytes = std::fs::read(&form_path).unwrap();
         let result = form::load_bytes(&bytes);
         checked += 1;
@@ -38,10 +47,18 @@ fn every_bad_form_is_refused_with_its_codes() {
             continue;
         }
         let codes: Vec<&str> = result.errors().map(|d| d.code).collect();
-        for want in expect["errors"].as_array().into_iter().flatten().filter_map(|c| c.as_str()) {
+        for want in expect["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str())
+        {
             if !codes.contains(&want) {
                 let shown: Vec<String> = result.diagnostics.iter().map(|d| d.to_string()).collect();
-                failures.push(format!("{stem}: expected `{want}`, got:\n      {}", shown.join("\n      ")));
+                failures.push(format!(
+                    "{stem}: expected `{want}`, got:\n      {}",
+                    shown.join("\n      ")
+                ));
             }
         }
         for d in result.errors() {
@@ -51,13 +68,22 @@ fn every_bad_form_is_refused_with_its_codes() {
         }
     }
     println!("{checked} bad forms checked");
-    assert!(checked >= 100, "the corpus should hold at least 100 bad forms, found {checked}");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        checked >= 100,
+        "the corpus should hold at least 100 bad forms, found {checked}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn a_file_over_ten_megabytes_is_refused_before_parsing() {
-    let mut big = String::from(r#"{"format": "doorstep-form/1", "id": "big", "version": "1", "title": ""#);
+    let mut big =
+        String::from(r#"{"format": "doorstep-form/1", "id": "big", "version": "1", "title": ""#);
     big.push_str(&"x".repeat(form::MAX_FILE_BYTES));
     big.push_str(r#"", "languages": ["en"], "items": []}"#);
     let r = form::load(&big);

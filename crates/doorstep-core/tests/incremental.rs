@@ -124,7 +124,8 @@ fn snapshot(s: &Session) -> Vec<String> {
             format!(
                 "{} = {:?} rel={} req={} ro={} err={:?}",
                 s.path_of(n),
-                s.answer(n).filter(|_| st.relevant || s.form().item(n.item).calculation.is_none()),
+                s.answer(n)
+                    .filter(|_| st.relevant || s.form().item(n.item).calculation.is_none()),
                 st.relevant,
                 st.required,
                 st.read_only,
@@ -136,7 +137,10 @@ fn snapshot(s: &Session) -> Vec<String> {
 
 /// Validation problems by path (scope numbers differ between sessions).
 fn problems(s: &Session) -> Vec<String> {
-    s.validate().iter().map(|p| format!("{} {} {}", s.path_of(p.node), p.code, p.message)).collect()
+    s.validate()
+        .iter()
+        .map(|p| format!("{} {} {}", s.path_of(p.node), p.code, p.message))
+        .collect()
 }
 
 fn apply_op(s: &mut Session, op: &Op) {
@@ -157,7 +161,9 @@ fn apply_op(s: &mut Session, op: &Op) {
             let n = *answerable[i as usize % answerable.len()];
             let it = form.item(n.item);
             let value = match it.kind {
-                doorstep_core::form::model::ItemType::SelectOne => json!(["a", "b", "c"][v.rem_euclid(3) as usize]),
+                doorstep_core::form::model::ItemType::SelectOne => {
+                    json!(["a", "b", "c"][v.rem_euclid(3) as usize])
+                }
                 doorstep_core::form::model::ItemType::Text => json!(format!("t{v}")),
                 _ => json!(v),
             };
@@ -165,33 +171,46 @@ fn apply_op(s: &mut Session, op: &Op) {
         }
         Op::Clear(i) => {
             if !nodes.is_empty() {
-                let _ = s.apply(Action::Clear { node: nodes[i as usize % nodes.len()] });
+                let _ = s.apply(Action::Clear {
+                    node: nodes[i as usize % nodes.len()],
+                });
             }
         }
         Op::Add => {
             let rep = form.node("rep").unwrap();
-            let _ = s.apply(Action::AddInstance { repeat: rep.item, parent: 0 });
+            let _ = s.apply(Action::AddInstance {
+                repeat: rep.item,
+                parent: 0,
+            });
         }
         Op::AddSub(i) => {
             let rep = form.node("rep").unwrap();
             let sub = form.item_by_name("sub").unwrap().id;
             let insts = s.instances(rep.item, 0).to_vec();
             if !insts.is_empty() {
-                let _ = s.apply(Action::AddInstance { repeat: sub, parent: insts[i as usize % insts.len()] });
+                let _ = s.apply(Action::AddInstance {
+                    repeat: sub,
+                    parent: insts[i as usize % insts.len()],
+                });
             }
         }
         Op::Remove(i) => {
             let rep = form.node("rep").unwrap();
             let insts = s.instances(rep.item, 0).to_vec();
             if !insts.is_empty() {
-                let _ = s.apply(Action::RemoveInstance { instance: insts[i as usize % insts.len()] });
+                let _ = s.apply(Action::RemoveInstance {
+                    instance: insts[i as usize % insts.len()],
+                });
             }
         }
         Op::Move(i, to) => {
             let rep = form.node("rep").unwrap();
             let insts = s.instances(rep.item, 0).to_vec();
             if !insts.is_empty() {
-                let _ = s.apply(Action::MoveInstance { instance: insts[i as usize % insts.len()], to: to as usize % insts.len() });
+                let _ = s.apply(Action::MoveInstance {
+                    instance: insts[i as usize % insts.len()],
+                    to: to as usize % insts.len(),
+                });
             }
         }
     }
@@ -226,7 +245,11 @@ fn resume_of_exported_data_gives_the_same_verdict() {
     let host = Host::fixed("2026-11-22T09:00:00+08:00");
     let mut s = Session::new(f.clone(), host.clone());
     let a = f.node("a").unwrap();
-    s.apply(Action::Answer { node: a, value: json!(12) }).unwrap();
+    s.apply(Action::Answer {
+        node: a,
+        value: json!(12),
+    })
+    .unwrap();
     let codes: Vec<_> = s.validate().iter().map(|p| p.code).collect();
     assert_eq!(codes, ["constraint", "required"]);
     let again = Session::resume(f.clone(), &s.export_data(), host);

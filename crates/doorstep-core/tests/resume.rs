@@ -7,7 +7,11 @@ use doorstep_core::session::{Host, Session};
 
 #[test]
 fn once_values_survive_a_resume_at_another_time() {
-    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../forms/spec/calculations/40-once-survives-resume.form.json")).unwrap();
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../forms/spec/calculations/40-once-survives-resume.form.json"
+    ))
+    .unwrap();
     let f = Rc::new(form::load(&src).form.unwrap());
     let first = Session::new(f.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
     let data = first.data();
@@ -27,7 +31,11 @@ fn nested_counts_are_bounded_by_the_instance_limit() {
     let f = Rc::new(form::load(src).form.unwrap());
     let s = Session::new(f.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
     let outer = f.node("outer").unwrap();
-    let total: usize = s.instances(outer.item, 0).iter().map(|&o| 1 + s.instances(f.item_by_name("inner").unwrap().id, o).len()).sum();
+    let total: usize = s
+        .instances(outer.item, 0)
+        .iter()
+        .map(|&o| 1 + s.instances(f.item_by_name("inner").unwrap().id, o).len())
+        .sum();
     assert_eq!(total, doorstep_core::session::MAX_INSTANCES);
 }
 
@@ -37,12 +45,27 @@ fn text_doubling_stops_at_the_limit() {
     for i in 1..40 {
         items.push(format!(r#"{{"type": "calculate", "name": "c{i}", "calculation": "concat(${{c{}}}, ${{c{}}})"}}"#, i - 1, i - 1));
     }
-    let src = format!(r#"{{"format": "doorstep-form/1", "id": "dbl", "version": "1", "title": "t", "languages": ["en"], "items": [{}]}}"#, items.join(","));
+    let src = format!(
+        r#"{{"format": "doorstep-form/1", "id": "dbl", "version": "1", "title": "t", "languages": ["en"], "items": [{}]}}"#,
+        items.join(",")
+    );
     let f = Rc::new(form::load(&src).form.unwrap());
     let mut s = Session::new(f.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
     let c0 = f.node("c0").unwrap();
-    s.apply(doorstep_core::session::Action::Answer { node: c0, value: serde_json::json!("abcdefgh") }).unwrap();
+    s.apply(doorstep_core::session::Action::Answer {
+        node: c0,
+        value: serde_json::json!("abcdefgh"),
+    })
+    .unwrap();
     let last = s.answer(f.node("c39").unwrap());
-    assert!(last.is_none(), "the doubled text past the limit is left empty");
-    assert_eq!(s.answer(f.node("c10").unwrap()).and_then(|v| v.as_str()).map(str::len), Some(8 << 10));
+    assert!(
+        last.is_none(),
+        "the doubled text past the limit is left empty"
+    );
+    assert_eq!(
+        s.answer(f.node("c10").unwrap())
+            .and_then(|v| v.as_str())
+            .map(str::len),
+        Some(8 << 10)
+    );
 }

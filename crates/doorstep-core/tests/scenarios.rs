@@ -15,7 +15,9 @@ fn corpus() -> PathBuf {
 }
 
 fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for p in entries {
@@ -31,7 +33,11 @@ fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn every_scenario_passes() {
     let mut files = Vec::new();
     scenario_files(&corpus(), &mut files);
-    assert!(!files.is_empty(), "no scenario files under {}", corpus().display());
+    assert!(
+        !files.is_empty(),
+        "no scenario files under {}",
+        corpus().display()
+    );
     let mut failures = Vec::new();
     for f in &files {
         if let Err(errs) = run_file(f) {
@@ -42,25 +48,41 @@ fn every_scenario_passes() {
         }
     }
     println!("{} scenario files", files.len());
-    assert!(failures.is_empty(), "{} failed assertions:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed assertions:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn run_file(path: &Path) -> Result<(), Vec<String>> {
     let text = std::fs::read_to_string(path).map_err(|e| vec![format!("cannot read: {e}")])?;
     let sc: Json = serde_json::from_str(&text).map_err(|e| vec![format!("not JSON: {e}")])?;
-    let form_path = path.parent().unwrap().join(sc["form"].as_str().ok_or_else(|| vec!["no `form`".to_string()])?);
-    let src = std::fs::read_to_string(&form_path).map_err(|e| vec![format!("cannot read form {}: {e}", form_path.display())])?;
+    let form_path = path.parent().unwrap().join(
+        sc["form"]
+            .as_str()
+            .ok_or_else(|| vec!["no `form`".to_string()])?,
+    );
+    let src = std::fs::read_to_string(&form_path)
+        .map_err(|e| vec![format!("cannot read form {}: {e}", form_path.display())])?;
     let loaded = form::load(&src);
     let Some(f) = loaded.form else {
         let diags: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
-        return Err(vec![format!("the form does not load:\n    {}", diags.join("\n    "))]);
+        return Err(vec![format!(
+            "the form does not load:\n    {}",
+            diags.join("\n    ")
+        )]);
     };
     let now = sc["now"].as_str().unwrap_or("2026-11-22T09:00:00+08:00");
     let mut s = Session::new(Rc::new(f), Host::fixed(now));
     if let Some(l) = sc["lang"].as_str() {
         s.set_language(l);
     }
-    run_steps(&mut s, sc["steps"].as_array().map(Vec::as_slice).unwrap_or(&[]))
+    run_steps(
+        &mut s,
+        sc["steps"].as_array().map(Vec::as_slice).unwrap_or(&[]),
+    )
 }
 
 /// Runs steps on a session; shared with the form tests of the shipped forms.
@@ -77,7 +99,10 @@ pub fn run_steps(s: &mut Session, steps: &[Json]) -> Result<(), Vec<String>> {
                 match s.find(p) {
                     None => errs.push(format!("{at}: no node at path `{p}`")),
                     Some(node) => {
-                        if let Err(e) = s.apply(Action::Answer { node, value: v.clone() }) {
+                        if let Err(e) = s.apply(Action::Answer {
+                            node,
+                            value: v.clone(),
+                        }) {
                             errs.push(format!("{at}: answering `{p}` = {v} was refused: {e}"));
                         }
                     }
@@ -99,20 +124,34 @@ pub fn run_steps(s: &mut Session, steps: &[Json]) -> Result<(), Vec<String>> {
             let refused_with = obj.get("code").and_then(Json::as_str);
             match s.find(p) {
                 None => errs.push(format!("{at}: no repeat at path `{p}`")),
-                Some(node) => match (s.apply(Action::AddInstance { repeat: node.item, parent: node.scope }), refused_with) {
+                Some(node) => match (
+                    s.apply(Action::AddInstance {
+                        repeat: node.item,
+                        parent: node.scope,
+                    }),
+                    refused_with,
+                ) {
                     (Err(e), None) => errs.push(format!("{at}: adding to `{p}` was refused: {e}")),
-                    (Ok(_), Some(c)) => errs.push(format!("{at}: adding to `{p}` should be refused with `{c}` but was accepted")),
-                    (Err(e), Some(c)) if e.code != c => {
-                        errs.push(format!("{at}: adding to `{p}` was refused with `{}`, expected `{c}`", e.code))
-                    }
+                    (Ok(_), Some(c)) => errs.push(format!(
+                        "{at}: adding to `{p}` should be refused with `{c}` but was accepted"
+                    )),
+                    (Err(e), Some(c)) if e.code != c => errs.push(format!(
+                        "{at}: adding to `{p}` was refused with `{}`, expected `{c}`",
+                        e.code
+                    )),
                     _ => {}
                 },
             }
         }
         if let Some(p) = obj.get("remove").and_then(Json::as_str) {
             match s.find(p) {
-                Some(node) if s.instance_parent(node.scope).is_some_and(|(r, _)| r == node.item) => {
-                    if let Err(e) = s.apply(Action::RemoveInstance { instance: node.scope }) {
+                Some(node)
+                    if s.instance_parent(node.scope)
+                        .is_some_and(|(r, _)| r == node.item) =>
+                {
+                    if let Err(e) = s.apply(Action::RemoveInstance {
+                        instance: node.scope,
+                    }) {
                         errs.push(format!("{at}: removing `{p}` was refused: {e}"));
                     }
                 }
@@ -122,8 +161,14 @@ pub fn run_steps(s: &mut Session, steps: &[Json]) -> Result<(), Vec<String>> {
         if let Some(p) = obj.get("move").and_then(Json::as_str) {
             let to = obj.get("to").and_then(Json::as_u64).unwrap_or(1) as usize;
             match s.find(p) {
-                Some(node) if s.instance_parent(node.scope).is_some_and(|(r, _)| r == node.item) => {
-                    if let Err(e) = s.apply(Action::MoveInstance { instance: node.scope, to: to.saturating_sub(1) }) {
+                Some(node)
+                    if s.instance_parent(node.scope)
+                        .is_some_and(|(r, _)| r == node.item) =>
+                {
+                    if let Err(e) = s.apply(Action::MoveInstance {
+                        instance: node.scope,
+                        to: to.saturating_sub(1),
+                    }) {
                         errs.push(format!("{at}: moving `{p}` was refused: {e}"));
                     }
                 }
@@ -137,11 +182,20 @@ pub fn run_steps(s: &mut Session, steps: &[Json]) -> Result<(), Vec<String>> {
                     None => errs.push(format!("{at}: no node at path `{p}`")),
                     Some(node) => {
                         let before = s.data();
-                        match s.apply(Action::Answer { node, value: v.clone() }) {
-                            Ok(_) => errs.push(format!("{at}: answering `{p}` = {v} should be refused but was accepted")),
+                        match s.apply(Action::Answer {
+                            node,
+                            value: v.clone(),
+                        }) {
+                            Ok(_) => errs.push(format!(
+                                "{at}: answering `{p}` = {v} should be refused but was accepted"
+                            )),
                             Err(e) => {
                                 if code.is_some_and(|c| c != e.code) {
-                                    errs.push(format!("{at}: `{p}` = {v} refused with `{}`, expected `{}`", e.code, code.unwrap()));
+                                    errs.push(format!(
+                                        "{at}: `{p}` = {v} refused with `{}`, expected `{}`",
+                                        e.code,
+                                        code.unwrap()
+                                    ));
                                 }
                                 if s.data() != before {
                                     errs.push(format!("{at}: a refused answer changed the data"));
@@ -159,7 +213,12 @@ pub fn run_steps(s: &mut Session, steps: &[Json]) -> Result<(), Vec<String>> {
     if errs.is_empty() { Ok(()) } else { Err(errs) }
 }
 
-fn check_expect(s: &Session, exp: &serde_json::Map<String, Json>, at: &str, errs: &mut Vec<String>) {
+fn check_expect(
+    s: &Session,
+    exp: &serde_json::Map<String, Json>,
+    at: &str,
+    errs: &mut Vec<String>,
+) {
     let exported = s.export_data();
     for (key, val) in exp {
         let Some(map) = val.as_object() else {
@@ -167,9 +226,14 @@ fn check_expect(s: &Session, exp: &serde_json::Map<String, Json>, at: &str, errs
                 let problems = s.validate();
                 let valid = problems.is_empty();
                 if Some(valid) != val.as_bool() {
-                    let shown: Vec<String> =
-                        problems.iter().map(|p| format!("{} {} ({})", s_path(s, p.node), p.code, p.message)).collect();
-                    errs.push(format!("{at}: expected valid = {val}, got {valid}; problems: [{}]", shown.join("; ")));
+                    let shown: Vec<String> = problems
+                        .iter()
+                        .map(|p| format!("{} {} ({})", s_path(s, p.node), p.code, p.message))
+                        .collect();
+                    errs.push(format!(
+                        "{at}: expected valid = {val}, got {valid}; problems: [{}]",
+                        shown.join("; ")
+                    ));
                 }
             } else {
                 errs.push(format!("{at}: unknown expectation `{key}`"));
@@ -200,7 +264,12 @@ fn check_expect(s: &Session, exp: &serde_json::Map<String, Json>, at: &str, errs
                         "errors" => st.error.as_ref().map_or(Json::Null, |e| json!(e.code)),
                         "messages" => st.error.as_ref().map_or(Json::Null, |e| json!(e.message)),
                         "labels" => json!(s.label(n)),
-                        "choices" => json!(s.choices(n).iter().map(|c| c.value.clone()).collect::<Vec<_>>()),
+                        "choices" => json!(
+                            s.choices(n)
+                                .iter()
+                                .map(|c| c.value.clone())
+                                .collect::<Vec<_>>()
+                        ),
                         other => {
                             errs.push(format!("{at}: unknown expectation `{other}`"));
                             continue;
@@ -216,7 +285,11 @@ fn check_expect(s: &Session, exp: &serde_json::Map<String, Json>, at: &str, errs
 }
 
 fn s_path(s: &Session, n: doorstep_core::expr::Node) -> String {
-    if s.exists(n) || s.instance_parent(n.scope).is_some() { s.path_of(n) } else { "(submission)".into() }
+    if s.exists(n) || s.instance_parent(n.scope).is_some() {
+        s.path_of(n)
+    } else {
+        "(submission)".into()
+    }
 }
 
 /// Reads `members[2]/age` out of exported data.
@@ -237,11 +310,20 @@ fn lookup(data: &Json, path: &str) -> Option<Json> {
 fn json_eq(a: &Json, b: &Json) -> bool {
     match (a, b) {
         (Json::Number(x), Json::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
             (x - y).abs() <= 1e-9 * x.abs().max(1.0)
         }
-        (Json::Array(x), Json::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b)),
-        (Json::Object(x), Json::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w))),
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
         _ => a == b,
     }
 }

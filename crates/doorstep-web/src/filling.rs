@@ -86,7 +86,10 @@ impl Filling {
     }
 
     pub fn subscribers(&self, topic: Topic) -> Vec<Notify> {
-        self.subs.get(&topic).map(|v| v.iter().map(|(_, f)| f.clone()).collect()).unwrap_or_default()
+        self.subs
+            .get(&topic)
+            .map(|v| v.iter().map(|(_, f)| f.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// Applies an action; returns the callbacks to run and what the autosave must do.
@@ -133,7 +136,10 @@ impl Filling {
 
     /// Moves to another page or member; returns the callbacks to run.
     pub fn go(&mut self, pos: Pos) -> Vec<Notify> {
-        let pos = Pos { page: pos.page.min(self.pages.len().saturating_sub(1)), member: pos.member };
+        let pos = Pos {
+            page: pos.page.min(self.pages.len().saturating_sub(1)),
+            member: pos.member,
+        };
         self.pos = pos;
         self.collect(&[Topic::Pos])
     }
@@ -153,7 +159,14 @@ impl Filling {
         for &i in self.form.level_items(Some(repeat)) {
             let item = self.form.item(i);
             if item.kind == ItemType::Text {
-                if let Some(s) = self.session.answer(Node { item: i, scope: instance }).and_then(|v| v.as_str()) {
+                if let Some(s) = self
+                    .session
+                    .answer(Node {
+                        item: i,
+                        scope: instance,
+                    })
+                    .and_then(|v| v.as_str())
+                {
                     return Some(s.to_string());
                 }
             }
@@ -165,13 +178,22 @@ impl Filling {
     pub fn member_path(&self) -> Option<String> {
         let m = self.pos.member?;
         let (repeat, _) = self.session.instance_parent(m)?;
-        Some(self.session.path_of(Node { item: repeat, scope: m }))
+        Some(self.session.path_of(Node {
+            item: repeat,
+            scope: m,
+        }))
     }
 
     /// Restores a position saved with `member_path`.
     pub fn restore_pos(&mut self, page: usize, member: Option<&str>) {
-        let member = member.and_then(|p| self.session.find(p)).map(|n| n.scope).filter(|&s| s != 0);
-        self.pos = Pos { page: page.min(self.pages.len().saturating_sub(1)), member };
+        let member = member
+            .and_then(|p| self.session.find(p))
+            .map(|n| n.scope)
+            .filter(|&s| s != 0);
+        self.pos = Pos {
+            page: page.min(self.pages.len().saturating_sub(1)),
+            member,
+        };
     }
 }
 
@@ -195,7 +217,11 @@ mod tests {
         let s = Session::new(f, Host::fixed("2026-11-22T09:00:00+08:00"));
         let meta = Meta {
             instance_id: "uuid:x".into(),
-            form: FormRef { id: "t".into(), version: "1".into(), hash: "h".into() },
+            form: FormRef {
+                id: "t".into(),
+                version: "1".into(),
+                hash: "h".into(),
+            },
             status: "draft".into(),
             started_at: String::new(),
             updated_at: String::new(),
@@ -218,7 +244,12 @@ mod tests {
             f.subscribe(Topic::Node(node), Rc::new(move || h.set(h.get() + 1)));
         }
         let age = f.form.node("age").unwrap();
-        let (cbs, next) = f.apply(Action::Answer { node: age, value: 12.into() }).unwrap();
+        let (cbs, next) = f
+            .apply(Action::Answer {
+                node: age,
+                value: 12.into(),
+            })
+            .unwrap();
         assert!(matches!(next, Next::Schedule(_)));
         cbs.iter().for_each(|c| c());
         assert_eq!(hits[0].get(), 1, "the edited question");
@@ -233,12 +264,26 @@ mod tests {
         let h = saves.clone();
         f.subscribe(Topic::Save, Rc::new(move || h.set(h.get() + 1)));
         let other = f.form.node("other").unwrap();
-        let (cbs, _) = f.apply(Action::Answer { node: other, value: "a".into() }).unwrap();
+        let (cbs, _) = f
+            .apply(Action::Answer {
+                node: other,
+                value: "a".into(),
+            })
+            .unwrap();
         cbs.iter().for_each(|c| c());
         assert_eq!(saves.get(), 1, "saved -> saving");
-        let (cbs, next) = f.apply(Action::Answer { node: other, value: "ab".into() }).unwrap();
+        let (cbs, next) = f
+            .apply(Action::Answer {
+                node: other,
+                value: "ab".into(),
+            })
+            .unwrap();
         cbs.iter().for_each(|c| c());
-        assert_eq!(next, Next::Nothing, "the pending write takes the newest revision");
+        assert_eq!(
+            next,
+            Next::Nothing,
+            "the pending write takes the newest revision"
+        );
         assert_eq!(saves.get(), 1, "still saving: nothing to re-render");
         assert_eq!(f.save.indicator(), crate::save::Indicator::Saving);
     }
@@ -248,18 +293,37 @@ mod tests {
         let mut f = filling();
         let age = f.form.node("age").unwrap();
         assert_eq!(f.shown_error(age), None);
-        f.apply(Action::Answer { node: age, value: 3.into() }).unwrap();
+        f.apply(Action::Answer {
+            node: age,
+            value: 3.into(),
+        })
+        .unwrap();
         f.apply(Action::Clear { node: age }).unwrap();
         assert!(f.shown_error(age).is_some());
         let m = f.form.node("m").unwrap();
-        f.apply(Action::AddInstance { repeat: m.item, parent: 0 }).unwrap();
-        f.apply(Action::AddInstance { repeat: m.item, parent: 0 }).unwrap();
+        f.apply(Action::AddInstance {
+            repeat: m.item,
+            parent: 0,
+        })
+        .unwrap();
+        f.apply(Action::AddInstance {
+            repeat: m.item,
+            parent: 0,
+        })
+        .unwrap();
         let second = f.session.instances(m.item, 0)[1];
-        f.go(Pos { page: 0, member: Some(second) });
+        f.go(Pos {
+            page: 0,
+            member: Some(second),
+        });
         let path = f.member_path().unwrap();
         assert_eq!(path, "m[2]");
         let data = f.session.data();
-        let s2 = Session::resume(f.form.clone(), &data, Host::fixed("2026-11-22T09:00:00+08:00"));
+        let s2 = Session::resume(
+            f.form.clone(),
+            &data,
+            Host::fixed("2026-11-22T09:00:00+08:00"),
+        );
         let mut g = Filling::new(s2, f.meta.clone());
         g.restore_pos(0, Some(&path));
         assert_eq!(g.pos.member, Some(g.session.instances(m.item, 0)[1]));

@@ -21,7 +21,11 @@ impl Lang {
         }
     }
     pub fn from_tag(tag: &str) -> Lang {
-        if tag.to_ascii_lowercase().starts_with("en") { Lang::En } else { Lang::Zh }
+        if tag.to_ascii_lowercase().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
     }
     pub fn other(self) -> Lang {
         match self {

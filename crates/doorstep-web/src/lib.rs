@@ -28,7 +28,9 @@ pub mod services;
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    let root = gloo::utils::document().get_element_by_id("app").expect("index.html has #app");
+    let root = gloo::utils::document()
+        .get_element_by_id("app")
+        .expect("index.html has #app");
     root.set_inner_html("");
     yew::Renderer::<components::app::App>::with_root(root).render();
 }

@@ -4,7 +4,11 @@
 /// One run of text with its emphasis, or a line break.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Run {
-    Text { text: String, bold: bool, italic: bool },
+    Text {
+        text: String,
+        bold: bool,
+        italic: bool,
+    },
     Break,
 }
 
@@ -40,7 +44,11 @@ fn parse_line(line: &str, out: &mut Vec<Run>) {
     let mut i = 0;
     let flush = |buf: &mut String, out: &mut Vec<Run>, bold: bool, italic: bool| {
         if !buf.is_empty() {
-            out.push(Run::Text { text: std::mem::take(buf), bold, italic });
+            out.push(Run::Text {
+                text: std::mem::take(buf),
+                bold,
+                italic,
+            });
         }
     };
     while i < chars.len() {
@@ -112,20 +120,34 @@ mod tests {
     use super::*;
 
     fn t(text: &str, bold: bool, italic: bool) -> Run {
-        Run::Text { text: text.into(), bold, italic }
+        Run::Text {
+            text: text.into(),
+            bold,
+            italic,
+        }
     }
 
     #[test]
     fn bold_italic_and_breaks() {
         assert_eq!(
             parse("a **b** *c*\nd"),
-            vec![t("a ", false, false), t("b", true, false), t(" ", false, false), t("c", false, true), Run::Break, t("d", false, false)]
+            vec![
+                t("a ", false, false),
+                t("b", true, false),
+                t(" ", false, false),
+                t("c", false, true),
+                Run::Break,
+                t("d", false, false)
+            ]
         );
     }
 
     #[test]
     fn html_stays_text_and_stray_stars_stay() {
-        assert_eq!(parse("<script>alert(1)</script>"), vec![t("<script>alert(1)</script>", false, false)]);
+        assert_eq!(
+            parse("<script>alert(1)</script>"),
+            vec![t("<script>alert(1)</script>", false, false)]
+        );
         assert_eq!(parse("2 * 3"), vec![t("2 * 3", false, false)]);
         assert_eq!(parse("\\*x\\*"), vec![t("*x*", false, false)]);
         assert_eq!(plain("**户主**姓名"), "户主姓名");

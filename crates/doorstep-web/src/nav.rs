@@ -26,7 +26,11 @@ pub struct Pos {
 }
 
 pub fn navigation(form: &Form) -> Navigation {
-    form.doc.settings.as_ref().map(|s| s.navigation).unwrap_or_default()
+    form.doc
+        .settings
+        .as_ref()
+        .map(|s| s.navigation)
+        .unwrap_or_default()
 }
 
 /// Shown items (questions, notes, groups, repeats): what a screen can hold.
@@ -35,7 +39,11 @@ fn shown(form: &Form, id: ItemId) -> bool {
 }
 
 fn is_field_list(form: &Form, id: ItemId) -> bool {
-    form.item(id).doc.appearance.as_deref().is_some_and(|a| a.split_whitespace().any(|w| w == "field-list"))
+    form.item(id)
+        .doc
+        .appearance
+        .as_deref()
+        .is_some_and(|a| a.split_whitespace().any(|w| w == "field-list"))
 }
 
 /// Cuts the form into pages as its `settings.navigation` asks.
@@ -43,8 +51,16 @@ pub fn pages(form: &Form) -> Vec<Page> {
     let mut out = Vec::new();
     match navigation(form) {
         Navigation::Scroll => {
-            let items: Vec<ItemId> = form.top.iter().copied().filter(|&i| shown(form, i)).collect();
-            out.push(Page { title_item: None, items });
+            let items: Vec<ItemId> = form
+                .top
+                .iter()
+                .copied()
+                .filter(|&i| shown(form, i))
+                .collect();
+            out.push(Page {
+                title_item: None,
+                items,
+            });
         }
         Navigation::Pages => {
             let mut loose = Vec::new();
@@ -54,15 +70,24 @@ pub fn pages(form: &Form) -> Vec<Page> {
                 }
                 if form.item(i).kind.is_container() {
                     if !loose.is_empty() {
-                        out.push(Page { title_item: None, items: std::mem::take(&mut loose) });
+                        out.push(Page {
+                            title_item: None,
+                            items: std::mem::take(&mut loose),
+                        });
                     }
-                    out.push(Page { title_item: Some(i), items: vec![i] });
+                    out.push(Page {
+                        title_item: Some(i),
+                        items: vec![i],
+                    });
                 } else {
                     loose.push(i);
                 }
             }
             if !loose.is_empty() {
-                out.push(Page { title_item: None, items: loose });
+                out.push(Page {
+                    title_item: None,
+                    items: loose,
+                });
             }
         }
         Navigation::Question => {
@@ -76,7 +101,10 @@ pub fn pages(form: &Form) -> Vec<Page> {
                         walk(form, &item.children, out);
                     } else {
                         let title = item.kind.is_container().then_some(i);
-                        out.push(Page { title_item: title, items: vec![i] });
+                        out.push(Page {
+                            title_item: title,
+                            items: vec![i],
+                        });
                     }
                 }
             }
@@ -84,7 +112,10 @@ pub fn pages(form: &Form) -> Vec<Page> {
         }
     }
     if out.is_empty() {
-        out.push(Page { title_item: None, items: Vec::new() });
+        out.push(Page {
+            title_item: None,
+            items: Vec::new(),
+        });
     }
     out
 }
@@ -103,7 +134,11 @@ pub fn pos_of(form: &Form, pages: &[Page], session: &Session, node: Node) -> Pos
         }
     }
     // The innermost instance is where the question is shown.
-    let member = if node.scope != 0 { Some(node.scope) } else { member };
+    let member = if node.scope != 0 {
+        Some(node.scope)
+    } else {
+        member
+    };
     let page = pages
         .iter()
         .position(|p| p.items.iter().any(|&top| form.is_within(node.item, top)))
@@ -129,7 +164,10 @@ pub fn page_status(form: &Form, pages: &[Page], problems: &[Problem]) -> Vec<Pag
         if p.node.item as usize >= form.items.len() {
             continue;
         }
-        let Some(i) = pages.iter().position(|pg| pg.items.iter().any(|&top| form.is_within(p.node.item, top))) else {
+        let Some(i) = pages
+            .iter()
+            .position(|pg| pg.items.iter().any(|&top| form.is_within(p.node.item, top)))
+        else {
             continue;
         };
         let missing = matches!(p.code, "required" | "repeat-min");
@@ -184,16 +222,36 @@ mod tests {
         let p = pages(&f);
         let mut s = Session::new(f.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
         let st = page_status(&f, &p, &s.validate());
-        assert_eq!(st, vec![PageStatus::Todo, PageStatus::Done, PageStatus::Done]);
+        assert_eq!(
+            st,
+            vec![PageStatus::Todo, PageStatus::Done, PageStatus::Done]
+        );
         let b = f.node("b").unwrap();
-        s.apply(doorstep_core::session::Action::Answer { node: b, value: 9.into() }).unwrap();
+        s.apply(doorstep_core::session::Action::Answer {
+            node: b,
+            value: 9.into(),
+        })
+        .unwrap();
         let st = page_status(&f, &p, &s.validate());
         assert_eq!(st[0], PageStatus::Errors);
         let m = f.node("m").unwrap();
-        s.apply(doorstep_core::session::Action::AddInstance { repeat: m.item, parent: 0 }).unwrap();
+        s.apply(doorstep_core::session::Action::AddInstance {
+            repeat: m.item,
+            parent: 0,
+        })
+        .unwrap();
         let inst = s.instances(m.item, 0)[0];
-        let m1 = Node { item: f.item_by_name("m1").unwrap().id, scope: inst };
-        assert_eq!(pos_of(&f, &p, &s, m1), Pos { page: 2, member: Some(inst) });
+        let m1 = Node {
+            item: f.item_by_name("m1").unwrap().id,
+            scope: inst,
+        };
+        assert_eq!(
+            pos_of(&f, &p, &s, m1),
+            Pos {
+                page: 2,
+                member: Some(inst)
+            }
+        );
         assert_eq!(page_status(&f, &p, &s.validate())[2], PageStatus::Todo);
     }
 }

@@ -21,7 +21,10 @@ impl SaveError {
         let both = format!("{name} {message}");
         if both.contains("Quota") || both.contains("quota") {
             SaveError::Quota
-        } else if both.contains("InvalidStateError") || both.contains("closing") || both.contains("closed") {
+        } else if both.contains("InvalidStateError")
+            || both.contains("closing")
+            || both.contains("closed")
+        {
             SaveError::Closed
         } else {
             SaveError::Other(both.trim().to_string())
@@ -78,7 +81,11 @@ impl SaveState {
         if let Some(e) = &self.error {
             return Indicator::Failed(e.clone());
         }
-        if self.saved >= self.latest { Indicator::Saved } else { Indicator::Saving }
+        if self.saved >= self.latest {
+            Indicator::Saved
+        } else {
+            Indicator::Saving
+        }
     }
 
     pub fn is_clean(&self) -> bool {
@@ -175,8 +182,17 @@ mod tests {
 
     #[test]
     fn classifies_browser_errors() {
-        assert_eq!(SaveError::classify("QuotaExceededError", "x"), SaveError::Quota);
-        assert_eq!(SaveError::classify("InvalidStateError", "The database connection is closing."), SaveError::Closed);
-        assert!(matches!(SaveError::classify("UnknownError", "disk"), SaveError::Other(_)));
+        assert_eq!(
+            SaveError::classify("QuotaExceededError", "x"),
+            SaveError::Quota
+        );
+        assert_eq!(
+            SaveError::classify("InvalidStateError", "The database connection is closing."),
+            SaveError::Closed
+        );
+        assert!(matches!(
+            SaveError::classify("UnknownError", "disk"),
+            SaveError::Other(_)
+        ));
     }
 }

@@ -49,7 +49,12 @@ pub enum AppAction {
 
 impl Default for AppState {
     fn default() -> Self {
-        AppState { screen: Screen::Starting, lang: Lang::Zh, notice: None, refresh: 0 }
+        AppState {
+            screen: Screen::Starting,
+            lang: Lang::Zh,
+            notice: None,
+            refresh: 0,
+        }
     }
 }
 
@@ -82,11 +87,16 @@ mod tests {
     fn moving_clears_the_notice_and_fatal_is_final() {
         let s = AppState::default()
             .reduce(AppAction::Go(Screen::Tab(Tab::Forms)))
-            .reduce(AppAction::Say(Notice { error: false, text: "ok".into() }));
+            .reduce(AppAction::Say(Notice {
+                error: false,
+                text: "ok".into(),
+            }));
         assert!(s.notice.is_some());
         let s = s.reduce(AppAction::Go(Screen::Fill));
         assert!(s.notice.is_none());
-        let s = s.reduce(AppAction::Go(Screen::Fatal("no db".into()))).reduce(AppAction::Go(Screen::Fill));
+        let s = s
+            .reduce(AppAction::Go(Screen::Fatal("no db".into())))
+            .reduce(AppAction::Go(Screen::Fill));
         assert_eq!(s.screen, Screen::Fatal("no db".into()));
         assert_eq!(s.reduce(AppAction::SetLang(Lang::En)).lang, Lang::En);
     }

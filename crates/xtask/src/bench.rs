@@ -10,10 +10,24 @@ use crate::util::Error;
 pub fn bench(root: &Path, n: usize, r: usize) -> Result<ExitCode, Error> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root)
-        .args(["run", "--quiet", "--profile", "bench-native", "-p", "doorstep-core", "--example", "bench", "--"])
+        .args([
+            "run",
+            "--quiet",
+            "--profile",
+            "bench-native",
+            "-p",
+            "doorstep-core",
+            "--example",
+            "bench",
+            "--",
+        ])
         .arg(n.to_string())
         .arg(r.to_string())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

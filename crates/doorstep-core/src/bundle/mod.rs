@@ -315,7 +315,9 @@ pub fn write_bundle(
     // Submissions sharing an instance_id: one copy of identical ones is fine, different ones are a
     // conflict the surveyor must resolve, so all of them are refused.
     let mut order: Vec<&Submission> = submissions.iter().collect();
-    crate::sort::sort_by(&mut order, |a, b| a.meta.instance_id.cmp(&b.meta.instance_id));
+    crate::sort::sort_by(&mut order, |a, b| {
+        a.meta.instance_id.cmp(&b.meta.instance_id)
+    });
 
     let checker = Checker::new(form.clone());
     let mut tables = csv::Tables::new(form).map_err(BundleError::Write)?;
@@ -437,12 +439,11 @@ pub fn write_bundle(
     let mut file_name = file_name;
     if !recipients.is_empty() {
         // The plaintext ZIP is dropped here: only the encrypted file leaves the engine.
-        bytes = age::encrypt(&bytes, &recipients, &info.entropy).map_err(|e| {
-            BundleError::Encrypt {
+        bytes =
+            age::encrypt(&bytes, &recipients, &info.entropy).map_err(|e| BundleError::Encrypt {
                 form: form.id.clone(),
                 problem: e.to_string(),
-            }
-        })?;
+            })?;
         file_name.push_str(".age");
     }
     let sha256 = sha256_hex(&bytes);
@@ -491,7 +492,8 @@ pub fn decrypt(bytes: &[u8], identities: &[&str]) -> Result<Vec<u8>, BundleError
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            age::Identity::parse(s).map_err(|e| BundleError::Identity(format!("key {}: {e}", i + 1)))
+            age::Identity::parse(s)
+                .map_err(|e| BundleError::Identity(format!("key {}: {e}", i + 1)))
         })
         .collect::<Result<Vec<_>, _>>()?;
     age::decrypt(bytes, &ids).map_err(|e| match e {

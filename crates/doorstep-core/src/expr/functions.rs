@@ -950,7 +950,9 @@ fn digest(text: &str, alg: &str, enc: &str) -> Result<String, String> {
         "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
         #[cfg(not(feature = "digest-all"))]
         "MD5" | "SHA-1" | "SHA-384" | "SHA-512" => {
-            return Err(format!("digest: {alg} is not available in this build (only SHA-256 is)"));
+            return Err(format!(
+                "digest: {alg} is not available in this build (only SHA-256 is)"
+            ));
         }
         _ => {
             return Err(format!(

@@ -20,7 +20,11 @@ impl Hasher for Fnv {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for b in bytes {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0100_0000_01b3);
@@ -81,7 +85,10 @@ pub struct Item {
 
 impl Item {
     pub fn label<'a>(&'a self, lang: &str, default_lang: &str) -> &'a str {
-        self.doc.label.as_ref().map_or("", |t| t.get(lang, default_lang))
+        self.doc
+            .label
+            .as_ref()
+            .map_or("", |t| t.get(lang, default_lang))
     }
     pub fn max_instances(&self) -> u64 {
         self.doc.max.unwrap_or(super::load::DEFAULT_REPEAT_MAX)
@@ -134,7 +141,10 @@ impl Form {
     /// The node of a top-level (not repeated) item, by name.
     pub fn node(&self, name: &str) -> Option<Node> {
         let item = self.item_by_name(name)?;
-        item.repeat.is_none().then_some(Node { item: item.id, scope: 0 })
+        item.repeat.is_none().then_some(Node {
+            item: item.id,
+            scope: 0,
+        })
     }
     /// The items whose nodes live in one instance of `repeat` (or at the root for `None`).
     pub fn level_items(&self, repeat: Option<ItemId>) -> &[ItemId] {

@@ -61,11 +61,14 @@ pub fn load_bytes(bytes: &[u8]) -> LoadResult {
         Ok(s) => load(s),
         Err(e) => {
             let at = e.valid_up_to();
-            let (l, c) = super::locate::line_col(std::str::from_utf8(&bytes[..at]).unwrap_or(""), at);
+            let (l, c) =
+                super::locate::line_col(std::str::from_utf8(&bytes[..at]).unwrap_or(""), at);
             let mut d = Diagnostic::error(
                 "form/json-syntax",
                 "",
-                format!("the file is not UTF-8 text (invalid bytes at line {l}, column {c}): save it as UTF-8"),
+                format!(
+                    "the file is not UTF-8 text (invalid bytes at line {l}, column {c}): save it as UTF-8"
+                ),
             );
             d.line_col = Some((l, c));
             failed(d)
@@ -74,7 +77,10 @@ pub fn load_bytes(bytes: &[u8]) -> LoadResult {
 }
 
 fn failed(d: Diagnostic) -> LoadResult {
-    LoadResult { form: None, diagnostics: vec![d] }
+    LoadResult {
+        form: None,
+        diagnostics: vec![d],
+    }
 }
 
 /// Loads and checks a form from its JSON text.
@@ -89,16 +95,30 @@ pub fn load(src: &str) -> LoadResult {
             let (code, what) = if e.to_string().contains("recursion limit") {
                 ("form/too-deep", "the JSON is nested too deeply".to_string())
             } else if src_trim.trim().is_empty() {
-                ("form/json-syntax", "the file is empty: a form is a JSON object".to_string())
+                (
+                    "form/json-syntax",
+                    "the file is empty: a form is a JSON object".to_string(),
+                )
             } else {
-                ("form/json-syntax", format!("invalid JSON: {}", strip_position(&e.to_string())))
+                (
+                    "form/json-syntax",
+                    format!("invalid JSON: {}", strip_position(&e.to_string())),
+                )
             };
-            let mut d = Diagnostic::error(code, "", format!("{what} (line {}, column {})", e.line(), e.column()));
+            let mut d = Diagnostic::error(
+                code,
+                "",
+                format!("{what} (line {}, column {})", e.line(), e.column()),
+            );
             d.line_col = Some((e.line(), e.column()));
             return failed(d);
         }
     };
-    let mut cx = Loader { diags: Vec::new(), names: HashSet::new(), broken: Vec::new() };
+    let mut cx = Loader {
+        diags: Vec::new(),
+        names: HashSet::new(),
+        broken: Vec::new(),
+    };
     let form = cx.load(src, &json);
     let mut diags = cx.diags;
     for d in &mut diags {
@@ -110,9 +130,14 @@ pub fn load(src: &str) -> LoadResult {
             }
         }
     }
-    crate::sort::sort_by(&mut diags, |a, b| a.severity.cmp(&b.severity).then(a.range.cmp(&b.range)));
+    crate::sort::sort_by(&mut diags, |a, b| {
+        a.severity.cmp(&b.severity).then(a.range.cmp(&b.range))
+    });
     let has_error = diags.iter().any(|d| d.severity == Severity::Error);
-    LoadResult { form: if has_error { None } else { form }, diagnostics: diags }
+    LoadResult {
+        form: if has_error { None } else { form },
+        diagnostics: diags,
+    }
 }
 
 fn strip_position(msg: &str) -> &str {
@@ -208,7 +233,8 @@ fn canonical_sorted(v: &Json, out: &mut String) {
 mod canonical_tests {
     #[test]
     fn both_paths_agree() {
-        let v: serde_json::Value = serde_json::from_str(r#"{"z": [1, {"y": "é", "b": null}], "a": 1.5}"#).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"z": [1, {"y": "é", "b": null}], "a": 1.5}"#).unwrap();
         let mut fast = String::new();
         super::canonical(&v, &mut fast);
         let mut slow = String::new();
@@ -224,7 +250,8 @@ pub fn is_identifier(s: &str) -> bool {
     !b.is_empty()
         && b.len() <= 64
         && (b[0].is_ascii_alphabetic() || b[0] == b'_')
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
 }
 
 struct Loader {
@@ -235,8 +262,17 @@ struct Loader {
     broken: Vec<String>,
 }
 
-const TOP_KEYS: &[&str] =
-    &["format", "id", "version", "title", "languages", "instance_name", "settings", "choices", "items"];
+const TOP_KEYS: &[&str] = &[
+    "format",
+    "id",
+    "version",
+    "title",
+    "languages",
+    "instance_name",
+    "settings",
+    "choices",
+    "items",
+];
 
 /// Where an expression sits in an item, and whether its result is used as a boolean.
 #[derive(Clone, Copy, PartialEq)]
@@ -265,11 +301,21 @@ impl Slot {
         }
     }
     fn boolean(self) -> bool {
-        matches!(self, Slot::Relevant | Slot::Required | Slot::Constraint | Slot::ReadOnly | Slot::ChoiceFilter)
+        matches!(
+            self,
+            Slot::Relevant
+                | Slot::Required
+                | Slot::Constraint
+                | Slot::ReadOnly
+                | Slot::ChoiceFilter
+        )
     }
     /// Edges that order evaluation (and must not form cycles); the others are read after values settle.
     fn orders(self) -> bool {
-        matches!(self, Slot::Relevant | Slot::Required | Slot::Calculation | Slot::Default | Slot::Count)
+        matches!(
+            self,
+            Slot::Relevant | Slot::Required | Slot::Calculation | Slot::Default | Slot::Count
+        )
     }
 }
 
@@ -312,11 +358,15 @@ impl Loader {
             Err(e) => {
                 let msg = e.to_string();
                 let mut full = path.to_string();
-                let quoted = |prefix: &str| msg.strip_prefix(prefix).and_then(|r| r.split('`').next());
+                let quoted =
+                    |prefix: &str| msg.strip_prefix(prefix).and_then(|r| r.split('`').next());
                 // An unknown key names itself; an unknown value (an item's `type`) is found by value.
                 let key = quoted("unknown field `").map(str::to_string).or_else(|| {
                     let value = quoted("unknown variant `")?;
-                    let (k, _) = v.as_object()?.iter().find(|(_, x)| x.as_str() == Some(value))?;
+                    let (k, _) = v
+                        .as_object()?
+                        .iter()
+                        .find(|(_, x)| x.as_str() == Some(value))?;
                     Some(k.clone())
                 });
                 if let Some(key) = key {
@@ -334,7 +384,11 @@ impl Loader {
 
     fn load(&mut self, src: &str, json: &Json) -> Option<Form> {
         let Some(obj) = json.as_object() else {
-            self.err("form/type", "", format!("a form is a JSON object, found {}", json_kind(json)));
+            self.err(
+                "form/type",
+                "",
+                format!("a form is a JSON object, found {}", json_kind(json)),
+            );
             return None;
         };
         match obj.get("format") {
@@ -343,12 +397,19 @@ impl Loader {
                 self.err(
                     "form/format",
                     "format",
-                    format!("unsupported format {other}: this engine reads \"{}\"", model::FORMAT),
+                    format!(
+                        "unsupported format {other}: this engine reads \"{}\"",
+                        model::FORMAT
+                    ),
                 );
                 return None;
             }
             None => {
-                self.err("form/missing-key", "", format!("missing key `format` (\"{}\")", model::FORMAT));
+                self.err(
+                    "form/missing-key",
+                    "",
+                    format!("missing key `format` (\"{}\")", model::FORMAT),
+                );
                 return None;
             }
         }
@@ -357,23 +418,36 @@ impl Loader {
                 self.err(
                     "form/unknown-key",
                     k.clone(),
-                    format!("unknown key `{k}` at the top level; expected one of {}", TOP_KEYS.join(", ")),
+                    format!(
+                        "unknown key `{k}` at the top level; expected one of {}",
+                        TOP_KEYS.join(", ")
+                    ),
                 );
             }
         }
         for k in ["id", "version", "title", "languages", "items"] {
             if !obj.contains_key(k) {
-                self.err("form/missing-key", "", format!("missing key `{k}` at the top level"));
+                self.err(
+                    "form/missing-key",
+                    "",
+                    format!("missing key `{k}` at the top level"),
+                );
             }
         }
         let id: Option<String> = obj.get("id").and_then(|v| self.de("id", v));
         let version: Option<String> = obj.get("version").and_then(|v| self.de("version", v));
         let title: Option<Text> = obj.get("title").and_then(|v| self.de("title", v));
-        let languages: Option<Vec<String>> = obj.get("languages").and_then(|v| self.de("languages", v));
-        let instance_name: Option<String> = obj.get("instance_name").and_then(|v| self.de("instance_name", v));
-        let settings: Option<model::Settings> = obj.get("settings").and_then(|v| self.de("settings", v));
-        let choices: BTreeMap<String, Vec<model::Choice>> =
-            obj.get("choices").and_then(|v| self.de("choices", v)).unwrap_or_default();
+        let languages: Option<Vec<String>> =
+            obj.get("languages").and_then(|v| self.de("languages", v));
+        let instance_name: Option<String> = obj
+            .get("instance_name")
+            .and_then(|v| self.de("instance_name", v));
+        let settings: Option<model::Settings> =
+            obj.get("settings").and_then(|v| self.de("settings", v));
+        let choices: BTreeMap<String, Vec<model::Choice>> = obj
+            .get("choices")
+            .and_then(|v| self.de("choices", v))
+            .unwrap_or_default();
 
         if let Some(id) = &id {
             if !is_identifier(id) {
@@ -381,13 +455,25 @@ impl Loader {
             }
         }
         // A bad key must stop the form here, not at export time on a surveyor's phone.
-        for (i, key) in settings.iter().flat_map(|s| s.encrypt_to.iter()).enumerate() {
+        for (i, key) in settings
+            .iter()
+            .flat_map(|s| s.encrypt_to.iter())
+            .enumerate()
+        {
             if let Err(e) = crate::bundle::age::Recipient::parse(key) {
-                self.err("form/bad-key", format!("settings.encrypt_to[{i}]"), e.to_string());
+                self.err(
+                    "form/bad-key",
+                    format!("settings.encrypt_to[{i}]"),
+                    e.to_string(),
+                );
             }
         }
         if version.as_deref() == Some("") {
-            self.err("form/type", "version", "the version is empty: use a date-based version such as 2026112301");
+            self.err(
+                "form/type",
+                "version",
+                "the version is empty: use a date-based version such as 2026112301",
+            );
         }
         let languages = languages.unwrap_or_default();
         self.check_languages(&languages, obj.contains_key("languages"));
@@ -405,25 +491,38 @@ impl Loader {
                 // item, which costs a copy of each item but pins every problem to its own item.
                 // serde's frames are large, so deeply nested forms (rare) take the item-by-item path, whose
                 // recursion is shallow enough for a phone's stack.
-                let typed = if item_depth(items) <= 8 { Vec::<ItemDoc>::deserialize(&obj["items"]).ok() } else { None };
+                let typed = if item_depth(items) <= 8 {
+                    Vec::<ItemDoc>::deserialize(&obj["items"]).ok()
+                } else {
+                    None
+                };
                 let sources: Vec<ItemSrc<'_>> = match typed {
                     Some(docs) => docs.into_iter().map(ItemSrc::Typed).collect(),
                     None => items.iter().map(ItemSrc::Raw).collect(),
                 };
                 for (i, it) in sources.into_iter().enumerate() {
-                    if let Some(id) = self.flatten(it, format!("items[{i}]"), None, None, 1, 0, &mut flat) {
+                    if let Some(id) =
+                        self.flatten(it, format!("items[{i}]"), None, None, 1, 0, &mut flat)
+                    {
                         top.push(id);
                     }
                 }
             }
-            Some(other) => self.err("form/type", "items", format!("`items` is a list, found {}", json_kind(other))),
+            Some(other) => self.err(
+                "form/type",
+                "items",
+                format!("`items` is a list, found {}", json_kind(other)),
+            ),
             None => {}
         }
         if flat.len() > MAX_ITEMS {
             self.err(
                 "form/too-many-items",
                 "items",
-                format!("the form has {} items; the limit is {MAX_ITEMS}: split it into several forms", flat.len()),
+                format!(
+                    "the form has {} items; the limit is {MAX_ITEMS}: split it into several forms",
+                    flat.len()
+                ),
             );
             return None;
         }
@@ -432,7 +531,11 @@ impl Loader {
         let mut by_name: FastMap<String, ItemId> = FastMap::default();
         for (i, f) in flat.iter().enumerate() {
             if !is_identifier(&f.doc.name) {
-                self.err("form/bad-identifier", format!("{}.name", f.path), bad_ident_msg("item name", &f.doc.name));
+                self.err(
+                    "form/bad-identifier",
+                    format!("{}.name", f.path),
+                    bad_ident_msg("item name", &f.doc.name),
+                );
             }
             if let Some(&prev) = by_name.get(&f.doc.name) {
                 let msg = format!(
@@ -461,7 +564,8 @@ impl Loader {
             let read_only = self.cond(d.read_only.as_ref(), &p, "read_only");
             let constraint = self.parse(d.constraint.as_deref(), &p, "constraint");
             let calculation = self.parse(d.calculation.as_deref(), &p, "calculation");
-            let default_expression = self.parse(d.default_expression.as_deref(), &p, "default_expression");
+            let default_expression =
+                self.parse(d.default_expression.as_deref(), &p, "default_expression");
             let choice_filter = self.parse(d.choice_filter.as_deref(), &p, "choice_filter");
             let count = match &d.count {
                 None => RepeatCount::Free,
@@ -470,7 +574,9 @@ impl Loader {
                     // A number written as a string is still a constant.
                     match s.trim().parse::<u64>() {
                         Ok(n) => RepeatCount::Fixed(n),
-                        Err(_) => self.parse(Some(s), &p, "count").map_or(RepeatCount::Free, RepeatCount::Expr),
+                        Err(_) => self
+                            .parse(Some(s), &p, "count")
+                            .map_or(RepeatCount::Free, RepeatCount::Expr),
                     }
                 }
             };
@@ -503,7 +609,6 @@ impl Loader {
             self.names.insert(n);
         }
 
-
         // Resolve names, check list use, collect dependency edges.
         let mut deps: Vec<Vec<(ItemId, bool)>> = vec![Vec::new(); items.len()];
         for i in 0..items.len() {
@@ -529,7 +634,15 @@ impl Loader {
             let path = items[i].path.clone();
             for (slot, e) in &mut slots {
                 let at = format!("{path}.{}", slot.key());
-                self.resolve(e, &at, &by_name, &items, level, *slot == Slot::ChoiceFilter, *slot);
+                self.resolve(
+                    e,
+                    &at,
+                    &by_name,
+                    &items,
+                    level,
+                    *slot == Slot::ChoiceFilter,
+                    *slot,
+                );
                 for d in e.deps() {
                     deps[i].push((d, slot.orders()));
                 }
@@ -575,7 +688,15 @@ impl Loader {
             items[i].piped = piped;
         }
         if let Some(e) = &mut instance_expr {
-            self.resolve(e, "instance_name", &by_name, &items, None, false, Slot::Calculation);
+            self.resolve(
+                e,
+                "instance_name",
+                &by_name,
+                &items,
+                None,
+                false,
+                Slot::Calculation,
+            );
         }
 
         // Dependency order and cycles.
@@ -661,18 +782,32 @@ impl Loader {
 
     fn check_languages(&mut self, langs: &[String], present: bool) {
         if present && langs.is_empty() {
-            self.err("form/languages", "languages", "`languages` is empty: list at least one language, e.g. [\"zh-CN\", \"en\"]");
+            self.err(
+                "form/languages",
+                "languages",
+                "`languages` is empty: list at least one language, e.g. [\"zh-CN\", \"en\"]",
+            );
         }
         let mut seen = HashSet::new();
         for (i, l) in langs.iter().enumerate() {
             let ok = !l.is_empty()
                 && l.len() <= 35
-                && l.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+                && l.split('-').all(|p| {
+                    !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric())
+                });
             if !ok {
-                self.err("form/languages", format!("languages[{i}]"), format!("`{l}` is not a language tag such as zh-CN or en"));
+                self.err(
+                    "form/languages",
+                    format!("languages[{i}]"),
+                    format!("`{l}` is not a language tag such as zh-CN or en"),
+                );
             }
             if !seen.insert(l) {
-                self.err("form/languages", format!("languages[{i}]"), format!("the language `{l}` is listed twice"));
+                self.err(
+                    "form/languages",
+                    format!("languages[{i}]"),
+                    format!("the language `{l}` is listed twice"),
+                );
             }
         }
     }
@@ -683,12 +818,19 @@ impl Loader {
             if m.len() == langs.len() && langs.iter().all(|l| m.contains_key(l)) {
                 return;
             }
-            let missing: Vec<&str> = langs.iter().filter(|l| !m.contains_key(*l)).map(String::as_str).collect();
+            let missing: Vec<&str> = langs
+                .iter()
+                .filter(|l| !m.contains_key(*l))
+                .map(String::as_str)
+                .collect();
             if !missing.is_empty() && !langs.is_empty() {
                 self.warn(
                     "text/missing-translation",
                     path.to_string(),
-                    format!("no translation for {}: the default language is shown instead", missing.join(", ")),
+                    format!(
+                        "no translation for {}: the default language is shown instead",
+                        missing.join(", ")
+                    ),
                 );
             }
             for k in m.keys() {
@@ -706,7 +848,11 @@ impl Loader {
     fn check_choices(&mut self, choices: &BTreeMap<String, Vec<model::Choice>>, langs: &[String]) {
         for (list, cs) in choices {
             if !is_identifier(list) {
-                self.err("form/bad-identifier", format!("choices.{list}"), bad_ident_msg("choice list name", list));
+                self.err(
+                    "form/bad-identifier",
+                    format!("choices.{list}"),
+                    bad_ident_msg("choice list name", list),
+                );
             }
             let mut seen: HashMap<&str, usize> = HashMap::new();
             for (i, c) in cs.iter().enumerate() {
@@ -722,7 +868,10 @@ impl Loader {
                     self.err(
                         "form/duplicate-choice",
                         format!("{path}.value"),
-                        format!("the value `{}` is already used by choice {prev} of list `{list}`", c.value),
+                        format!(
+                            "the value `{}` is already used by choice {prev} of list `{list}`",
+                            c.value
+                        ),
                     );
                 }
                 self.check_text(&c.label, &format!("{path}.label"), langs);
@@ -760,12 +909,19 @@ impl Loader {
             }
             ItemSrc::Raw(v) => {
                 let Some(obj) = v.as_object() else {
-                    self.err("form/type", path, format!("an item is a JSON object, found {}", json_kind(v)));
+                    self.err(
+                        "form/type",
+                        path,
+                        format!("an item is a JSON object, found {}", json_kind(v)),
+                    );
                     return None;
                 };
                 // Children are checked one by one below, so they are left out here rather than cloned.
-                let rest: serde_json::Map<String, Json> =
-                    obj.iter().filter(|(k, _)| k.as_str() != "items").map(|(k, v)| (k.clone(), v.clone())).collect();
+                let rest: serde_json::Map<String, Json> = obj
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "items")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 let Some(doc) = self.de::<ItemDoc>(&path, &Json::Object(rest)) else {
                     if let Some(Json::String(n)) = obj.get("name") {
                         self.broken.push(n.clone());
@@ -782,23 +938,44 @@ impl Loader {
             self.err(
                 "form/repeats-too-deep",
                 path.clone(),
-                format!("repeats are nested {repeat_depth} deep here; the limit is {MAX_REPEAT_DEPTH}"),
+                format!(
+                    "repeats are nested {repeat_depth} deep here; the limit is {MAX_REPEAT_DEPTH}"
+                ),
             );
         }
-        out.push(Flat { doc, path: path.clone(), parent, repeat, children: Vec::new(), has_items: children.is_some() });
+        out.push(Flat {
+            doc,
+            path: path.clone(),
+            parent,
+            repeat,
+            children: Vec::new(),
+            has_items: children.is_some(),
+        });
         let inner_repeat = if is_repeat { Some(id) } else { repeat };
         let list: Vec<ItemSrc<'_>> = match children {
             None => return Some(id),
             Some(Children::Typed(list)) => list.into_iter().map(ItemSrc::Typed).collect(),
             Some(Children::Raw(Json::Array(list))) => list.iter().map(ItemSrc::Raw).collect(),
             Some(Children::Raw(other)) => {
-                self.err("form/type", format!("{path}.items"), format!("`items` is a list, found {}", json_kind(other)));
+                self.err(
+                    "form/type",
+                    format!("{path}.items"),
+                    format!("`items` is a list, found {}", json_kind(other)),
+                );
                 return Some(id);
             }
         };
         let mut ids = Vec::new();
         for (i, c) in list.into_iter().enumerate() {
-            if let Some(cid) = self.flatten(c, format!("{path}.items[{i}]"), Some(id), inner_repeat, depth + 1, repeat_depth, out) {
+            if let Some(cid) = self.flatten(
+                c,
+                format!("{path}.items[{i}]"),
+                Some(id),
+                inner_repeat,
+                depth + 1,
+                repeat_depth,
+                out,
+            ) {
                 ids.push(cid);
             }
         }
@@ -806,7 +983,12 @@ impl Loader {
         Some(id)
     }
 
-    fn check_item(&mut self, f: &Flat, choices: &BTreeMap<String, Vec<model::Choice>>, langs: &[String]) {
+    fn check_item(
+        &mut self,
+        f: &Flat,
+        choices: &BTreeMap<String, Vec<model::Choice>>,
+        langs: &[String],
+    ) {
         let d = &f.doc;
         let p = &f.path;
         let t = d.kind;
@@ -821,21 +1003,86 @@ impl Loader {
             }
         };
         let is_select = matches!(t, ItemType::SelectOne | ItemType::SelectMultiple);
-        not_allowed(self, "choices", !is_select && d.choices.is_some(), "only select_one and select_multiple have choices");
-        not_allowed(self, "choice_filter", !is_select && d.choice_filter.is_some(), "only selects filter their choices");
-        not_allowed(self, "parameters", t != ItemType::Range && d.parameters.is_some(), "only range questions have parameters");
-        not_allowed(self, "data_type", t != ItemType::Calculate && d.data_type.is_some(), "only calculate items have a data_type");
+        not_allowed(
+            self,
+            "choices",
+            !is_select && d.choices.is_some(),
+            "only select_one and select_multiple have choices",
+        );
+        not_allowed(
+            self,
+            "choice_filter",
+            !is_select && d.choice_filter.is_some(),
+            "only selects filter their choices",
+        );
+        not_allowed(
+            self,
+            "parameters",
+            t != ItemType::Range && d.parameters.is_some(),
+            "only range questions have parameters",
+        );
+        not_allowed(
+            self,
+            "data_type",
+            t != ItemType::Calculate && d.data_type.is_some(),
+            "only calculate items have a data_type",
+        );
         let rep = t == ItemType::Repeat;
-        not_allowed(self, "count", !rep && d.count.is_some(), "only repeats have a count");
-        not_allowed(self, "min", !rep && d.min.is_some(), "only repeats have min");
-        not_allowed(self, "max", !rep && d.max.is_some(), "only repeats have max");
-        not_allowed(self, "items", !t.is_container() && f.has_items, "only groups and repeats contain items");
+        not_allowed(
+            self,
+            "count",
+            !rep && d.count.is_some(),
+            "only repeats have a count",
+        );
+        not_allowed(
+            self,
+            "min",
+            !rep && d.min.is_some(),
+            "only repeats have min",
+        );
+        not_allowed(
+            self,
+            "max",
+            !rep && d.max.is_some(),
+            "only repeats have max",
+        );
+        not_allowed(
+            self,
+            "items",
+            !t.is_container() && f.has_items,
+            "only groups and repeats contain items",
+        );
         let valueless = t.is_container() || t == ItemType::Note;
-        not_allowed(self, "required", valueless && d.required.is_some(), "it holds no answer");
-        not_allowed(self, "constraint", valueless && d.constraint.is_some(), "it holds no answer");
-        not_allowed(self, "default", valueless && d.default.is_some(), "it holds no answer");
-        not_allowed(self, "default_expression", valueless && d.default_expression.is_some(), "it holds no answer");
-        not_allowed(self, "calculation", t.is_container() && d.calculation.is_some(), "groups and repeats hold no value");
+        not_allowed(
+            self,
+            "required",
+            valueless && d.required.is_some(),
+            "it holds no answer",
+        );
+        not_allowed(
+            self,
+            "constraint",
+            valueless && d.constraint.is_some(),
+            "it holds no answer",
+        );
+        not_allowed(
+            self,
+            "default",
+            valueless && d.default.is_some(),
+            "it holds no answer",
+        );
+        not_allowed(
+            self,
+            "default_expression",
+            valueless && d.default_expression.is_some(),
+            "it holds no answer",
+        );
+        not_allowed(
+            self,
+            "calculation",
+            t.is_container() && d.calculation.is_some(),
+            "groups and repeats hold no value",
+        );
         if d.default.is_some() && d.default_expression.is_some() {
             self.err(
                 "form/key-not-allowed",
@@ -851,10 +1098,18 @@ impl Loader {
             );
         }
         if t == ItemType::Calculate && d.calculation.is_none() {
-            self.err("form/missing-key", p.clone(), "a calculate item needs a `calculation`");
+            self.err(
+                "form/missing-key",
+                p.clone(),
+                "a calculate item needs a `calculation`",
+            );
         }
         if t.is_container() && !f.has_items {
-            self.err("form/missing-key", p.clone(), format!("a {tname} needs `items`"));
+            self.err(
+                "form/missing-key",
+                p.clone(),
+                format!("a {tname} needs `items`"),
+            );
         }
         if is_select {
             match &d.choices {
@@ -876,17 +1131,29 @@ impl Loader {
         }
         if let Some(r) = &d.parameters {
             if !(r.step > 0.0) || !(r.start.is_finite() && r.end.is_finite()) || r.start == r.end {
-                self.err("form/type", format!("{p}.parameters"), "range parameters need finite start and end that differ, and a positive step");
+                self.err(
+                    "form/type",
+                    format!("{p}.parameters"),
+                    "range parameters need finite start and end that differ, and a positive step",
+                );
             }
         }
         if rep {
             let max = d.max.unwrap_or(DEFAULT_REPEAT_MAX);
             if max > MAX_REPEAT_MAX {
-                self.err("form/repeat-max", format!("{p}.max"), format!("max {max} is over the limit of {MAX_REPEAT_MAX} instances"));
+                self.err(
+                    "form/repeat-max",
+                    format!("{p}.max"),
+                    format!("max {max} is over the limit of {MAX_REPEAT_MAX} instances"),
+                );
             }
             if let Some(min) = d.min {
                 if min > max {
-                    self.err("form/bad-count", format!("{p}.min"), format!("min {min} is larger than max {max}"));
+                    self.err(
+                        "form/bad-count",
+                        format!("{p}.min"),
+                        format!("min {min} is larger than max {max}"),
+                    );
                 }
             }
             let fixed = match &d.count {
@@ -896,16 +1163,29 @@ impl Loader {
             };
             if let Some(n) = fixed {
                 if n > max.min(MAX_REPEAT_MAX) {
-                    self.err("form/bad-count", format!("{p}.count"), format!("count {n} is larger than max {max}"));
+                    self.err(
+                        "form/bad-count",
+                        format!("{p}.count"),
+                        format!("count {n} is larger than max {max}"),
+                    );
                 }
             }
             if d.count.is_some() && (d.min.is_some()) {
-                self.err("form/key-not-allowed", format!("{p}.min"), "a repeat with `count` has exactly that many instances: remove `min`");
+                self.err(
+                    "form/key-not-allowed",
+                    format!("{p}.min"),
+                    "a repeat with `count` has exactly that many instances: remove `min`",
+                );
             }
         }
         if let Some(def) = &d.default {
-            if let Err(why) = check_literal(t, def, d.choices.as_ref().and_then(|l| choices.get(l))) {
-                self.err("form/bad-default", format!("{p}.default"), format!("the default {def} is not a valid {tname} value: {why}"));
+            if let Err(why) = check_literal(t, def, d.choices.as_ref().and_then(|l| choices.get(l)))
+            {
+                self.err(
+                    "form/bad-default",
+                    format!("{p}.default"),
+                    format!("the default {def} is not a valid {tname} value: {why}"),
+                );
             }
         }
         // Texts and the warnings a supervisor wants to see.
@@ -920,7 +1200,14 @@ impl Loader {
             }
         }
         if t.is_shown() && t != ItemType::Group && d.label.is_none() {
-            self.warn("item/no-label", p.clone(), format!("the {tname} `{}` has no label: surveyors will see an empty question", d.name));
+            self.warn(
+                "item/no-label",
+                p.clone(),
+                format!(
+                    "the {tname} `{}` has no label: surveyors will see an empty question",
+                    d.name
+                ),
+            );
         }
         if d.constraint.is_some() && d.constraint_message.is_none() {
             self.warn(
@@ -933,7 +1220,11 @@ impl Loader {
 
     fn parse(&mut self, src: Option<&str>, path: &str, key: &str) -> Option<Expr> {
         let src = src?;
-        let at = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+        let at = if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        };
         match expr::parse(src) {
             Ok(e) => {
                 for span in e.uses_now_outside_once() {
@@ -949,25 +1240,35 @@ impl Loader {
                 // A constant pattern that cannot compile would make every evaluation empty: refuse it now.
                 for err in e.check_regexes() {
                     self.diags.push(
-                        Diagnostic::error(err.code, at.clone(), err.message).with_span(err.span.start, err.span.end),
+                        Diagnostic::error(err.code, at.clone(), err.message)
+                            .with_span(err.span.start, err.span.end),
                     );
                 }
                 Some(e)
             }
             Err(errs) => {
                 for e in errs {
-                    self.diags.push(Diagnostic::error(e.code, at.clone(), e.message).with_span(e.span.start, e.span.end));
+                    self.diags.push(
+                        Diagnostic::error(e.code, at.clone(), e.message)
+                            .with_span(e.span.start, e.span.end),
+                    );
                 }
                 if !self.names.is_empty() {
                     for (i, _) in src.match_indices("${") {
-                        let Some(len) = src[i + 2..].find('}') else { continue };
+                        let Some(len) = src[i + 2..].find('}') else {
+                            continue;
+                        };
                         let name = &src[i + 2..i + 2 + len];
                         if !self.names.contains(name) {
                             let hint = suggest(name, self.names.iter());
                             let (a, b) = (i as u32, (i + 3 + len) as u32);
                             self.diags.push(
-                                Diagnostic::error("expr/unknown-name", at.clone(), format!("there is no item named `{name}`{hint}"))
-                                    .with_span(a, b),
+                                Diagnostic::error(
+                                    "expr/unknown-name",
+                                    at.clone(),
+                                    format!("there is no item named `{name}`{hint}"),
+                                )
+                                .with_span(a, b),
                             );
                         }
                     }
@@ -984,7 +1285,9 @@ impl Loader {
             Some(Condition::Expr(s)) => match s.trim() {
                 "true()" | "yes" | "true" => Cond::Const(true),
                 "false()" | "no" | "false" | "" => Cond::Const(false),
-                _ => self.parse(Some(s), path, key).map_or(Cond::Const(false), Cond::Expr),
+                _ => self
+                    .parse(Some(s), path, key)
+                    .map_or(Cond::Const(false), Cond::Expr),
             },
         }
     }
@@ -1006,8 +1309,12 @@ impl Loader {
             if !by_name.contains_key(name) && !self.names.contains(name) {
                 let hint = suggest(name, by_name.keys());
                 self.diags.push(
-                    Diagnostic::error("expr/unknown-name", at.to_string(), format!("there is no item named `{name}`{hint}"))
-                        .with_span(span.start, span.end),
+                    Diagnostic::error(
+                        "expr/unknown-name",
+                        at.to_string(),
+                        format!("there is no item named `{name}`{hint}"),
+                    )
+                    .with_span(span.start, span.end),
                 );
             }
         }
@@ -1063,12 +1370,18 @@ impl Loader {
             it.kind == ItemType::Repeat || it.repeat.is_some_and(|r| !chain.contains(&r))
         };
         for err in e.check_lists(&is_list, slot.boolean()) {
-            self.diags.push(Diagnostic::error(err.code, at.to_string(), err.message).with_span(err.span.start, err.span.end));
+            self.diags.push(
+                Diagnostic::error(err.code, at.to_string(), err.message)
+                    .with_span(err.span.start, err.span.end),
+            );
         }
     }
 
     fn report_cycle(&mut self, cycle: &[ItemId], items: &[Item], deps: &[Vec<(ItemId, bool)>]) {
-        let names: Vec<&str> = cycle.iter().map(|&i| items[i as usize].name.as_str()).collect();
+        let names: Vec<&str> = cycle
+            .iter()
+            .map(|&i| items[i as usize].name.as_str())
+            .collect();
         let mut shown = names.join(" → ");
         shown.push_str(" → ");
         shown.push_str(names[0]);
@@ -1122,8 +1435,10 @@ fn topo_order(edges: &[Vec<ItemId>]) -> Result<Vec<ItemId>, Vec<ItemId>> {
             indeg[y as usize] += 1;
         }
     }
-    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<ItemId>> =
-        (0..n as ItemId).filter(|&i| indeg[i as usize] == 0).map(std::cmp::Reverse).collect();
+    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<ItemId>> = (0..n as ItemId)
+        .filter(|&i| indeg[i as usize] == 0)
+        .map(std::cmp::Reverse)
+        .collect();
     let mut order = Vec::with_capacity(n);
     while let Some(std::cmp::Reverse(x)) = ready.pop() {
         order.push(x);
@@ -1222,7 +1537,10 @@ fn serde_code(msg: &str, path: &str) -> (&'static str, String) {
         return ("form/type", format!("unknown value {rest}"));
     }
     if msg.starts_with("missing field ") {
-        return ("form/missing-key", msg.replace("missing field", "missing key"));
+        return (
+            "form/missing-key",
+            msg.replace("missing field", "missing key"),
+        );
     }
     if msg.contains("a whole number or an expression") || msg.contains("a count") {
         return ("form/bad-count", msg.to_string());
@@ -1245,7 +1563,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }
@@ -1268,16 +1590,45 @@ pub fn piped_names(s: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Checks that a `default` literal has the question's type.
-pub fn check_literal(t: ItemType, v: &Json, choices: Option<&Vec<model::Choice>>) -> Result<(), String> {
-    crate::answer::check(t, v, choices.map(Vec::as_slice), None).map(|_| ()).map_err(|e| e.message)
+pub fn check_literal(
+    t: ItemType,
+    v: &Json,
+    choices: Option<&Vec<model::Choice>>,
+) -> Result<(), String> {
+    crate::answer::check(t, v, choices.map(Vec::as_slice), None)
+        .map(|_| ())
+        .map_err(|e| e.message)
 }
 
 /// Parses and resolves an expression against a loaded form, as if it stood on an item at `level`
 /// (`None`: the top level). Used by `doorstep expr` and by hosts that evaluate ad-hoc expressions.
-pub fn compile_expr(form: &Form, src: &str, level: Option<ItemId>) -> Result<Expr, Vec<Diagnostic>> {
-    let mut cx = Loader { diags: Vec::new(), names: form.by_name.keys().cloned().collect(), broken: Vec::new() };
-    let mut e = cx.parse(Some(src), "", "expr").ok_or_else(|| std::mem::take(&mut cx.diags))?;
-    cx.resolve(&mut e, "expr", &form.by_name, &form.items, level, false, Slot::Calculation);
-    cx.diags.retain(|d| d.is_error() && d.code != "expr/list-as-value");
-    if cx.diags.is_empty() { Ok(e) } else { Err(cx.diags) }
+pub fn compile_expr(
+    form: &Form,
+    src: &str,
+    level: Option<ItemId>,
+) -> Result<Expr, Vec<Diagnostic>> {
+    let mut cx = Loader {
+        diags: Vec::new(),
+        names: form.by_name.keys().cloned().collect(),
+        broken: Vec::new(),
+    };
+    let mut e = cx
+        .parse(Some(src), "", "expr")
+        .ok_or_else(|| std::mem::take(&mut cx.diags))?;
+    cx.resolve(
+        &mut e,
+        "expr",
+        &form.by_name,
+        &form.items,
+        level,
+        false,
+        Slot::Calculation,
+    );
+    cx.diags
+        .retain(|d| d.is_error() && d.code != "expr/list-as-value");
+    if cx.diags.is_empty() {
+        Ok(e)
+    } else {
+        Err(cx.diags)
+    }
 }

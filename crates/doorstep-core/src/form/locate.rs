@@ -6,7 +6,10 @@
 /// The byte range of the value at `path` in `src`, if found.
 pub fn locate(src: &str, path: &str) -> Option<(usize, usize)> {
     let want = split_path(path);
-    let mut sc = Scanner { b: src.as_bytes(), i: 0 };
+    let mut sc = Scanner {
+        b: src.as_bytes(),
+        i: 0,
+    };
     sc.ws();
     let mut cur: Vec<Seg> = Vec::new();
     sc.find(&want, &mut cur, 0)
@@ -134,7 +137,12 @@ impl Scanner<'_> {
                 self.string()?;
             }
             _ => {
-                while self.i < self.b.len() && !matches!(self.b[self.i], b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                while self.i < self.b.len()
+                    && !matches!(
+                        self.b[self.i],
+                        b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t'
+                    )
+                {
                     self.i += 1;
                 }
             }

@@ -216,7 +216,10 @@ impl ItemType {
         matches!(self, Image | Audio | Video | File)
     }
     pub fn is_numeric(self) -> bool {
-        matches!(self, ItemType::Integer | ItemType::Decimal | ItemType::Range)
+        matches!(
+            self,
+            ItemType::Integer | ItemType::Decimal | ItemType::Range
+        )
     }
 }
 
@@ -317,7 +320,10 @@ impl<'de> serde::de::Visitor<'de> for EitherVisitor<Text> {
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(EitherVisitor::<Text>("a text: a string, or an object from language tag to string", std::marker::PhantomData))
+        d.deserialize_any(EitherVisitor::<Text>(
+            "a text: a string, or an object from language tag to string",
+            std::marker::PhantomData,
+        ))
     }
 }
 
@@ -336,7 +342,10 @@ impl<'de> serde::de::Visitor<'de> for EitherVisitor<Condition> {
 
 impl<'de> Deserialize<'de> for Condition {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(EitherVisitor::<Condition>("true, false or an expression (a string)", std::marker::PhantomData))
+        d.deserialize_any(EitherVisitor::<Condition>(
+            "true, false or an expression (a string)",
+            std::marker::PhantomData,
+        ))
     }
 }
 
@@ -349,10 +358,14 @@ impl<'de> serde::de::Visitor<'de> for EitherVisitor<Count> {
         Ok(Count::Fixed(v))
     }
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Count, E> {
-        u64::try_from(v).map(Count::Fixed).map_err(|_| E::custom(format!("a count cannot be negative, found {v}")))
+        u64::try_from(v)
+            .map(Count::Fixed)
+            .map_err(|_| E::custom(format!("a count cannot be negative, found {v}")))
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Count, E> {
-        Err(E::custom(format!("a count is a whole number or an expression (a string), found {v}")))
+        Err(E::custom(format!(
+            "a count is a whole number or an expression (a string), found {v}"
+        )))
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Count, E> {
         Ok(Count::Expr(v.to_string()))
@@ -361,6 +374,9 @@ impl<'de> serde::de::Visitor<'de> for EitherVisitor<Count> {
 
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(EitherVisitor::<Count>("a whole number or an expression (a string)", std::marker::PhantomData))
+        d.deserialize_any(EitherVisitor::<Count>(
+            "a whole number or an expression (a string)",
+            std::marker::PhantomData,
+        ))
     }
 }

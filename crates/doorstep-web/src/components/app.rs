@@ -40,7 +40,10 @@ impl AppCtx {
         self.state.dispatch(AppAction::Go(s));
     }
     pub fn say(&self, error: bool, text: impl Into<String>) {
-        self.state.dispatch(AppAction::Say(Notice { error, text: text.into() }));
+        self.state.dispatch(AppAction::Say(Notice {
+            error,
+            text: text.into(),
+        }));
     }
     /// Opens an interview on the fill screen and remembers it as the current one.
     pub fn fill(&self, ctl: Ctl) {
@@ -74,7 +77,11 @@ pub fn app() -> Html {
     let state = use_reducer(AppState::default);
     let settings = use_state(Settings::default);
     let ctl = use_state(|| None::<Ctl>);
-    let ctx = AppCtx { state: state.clone(), settings: settings.clone(), ctl: ctl.clone() };
+    let ctx = AppCtx {
+        state: state.clone(),
+        settings: settings.clone(),
+        ctl: ctl.clone(),
+    };
 
     // Start: storage, settings, the last draft; then shipped forms and persistence in the background.
     {
@@ -86,7 +93,11 @@ pub fn app() -> Html {
                     return;
                 }
                 let s = interviews::settings().await;
-                let lang = if s.lang.is_empty() { Lang::Zh } else { Lang::from_tag(&s.lang) };
+                let lang = if s.lang.is_empty() {
+                    Lang::Zh
+                } else {
+                    Lang::from_tag(&s.lang)
+                };
                 ctx.state.dispatch(AppAction::SetLang(lang));
                 bench::remember_lang(lang);
                 ctx.settings.set(s.clone());
@@ -135,7 +146,9 @@ pub fn app() -> Html {
             let listener = current.map(|c| {
                 let doc = gloo::utils::document();
                 gloo::events::EventListener::new(&doc, "visibilitychange", move |_| {
-                    if gloo::utils::document().visibility_state() == web_sys::VisibilityState::Hidden {
+                    if gloo::utils::document().visibility_state()
+                        == web_sys::VisibilityState::Hidden
+                    {
                         interviews::flush(&c);
                     }
                 })
@@ -173,10 +186,14 @@ pub fn app() -> Html {
             });
         })
     };
-    gloo::utils::document().document_element().map(|e| e.set_attribute("lang", lang.tag()));
+    gloo::utils::document()
+        .document_element()
+        .map(|e| e.set_attribute("lang", lang.tag()));
 
     let body = match &state.screen {
-        Screen::Starting => html! { <main class="screen" aria-busy="true"><p class="loading">{ t.loading }</p></main> },
+        Screen::Starting => {
+            html! { <main class="screen" aria-busy="true"><p class="loading">{ t.loading }</p></main> }
+        }
         Screen::Fatal(msg) => html! {
             <main class="screen">
                 <p class="fatal" role="alert">{ t.no_indexeddb }</p>
@@ -216,8 +233,12 @@ pub fn app() -> Html {
         }
         Screen::Fill | Screen::Review => match &*ctl {
             None => html! { <main class="screen"><p class="loading">{ t.loading }</p></main> },
-            Some(c) if state.screen == Screen::Fill => html! { <FillScreen key={lang.tag()} ctx={ctx.clone()} ctl={c.clone()} /> },
-            Some(c) => html! { <ReviewScreen key={lang.tag()} ctx={ctx.clone()} ctl={c.clone()} /> },
+            Some(c) if state.screen == Screen::Fill => {
+                html! { <FillScreen key={lang.tag()} ctx={ctx.clone()} ctl={c.clone()} /> }
+            }
+            Some(c) => {
+                html! { <ReviewScreen key={lang.tag()} ctx={ctx.clone()} ctl={c.clone()} /> }
+            }
         },
     };
 

@@ -23,27 +23,45 @@ pub struct Request {
 pub fn request() -> Option<Request> {
     let hash = web_sys::window()?.location().hash().ok()?;
     let query = hash.strip_prefix("#/bench?")?;
-    let mut req = Request { form: String::new(), page: None, members: 0 };
+    let mut req = Request {
+        form: String::new(),
+        page: None,
+        members: 0,
+    };
     for pair in query.split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         match k {
             "form" => req.form = v.to_string(),
             "page" => req.page = Some(v.to_string()),
             // Bounded like any repeat: the form's own max refuses the rest.
-            "members" => req.members = v.parse().unwrap_or(0).min(crate::filling::MAX_SHOWN_INSTANCES),
+            "members" => {
+                req.members = v
+                    .parse()
+                    .unwrap_or(0)
+                    .min(crate::filling::MAX_SHOWN_INSTANCES)
+            }
             _ => {}
         }
     }
-    let safe = !req.form.is_empty() && req.form.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let safe = !req.form.is_empty()
+        && req
+            .form
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     safe.then_some(req)
 }
 
 /// The form's bytes: from the fetch `index.html` started, or fetched now.
 async fn form_bytes(id: &str) -> Result<Vec<u8>, String> {
     let global = js_sys::global();
-    let started = js_sys::Reflect::get(&global, &"doorstepFormFetch".into()).ok().filter(|v| v.is_object());
+    let started = js_sys::Reflect::get(&global, &"doorstepFormFetch".into())
+        .ok()
+        .filter(|v| v.is_object());
     if let Some(started) = started {
-        let same = js_sys::Reflect::get(&started, &"id".into()).ok().and_then(|v| v.as_string()).is_some_and(|s| s == id);
+        let same = js_sys::Reflect::get(&started, &"id".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .is_some_and(|s| s == id);
         if let (true, Ok(promise)) = (same, js_sys::Reflect::get(&started, &"bytes".into())) {
             if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
                 if let Ok(buf) = JsFuture::from(promise).await {
@@ -57,10 +75,16 @@ async fn form_bytes(id: &str) -> Result<Vec<u8>, String> {
 
 /// Installs the form when needed, starts a draft, adds members and opens the page asked for.
 pub async fn start(req: &Request, settings: &Settings, lang: Lang) -> Result<Ctl, String> {
-    let bytes = form_bytes(&req.form).await.map_err(|e| format!("{}: {e}", req.form))?;
-    let rec = interviews::install(&bytes, "shipped")
+    let bytes = form_bytes(&req.form)
         .await
-        .map_err(|d| format!("{}: {}", req.form, d.first().map(|d| d.to_string()).unwrap_or_default()))?;
+        .map_err(|e| format!("{}: {e}", req.form))?;
+    let rec = interviews::install(&bytes, "shipped").await.map_err(|d| {
+        format!(
+            "{}: {}",
+            req.form,
+            d.first().map(|d| d.to_string()).unwrap_or_default()
+        )
+    })?;
     drop(bytes);
     let ctl = interviews::start(&rec.key, settings, lang.tag()).await?;
     let next = {
@@ -69,7 +93,12 @@ pub async fn start(req: &Request, settings: &Settings, lang: Lang) -> Result<Ctl
         f.session.set_language(&l);
         let mut next = None;
         if req.members > 0 {
-            let repeat = f.form.items.iter().find(|i| i.kind == ItemType::Repeat).map(|i| i.id);
+            let repeat = f
+                .form
+                .items
+                .iter()
+                .find(|i| i.kind == ItemType::Repeat)
+                .map(|i| i.id);
             if let Some(repeat) = repeat {
                 for _ in 0..req.members {
                     match f.apply(Action::AddInstance { repeat, parent: 0 }) {
@@ -80,7 +109,10 @@ pub async fn start(req: &Request, settings: &Settings, lang: Lang) -> Result<Ctl
             }
         }
         if let Some(name) = &req.page {
-            let page = f.pages.iter().position(|p| p.title_item.is_some_and(|i| f.form.item(i).name == *name));
+            let page = f
+                .pages
+                .iter()
+                .position(|p| p.title_item.is_some_and(|i| f.form.item(i).name == *name));
             if let Some(page) = page {
                 let _ = f.go(Pos { page, member: None });
             }
@@ -106,6 +138,9 @@ pub fn takeover() {
 /// Keeps the interface language where `index.html` can read it before the app starts.
 pub fn remember_lang(lang: Lang) {
     if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.local_storage()) {
-        let _ = storage.set_item("doorstep-lang", lang.tag().split('-').next().unwrap_or("zh"));
+        let _ = storage.set_item(
+            "doorstep-lang",
+            lang.tag().split('-').next().unwrap_or("zh"),
+        );
     }
 }

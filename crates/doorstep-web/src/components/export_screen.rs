@@ -30,9 +30,17 @@ pub fn export_screen(p: &Props) -> Html {
         let selected = selected.clone();
         use_effect_with(ctx.state.refresh, move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                let list: Vec<SubmissionRecord> =
-                    interviews::submissions().await.into_iter().filter(|r| r.is_finalized() && r.superseded_by.is_none()).collect();
-                selected.set(list.iter().filter(|r| r.exported_in.is_empty()).map(|r| r.id().to_string()).collect());
+                let list: Vec<SubmissionRecord> = interviews::submissions()
+                    .await
+                    .into_iter()
+                    .filter(|r| r.is_finalized() && r.superseded_by.is_none())
+                    .collect();
+                selected.set(
+                    list.iter()
+                        .filter(|r| r.exported_in.is_empty())
+                        .map(|r| r.id().to_string())
+                        .collect(),
+                );
                 subs.set(Some(list));
                 bundles.set(export::bundles().await);
             });
@@ -46,8 +54,15 @@ pub fn export_screen(p: &Props) -> Html {
         let busy = busy.clone();
         let outcome = outcome.clone();
         Callback::from(move |_: MouseEvent| {
-            let chosen: Vec<SubmissionRecord> =
-                subs.as_ref().map(|l| l.iter().filter(|r| selected.contains(r.id())).cloned().collect()).unwrap_or_default();
+            let chosen: Vec<SubmissionRecord> = subs
+                .as_ref()
+                .map(|l| {
+                    l.iter()
+                        .filter(|r| selected.contains(r.id()))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
             if chosen.is_empty() {
                 ctx.say(true, ctx.lang().t().export_none);
                 return;

@@ -33,11 +33,19 @@ pub fn go(ctl: &Ctl, pos: Pos) {
 }
 
 /// How many of a page's items hold the first `questions` questions (a group counts its questions).
-fn first_items(form: &doorstep_core::form::Form, items: &[doorstep_core::expr::ItemId], questions: usize) -> usize {
+fn first_items(
+    form: &doorstep_core::form::Form,
+    items: &[doorstep_core::expr::ItemId],
+    questions: usize,
+) -> usize {
     fn weight(form: &doorstep_core::form::Form, i: doorstep_core::expr::ItemId) -> usize {
         let item = form.item(i);
         if item.kind == doorstep_core::form::model::ItemType::Group {
-            item.children.iter().map(|&c| weight(form, c)).sum::<usize>().max(1)
+            item.children
+                .iter()
+                .map(|&c| weight(form, c))
+                .sum::<usize>()
+                .max(1)
         } else {
             1
         }
@@ -64,17 +72,24 @@ pub fn fill_screen(p: &Props) -> Html {
     let page = f.pages[pos.page.min(npages - 1)].clone();
     use_effect_with((), |_| super::bench::takeover());
     // A new position starts at the top, scrolled after its page is rendered (one layout, not two).
-    use_effect_with(pos, |_| gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0));
+    use_effect_with(pos, |_| {
+        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0)
+    });
     // The page mounted in full; any other page shows its first questions first, and the rest a
     // moment later (no extra render when the page is short). The page stays mounted, hidden, while
     // one of its roster members is shown, so opening a member and coming back rebuild nothing.
     let full = use_state(|| None::<usize>);
-    let limit = if *full == Some(pos.page) { usize::MAX } else { FIRST_BATCH };
+    let limit = if *full == Some(pos.page) {
+        usize::MAX
+    } else {
+        FIRST_BATCH
+    };
     let long = first_items(&f.form, &page.items, FIRST_BATCH) < page.items.len();
     {
         let full = full.clone();
         use_effect_with((pos.page, long), move |&(pg, long)| {
-            let h = long.then(|| gloo::timers::callback::Timeout::new(30, move || full.set(Some(pg))));
+            let h =
+                long.then(|| gloo::timers::callback::Timeout::new(30, move || full.set(Some(pg))));
             move || drop(h)
         });
     }
@@ -95,7 +110,9 @@ pub fn fill_screen(p: &Props) -> Html {
             </>
         }
     };
-    let member = pos.member.filter(|&m| f.session.instance_parent(m).is_some());
+    let member = pos
+        .member
+        .filter(|&m| f.session.instance_parent(m).is_some());
     let (title, content, nav) = match member {
         None => {
             let title = page
@@ -104,11 +121,27 @@ pub fn fill_screen(p: &Props) -> Html {
                 .unwrap_or_default();
             let prev = (pos.page > 0).then(|| {
                 let ctl = ctl.clone();
-                Callback::from(move |_: MouseEvent| go(&ctl, Pos { page: pos.page - 1, member: None }))
+                Callback::from(move |_: MouseEvent| {
+                    go(
+                        &ctl,
+                        Pos {
+                            page: pos.page - 1,
+                            member: None,
+                        },
+                    )
+                })
             });
             let next = if pos.page + 1 < npages {
                 let ctl = ctl.clone();
-                Callback::from(move |_: MouseEvent| go(&ctl, Pos { page: pos.page + 1, member: None }))
+                Callback::from(move |_: MouseEvent| {
+                    go(
+                        &ctl,
+                        Pos {
+                            page: pos.page + 1,
+                            member: None,
+                        },
+                    )
+                })
             } else {
                 let ctx = p.ctx.clone();
                 let ctl = ctl.clone();
@@ -117,7 +150,11 @@ pub fn fill_screen(p: &Props) -> Html {
                     ctx.go(Screen::Review)
                 })
             };
-            let next_label = if pos.page + 1 < npages { t.next } else { t.review };
+            let next_label = if pos.page + 1 < npages {
+                t.next
+            } else {
+                t.review
+            };
             let toc = {
                 let toc_open = toc_open.clone();
                 Callback::from(move |_: MouseEvent| toc_open.set(true))
@@ -135,14 +172,26 @@ pub fn fill_screen(p: &Props) -> Html {
             let (repeat, parent) = f.session.instance_parent(inst).unwrap_or((0, 0));
             let siblings = f.session.instances(repeat, parent).to_vec();
             let idx = siblings.iter().position(|&s| s == inst).unwrap_or(0);
-            let who = f.member_label(repeat, inst).unwrap_or_else(|| nth_member(lang, idx + 1));
-            let title = format!("{} · {}", f.session.label(Node { item: repeat, scope: parent }), who);
+            let who = f
+                .member_label(repeat, inst)
+                .unwrap_or_else(|| nth_member(lang, idx + 1));
+            let title = format!(
+                "{} · {}",
+                f.session.label(Node {
+                    item: repeat,
+                    scope: parent
+                }),
+                who
+            );
             roster = Some((f.form.item(repeat).name.clone(), siblings.len().to_string()));
             let children = f.form.item(repeat).children.clone();
             let items = children.iter().map(|&i| {
                 html! { <ItemView key={format!("{i}-{inst}")} ctl={ctl.clone()} item={i} scope={inst} lang={lang} page_title={false} /> }
             });
-            let back_pos = Pos { page: pos.page, member: (parent != 0).then_some(parent) };
+            let back_pos = Pos {
+                page: pos.page,
+                member: (parent != 0).then_some(parent),
+            };
             let back = {
                 let ctl = ctl.clone();
                 Callback::from(move |_: MouseEvent| go(&ctl, back_pos))
@@ -150,7 +199,15 @@ pub fn fill_screen(p: &Props) -> Html {
             let sib = |j: Option<usize>| {
                 j.and_then(|j| siblings.get(j).copied()).map(|s| {
                     let ctl = ctl.clone();
-                    Callback::from(move |_: MouseEvent| go(&ctl, Pos { page: pos.page, member: Some(s) }))
+                    Callback::from(move |_: MouseEvent| {
+                        go(
+                            &ctl,
+                            Pos {
+                                page: pos.page,
+                                member: Some(s),
+                            },
+                        )
+                    })
                 })
             };
             let prev = sib(idx.checked_sub(1));
@@ -162,7 +219,8 @@ pub fn fill_screen(p: &Props) -> Html {
                     <button class="btn" onclick={next.clone().unwrap_or_default()} disabled={next.is_none()} aria-label={format!("{} ({})", t.next, t.member)}>{ "›" }</button>
                 </nav>
             };
-            let content = html! { <div class="member-page" key={format!("m{inst}")}>{ for items }</div> };
+            let content =
+                html! { <div class="member-page" key={format!("m{inst}")}>{ for items }</div> };
             (title, content, nav)
         }
     };

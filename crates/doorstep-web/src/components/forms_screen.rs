@@ -55,7 +55,8 @@ pub fn forms_screen(p: &Props) -> Html {
                         }
                         Err(list) => {
                             // Bounded: a hostile file cannot flood the screen.
-                            let mut shown: Vec<String> = list.iter().take(50).map(|d| d.to_string()).collect();
+                            let mut shown: Vec<String> =
+                                list.iter().take(50).map(|d| d.to_string()).collect();
                             if list.len() > 50 {
                                 shown.push(format!("… +{}", list.len() - 50));
                             }
@@ -74,7 +75,9 @@ pub fn forms_screen(p: &Props) -> Html {
         let busy = busy.clone();
         Callback::from(move |e: Event| {
             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-            let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
+            let Some(file) = input.files().and_then(|l| l.get(0)) else {
+                return;
+            };
             input.set_value("");
             busy.set(true);
             let install = install.clone();
@@ -113,17 +116,19 @@ pub fn forms_screen(p: &Props) -> Html {
         None => html! { <p class="loading">{ t.loading }</p> },
         Some(list) if list.is_empty() => html! { <p class="muted">{ t.no_forms }</p> },
         Some(list) => {
-            let fl_pick = |f: &FormRecord| {
-                match &f.title {
-                    doorstep_core::form::model::Text::Plain(s) => s.clone(),
-                    doorstep_core::form::model::Text::Translated(m) => {
-                        let want = if lang == crate::i18n::Lang::En { "en" } else { "zh" };
-                        m.iter()
-                            .find(|(k, _)| k.to_ascii_lowercase().starts_with(want))
-                            .or_else(|| m.iter().next())
-                            .map(|(_, v)| v.clone())
-                            .unwrap_or_default()
-                    }
+            let fl_pick = |f: &FormRecord| match &f.title {
+                doorstep_core::form::model::Text::Plain(s) => s.clone(),
+                doorstep_core::form::model::Text::Translated(m) => {
+                    let want = if lang == crate::i18n::Lang::En {
+                        "en"
+                    } else {
+                        "zh"
+                    };
+                    m.iter()
+                        .find(|(k, _)| k.to_ascii_lowercase().starts_with(want))
+                        .or_else(|| m.iter().next())
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
                 }
             };
             interviews::newest_per_id(list)

@@ -23,7 +23,12 @@ pub fn geopoint(p: &Props) -> Html {
     let t = p.lang.t();
     let busy = use_state(|| false);
     let failure = use_state(|| None::<String>);
-    let get = |k: &str| p.value.as_ref().and_then(|v| v.get(k)).and_then(|x| x.as_f64());
+    let get = |k: &str| {
+        p.value
+            .as_ref()
+            .and_then(|v| v.get(k))
+            .and_then(|x| x.as_f64())
+    };
     let (lat, lon, acc) = (get("lat"), get("lon"), get("accuracy"));
     let capture = {
         let ctl = p.ctl.clone();
@@ -59,7 +64,10 @@ pub fn geopoint(p: &Props) -> Html {
         let value = p.value.clone();
         Callback::from(move |e: InputEvent| {
             let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-            let mut v = value.clone().filter(|v| v.is_object()).unwrap_or_else(|| json!({}));
+            let mut v = value
+                .clone()
+                .filter(|v| v.is_object())
+                .unwrap_or_else(|| json!({}));
             match el.value().trim().parse::<f64>() {
                 Ok(x) => v[key] = json!(x),
                 Err(_) => {

@@ -31,15 +31,24 @@ pub fn item_view(p: &Props) -> Html {
         return html! {};
     }
     match kind {
-        ItemType::Group => html! { <Group ctl={p.ctl.clone()} item={p.item} scope={p.scope} lang={p.lang} page_title={p.page_title} /> },
-        ItemType::Repeat => html! { <Roster ctl={p.ctl.clone()} item={p.item} scope={p.scope} lang={p.lang} page_title={p.page_title} /> },
-        _ => html! { <Question ctl={p.ctl.clone()} node={Node { item: p.item, scope: p.scope }} lang={p.lang} /> },
+        ItemType::Group => {
+            html! { <Group ctl={p.ctl.clone()} item={p.item} scope={p.scope} lang={p.lang} page_title={p.page_title} /> }
+        }
+        ItemType::Repeat => {
+            html! { <Roster ctl={p.ctl.clone()} item={p.item} scope={p.scope} lang={p.lang} page_title={p.page_title} /> }
+        }
+        _ => {
+            html! { <Question ctl={p.ctl.clone()} node={Node { item: p.item, scope: p.scope }} lang={p.lang} /> }
+        }
     }
 }
 
 #[function_component(Group)]
 fn group(p: &Props) -> Html {
-    let node = Node { item: p.item, scope: p.scope };
+    let node = Node {
+        item: p.item,
+        scope: p.scope,
+    };
     use_topic(&p.ctl, Topic::Node(node));
     let f = p.ctl.0.borrow();
     if !f.session.state(node).relevant {

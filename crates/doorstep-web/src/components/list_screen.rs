@@ -42,7 +42,11 @@ pub fn list_screen(p: &Props) -> Html {
         .as_ref()
         .map(|l| {
             l.iter()
-                .filter(|r| r.is_finalized() == p.finalized && r.superseded_by.is_none() && r.matches(&query))
+                .filter(|r| {
+                    r.is_finalized() == p.finalized
+                        && r.superseded_by.is_none()
+                        && r.matches(&query)
+                })
                 .cloned()
                 .collect()
         })
@@ -116,7 +120,11 @@ pub fn list_screen(p: &Props) -> Html {
         });
         html! { <Confirm text={t.confirm_delete} yes={t.delete} no={t.cancel} {on_yes} on_no={Callback::from(move |_| confirm_no.set(None))} /> }
     });
-    let empty = if p.finalized { t.no_finalized } else { t.no_drafts };
+    let empty = if p.finalized {
+        t.no_finalized
+    } else {
+        t.no_drafts
+    };
     html! {
         <>
             <h2 class="page-title">{ if p.finalized { t.finalized } else { t.drafts } }</h2>

@@ -26,12 +26,31 @@ pub struct Props {
 }
 
 /// Stores the bytes, then answers with their reference. The answer is set only once the bytes are on disk.
-pub async fn attach(ctl: &Ctl, node: Node, instance_id: &str, name: &str, media_type: &str, bytes: Vec<u8>) -> Result<(), String> {
-    let sha = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()));
+pub async fn attach(
+    ctl: &Ctl,
+    node: Node,
+    instance_id: &str,
+    name: &str,
+    media_type: &str,
+    bytes: Vec<u8>,
+) -> Result<(), String> {
+    let sha = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()));
     let item_name = ctl.0.borrow().form.item(node.item).name.clone();
-    let file = format!("{item_name}-{}{}", &sha[..12], ext.map(|e| format!(".{e}")).unwrap_or_default());
-    storage::put_media(&format!("{instance_id}/{file}"), &bytes).await.map_err(|e| format!("{e:?}"))?;
+    let file = format!(
+        "{item_name}-{}{}",
+        &sha[..12],
+        ext.map(|e| format!(".{e}")).unwrap_or_default()
+    );
+    storage::put_media(&format!("{instance_id}/{file}"), &bytes)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     let v = json!({ "file": file, "media_type": media_type, "size": bytes.len(), "sha256": sha });
     answer(ctl, node, Some(v))
 }
@@ -41,12 +60,23 @@ pub fn media(p: &Props) -> Html {
     let t = p.lang.t();
     let failure = use_state(|| None::<String>);
     let preview = use_state(|| None::<String>);
-    let file_name = p.value.as_ref().and_then(|v| v.get("file")).and_then(|f| f.as_str()).map(str::to_string);
+    let file_name = p
+        .value
+        .as_ref()
+        .and_then(|v| v.get("file"))
+        .and_then(|f| f.as_str())
+        .map(str::to_string);
     // Shows the stored photo (from IndexedDB) when the question is opened again.
     {
         let preview = preview.clone();
         let key = file_name.clone().map(|f| format!("{}/{f}", p.instance_id));
-        let mt = p.value.as_ref().and_then(|v| v.get("media_type")).and_then(|f| f.as_str()).unwrap_or("").to_string();
+        let mt = p
+            .value
+            .as_ref()
+            .and_then(|v| v.get("media_type"))
+            .and_then(|f| f.as_str())
+            .unwrap_or("")
+            .to_string();
         use_effect_with(key, move |key| {
             let key = key.clone();
             if let Some(key) = key.filter(|_| mt.starts_with("image/")) {
@@ -68,14 +98,20 @@ pub fn media(p: &Props) -> Html {
         let failure = failure.clone();
         Callback::from(move |e: Event| {
             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-            let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
+            let Some(file) = input.files().and_then(|l| l.get(0)) else {
+                return;
+            };
             let ctl = ctl.clone();
             let id = id.clone();
             let failure = failure.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let r = match files::read_file(&file, files::MAX_READ_BYTES).await {
                     Ok(bytes) => {
-                        let mt = if file.type_().is_empty() { "application/octet-stream".to_string() } else { file.type_() };
+                        let mt = if file.type_().is_empty() {
+                            "application/octet-stream".to_string()
+                        } else {
+                            file.type_()
+                        };
                         attach(&ctl, node, &id, &file.name(), &mt, bytes).await
                     }
                     Err(e) => Err(e),

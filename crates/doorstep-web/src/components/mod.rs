@@ -4,13 +4,13 @@
 pub mod app;
 pub mod bench;
 pub mod confirm;
+pub mod export_screen;
 pub mod fill_screen;
 pub mod forms_screen;
 pub mod geopoint;
 pub mod item_view;
 pub mod list_screen;
 pub mod media;
-pub mod export_screen;
 pub mod question;
 pub mod review_screen;
 pub mod rich_text;
@@ -54,7 +54,10 @@ pub fn use_topic(ctl: &Ctl, topic: Topic) {
     let ctl = ctl.clone();
     use_effect_with(topic, move |topic| {
         let topic = *topic;
-        let id = ctl.0.borrow_mut().subscribe(topic, Rc::new(move || update.force_update()));
+        let id = ctl
+            .0
+            .borrow_mut()
+            .subscribe(topic, Rc::new(move || update.force_update()));
         move || {
             if let Ok(mut f) = ctl.0.try_borrow_mut() {
                 f.unsubscribe(topic, id);

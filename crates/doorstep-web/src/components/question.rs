@@ -66,14 +66,21 @@ pub fn question(p: &Props) -> Html {
     let hint = f.session.hint(node);
     let value = f.session.answer(node).cloned();
     let read_only = st.read_only || item.is_computed();
-    let error = f.shown_error(node).or_else(|| raw.as_ref().map(|(_, e)| e.clone()));
-    let choices: Vec<(String, String)> = if matches!(kind, ItemType::SelectOne | ItemType::SelectMultiple) {
-        let fl = f.session.language().to_string();
-        let dl = f.form.default_language().to_string();
-        f.session.choices(node).into_iter().map(|c| (c.value.clone(), c.label.get(&fl, &dl).to_string())).collect()
-    } else {
-        Vec::new()
-    };
+    let error = f
+        .shown_error(node)
+        .or_else(|| raw.as_ref().map(|(_, e)| e.clone()));
+    let choices: Vec<(String, String)> =
+        if matches!(kind, ItemType::SelectOne | ItemType::SelectMultiple) {
+            let fl = f.session.language().to_string();
+            let dl = f.form.default_language().to_string();
+            f.session
+                .choices(node)
+                .into_iter()
+                .map(|c| (c.value.clone(), c.label.get(&fl, &dl).to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        };
     let params = item.doc.parameters.clone();
     let instance_id = f.meta.instance_id.clone();
     let name = AttrValue::from(item.name.clone());
@@ -116,7 +123,13 @@ pub fn question(p: &Props) -> Html {
             None => String::new(),
         }
     };
-    let described = if error.is_some() { Some(err_id.clone()) } else if hint.is_empty() { None } else { Some(hint_id.clone()) };
+    let described = if error.is_some() {
+        Some(err_id.clone())
+    } else if hint.is_empty() {
+        None
+    } else {
+        Some(hint_id.clone())
+    };
     let invalid = error.is_some().then_some("true");
 
     let widget = match kind {
@@ -129,7 +142,7 @@ pub fn question(p: &Props) -> Html {
                 let _ = answer(&ctl, node, (!v.is_empty()).then_some(Json::String(v)));
             });
             html! { <textarea id={id.clone()} value={text_value(&value)} {oninput} readonly={read_only}
-                aria-invalid={invalid} aria-describedby={described.clone()} maxlength="10000" /> }
+            aria-invalid={invalid} aria-describedby={described.clone()} maxlength="10000" /> }
         }
         ItemType::Text | ItemType::Barcode => html! {
             <input id={id.clone()} type="text" value={text_value(&value)} oninput={commit_text(parse_text)} readonly={read_only}
@@ -150,15 +163,19 @@ pub fn question(p: &Props) -> Html {
         ItemType::Time => {
             let shown = text_value(&value).chars().take(5).collect::<String>();
             html! { <input id={id.clone()} type="time" value={shown} oninput={commit_text(parse_time)} readonly={read_only}
-                aria-invalid={invalid} aria-describedby={described.clone()} /> }
+            aria-invalid={invalid} aria-describedby={described.clone()} /> }
         }
         ItemType::Datetime => {
             let shown = text_value(&value).chars().take(16).collect::<String>();
             html! { <input id={id.clone()} type="datetime-local" value={shown} oninput={commit_text(parse_datetime)} readonly={read_only}
-                aria-invalid={invalid} aria-describedby={described.clone()} /> }
+            aria-invalid={invalid} aria-describedby={described.clone()} /> }
         }
         ItemType::SelectOne if appearance.contains("minimal") => {
-            let current = value.as_ref().and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let current = value
+                .as_ref()
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string();
             let ctl = ctl.clone();
             let onchange = Callback::from(move |e: Event| {
                 let el: web_sys::HtmlSelectElement = e.target_unchecked_into();
@@ -173,8 +190,16 @@ pub fn question(p: &Props) -> Html {
             }
         }
         ItemType::SelectOne => {
-            let current = value.as_ref().and_then(|v| v.as_str()).unwrap_or("").to_string();
-            let class = if appearance.contains("likert") { "opts likert" } else { "opts" };
+            let current = value
+                .as_ref()
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string();
+            let class = if appearance.contains("likert") {
+                "opts likert"
+            } else {
+                "opts"
+            };
             html! {
                 <div class={class} role="radiogroup" aria-labelledby={format!("{id}-label")} aria-describedby={described.clone()}>
                     { for choices.iter().map(|(v, l)| {
@@ -200,7 +225,11 @@ pub fn question(p: &Props) -> Html {
             let current: Vec<String> = value
                 .as_ref()
                 .and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             let order: Vec<String> = choices.iter().map(|(v, _)| v.clone()).collect();
             html! {
@@ -243,13 +272,19 @@ pub fn question(p: &Props) -> Html {
             }
         }
         ItemType::Range => {
-            let (start, end, step) = params.map(|r| (r.start, r.end, r.step)).unwrap_or((0.0, 10.0, 1.0));
+            let (start, end, step) = params
+                .map(|r| (r.start, r.end, r.step))
+                .unwrap_or((0.0, 10.0, 1.0));
             let current = value.as_ref().and_then(|v| v.as_f64());
             let ctl = ctl.clone();
             let oninput = Callback::from(move |e: InputEvent| {
                 let el: web_sys::HtmlInputElement = e.target_unchecked_into();
                 if let Ok(x) = el.value().parse::<f64>() {
-                    let v = if x.fract() == 0.0 && step.fract() == 0.0 { json!(x as i64) } else { json!(x) };
+                    let v = if x.fract() == 0.0 && step.fract() == 0.0 {
+                        json!(x as i64)
+                    } else {
+                        json!(x)
+                    };
                     let _ = answer(&ctl, node, Some(v));
                 }
             });
@@ -261,7 +296,9 @@ pub fn question(p: &Props) -> Html {
                 </div>
             }
         }
-        ItemType::Geopoint => html! { <Geopoint ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only} /> },
+        ItemType::Geopoint => {
+            html! { <Geopoint ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only} /> }
+        }
         ItemType::Image | ItemType::Audio | ItemType::Video | ItemType::File => html! {
             <Media ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only}
                 kind={kind.as_str()} signature={appearance.contains("signature")} instance_id={instance_id.clone()} />
@@ -283,7 +320,9 @@ pub fn question(p: &Props) -> Html {
             </div>
         };
     }
-    let label_for = (!matches!(kind, ItemType::SelectOne | ItemType::SelectMultiple) || appearance.contains("minimal")).then(|| id.clone());
+    let label_for = (!matches!(kind, ItemType::SelectOne | ItemType::SelectMultiple)
+        || appearance.contains("minimal"))
+    .then(|| id.clone());
     html! {
         <div class={classes!("q", error.is_some().then_some("has-error"))} data-name={name.clone()} data-question={name} id={format!("{id}-box")}>
             <label class="q-label" for={label_for} id={format!("{id}-label")}>
@@ -309,16 +348,37 @@ pub fn rich(text: String) -> Html {
 
 fn item_is_computed_display(kind: ItemType, read_only: bool, value: &Option<Json>) -> bool {
     read_only
-        && matches!(kind, ItemType::Text | ItemType::Integer | ItemType::Decimal | ItemType::Date | ItemType::Time | ItemType::Datetime | ItemType::SelectOne | ItemType::SelectMultiple)
+        && matches!(
+            kind,
+            ItemType::Text
+                | ItemType::Integer
+                | ItemType::Decimal
+                | ItemType::Date
+                | ItemType::Time
+                | ItemType::Datetime
+                | ItemType::SelectOne
+                | ItemType::SelectMultiple
+        )
         && value.is_some()
 }
 
 fn display(value: &Option<Json>, choices: &[(String, String)]) -> String {
-    let label = |v: &str| choices.iter().find(|(c, _)| c == v).map(|(_, l)| l.clone()).unwrap_or_else(|| v.to_string());
+    let label = |v: &str| {
+        choices
+            .iter()
+            .find(|(c, _)| c == v)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_else(|| v.to_string())
+    };
     match value {
         None => "–".into(),
         Some(Json::String(s)) => label(s),
-        Some(Json::Array(a)) => a.iter().filter_map(|x| x.as_str()).map(label).collect::<Vec<_>>().join("、"),
+        Some(Json::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str())
+            .map(label)
+            .collect::<Vec<_>>()
+            .join("、"),
         Some(other) => other.to_string(),
     }
 }
@@ -332,7 +392,9 @@ fn parse_integer(s: &str, lang: Lang) -> Result<Option<Json>, String> {
     if s.is_empty() {
         return Ok(None);
     }
-    s.parse::<i64>().map(|n| Some(json!(n))).map_err(|_| lang.t().not_a_whole_number.to_string())
+    s.parse::<i64>()
+        .map(|n| Some(json!(n)))
+        .map_err(|_| lang.t().not_a_whole_number.to_string())
 }
 
 fn parse_decimal(s: &str, lang: Lang) -> Result<Option<Json>, String> {
@@ -343,7 +405,11 @@ fn parse_decimal(s: &str, lang: Lang) -> Result<Option<Json>, String> {
     // A trailing point while typing ("12.") is not an error yet.
     let t = s.trim_end_matches('.');
     match t.parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(Some(serde_json::Number::from_f64(x).map(Json::Number).unwrap_or(Json::Null))),
+        Ok(x) if x.is_finite() => Ok(Some(
+            serde_json::Number::from_f64(x)
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
+        )),
         _ => Err(lang.t().not_a_number.to_string()),
     }
 }
@@ -352,16 +418,28 @@ fn parse_time(s: &str, _: Lang) -> Result<Option<Json>, String> {
     if s.is_empty() {
         return Ok(None);
     }
-    Ok(Some(Json::String(if s.len() == 5 { format!("{s}:00") } else { s.to_string() })))
+    Ok(Some(Json::String(if s.len() == 5 {
+        format!("{s}:00")
+    } else {
+        s.to_string()
+    })))
 }
 
 fn parse_datetime(s: &str, _: Lang) -> Result<Option<Json>, String> {
     if s.is_empty() {
         return Ok(None);
     }
-    let secs = if s.len() == 16 { format!("{s}:00") } else { s.to_string() };
+    let secs = if s.len() == 16 {
+        format!("{s}:00")
+    } else {
+        s.to_string()
+    };
     let d = js_sys::Date::new_0();
     let off = -(d.get_timezone_offset() as i32);
     let sign = if off < 0 { '-' } else { '+' };
-    Ok(Some(Json::String(format!("{secs}{sign}{:02}:{:02}", off.abs() / 60, off.abs() % 60))))
+    Ok(Some(Json::String(format!(
+        "{secs}{sign}{:02}:{:02}",
+        off.abs() / 60,
+        off.abs() % 60
+    ))))
 }

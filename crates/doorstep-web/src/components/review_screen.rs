@@ -23,7 +23,13 @@ pub struct Props {
 
 /// Answers in document order: (depth, label, shown value, node).
 fn summary(f: &Filling) -> Vec<(usize, String, String, Node)> {
-    fn walk(f: &Filling, items: &[u32], scope: u32, depth: usize, out: &mut Vec<(usize, String, String, Node)>) {
+    fn walk(
+        f: &Filling,
+        items: &[u32],
+        scope: u32,
+        depth: usize,
+        out: &mut Vec<(usize, String, String, Node)>,
+    ) {
         for &i in items {
             let item = f.form.item(i);
             let node = Node { item: i, scope };
@@ -35,7 +41,19 @@ fn summary(f: &Filling) -> Vec<(usize, String, String, Node)> {
                 ItemType::Repeat => {
                     for (k, &inst) in f.session.instances(i, scope).iter().enumerate() {
                         let who = f.member_label(i, inst).unwrap_or_default();
-                        out.push((depth, format!("{} {}", crate::markdown::plain(&f.session.label(node)), k + 1), who, Node { item: i, scope: inst }));
+                        out.push((
+                            depth,
+                            format!(
+                                "{} {}",
+                                crate::markdown::plain(&f.session.label(node)),
+                                k + 1
+                            ),
+                            who,
+                            Node {
+                                item: i,
+                                scope: inst,
+                            },
+                        ));
                         walk(f, &item.children, inst, depth + 1, out);
                     }
                 }
@@ -45,22 +63,50 @@ fn summary(f: &Filling) -> Vec<(usize, String, String, Node)> {
                         let shown = match v {
                             Json::String(s) => {
                                 let fl = f.session.language();
-                                f.session.choices(node).iter().find(|c| &c.value == s).map(|c| c.label.get(fl, f.form.default_language()).to_string()).unwrap_or_else(|| s.clone())
+                                f.session
+                                    .choices(node)
+                                    .iter()
+                                    .find(|c| &c.value == s)
+                                    .map(|c| c.label.get(fl, f.form.default_language()).to_string())
+                                    .unwrap_or_else(|| s.clone())
                             }
                             Json::Array(a) => {
                                 let fl = f.session.language();
                                 let choices = f.session.choices(node);
                                 a.iter()
                                     .filter_map(|x| x.as_str())
-                                    .map(|v| choices.iter().find(|c| c.value == v).map(|c| c.label.get(fl, f.form.default_language()).to_string()).unwrap_or_else(|| v.to_string()))
+                                    .map(|v| {
+                                        choices
+                                            .iter()
+                                            .find(|c| c.value == v)
+                                            .map(|c| {
+                                                c.label
+                                                    .get(fl, f.form.default_language())
+                                                    .to_string()
+                                            })
+                                            .unwrap_or_else(|| v.to_string())
+                                    })
                                     .collect::<Vec<_>>()
                                     .join("、")
                             }
-                            Json::Object(o) if o.contains_key("file") => o.get("file").and_then(|x| x.as_str()).unwrap_or("").to_string(),
-                            Json::Object(o) if o.contains_key("lat") => format!("{}, {}", o["lat"], o.get("lon").cloned().unwrap_or_default()),
+                            Json::Object(o) if o.contains_key("file") => o
+                                .get("file")
+                                .and_then(|x| x.as_str())
+                                .unwrap_or("")
+                                .to_string(),
+                            Json::Object(o) if o.contains_key("lat") => format!(
+                                "{}, {}",
+                                o["lat"],
+                                o.get("lon").cloned().unwrap_or_default()
+                            ),
                             other => other.to_string(),
                         };
-                        out.push((depth, crate::markdown::plain(&f.session.label(node)), shown, node));
+                        out.push((
+                            depth,
+                            crate::markdown::plain(&f.session.label(node)),
+                            shown,
+                            node,
+                        ));
                     }
                 }
             }
@@ -85,7 +131,11 @@ pub fn review_screen(p: &Props) -> Html {
     let links: Vec<(String, String, Node)> = problems
         .iter()
         .map(|pr| {
-            let label = if (pr.node.item as usize) < f.form.items.len() { crate::markdown::plain(&f.session.label(pr.node)) } else { String::new() };
+            let label = if (pr.node.item as usize) < f.form.items.len() {
+                crate::markdown::plain(&f.session.label(pr.node))
+            } else {
+                String::new()
+            };
             (label, pr.message.clone(), pr.node)
         })
         .collect();
@@ -102,8 +152,13 @@ pub fn review_screen(p: &Props) -> Html {
                 }
                 let mut pos = pos_of(&f.form, &f.pages, &f.session, node);
                 // A problem on a roster itself (too few members) shows on the roster's page.
-                if f.form.item(node.item).kind == ItemType::Repeat && pos.member == Some(node.scope) {
-                    pos.member = f.session.instance_parent(node.scope).map(|(_, p)| p).filter(|&p| p != 0);
+                if f.form.item(node.item).kind == ItemType::Repeat && pos.member == Some(node.scope)
+                {
+                    pos.member = f
+                        .session
+                        .instance_parent(node.scope)
+                        .map(|(_, p)| p)
+                        .filter(|&p| p != 0);
                 }
                 pos
             };

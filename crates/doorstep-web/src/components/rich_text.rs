@@ -18,9 +18,17 @@ pub fn rich_text(props: &Props) -> Html {
         .into_iter()
         .map(|run| match run {
             Run::Break => html! { <br/> },
-            Run::Text { text, bold: true, italic: true } => html! { <strong><em>{ text }</em></strong> },
-            Run::Text { text, bold: true, .. } => html! { <strong>{ text }</strong> },
-            Run::Text { text, italic: true, .. } => html! { <em>{ text }</em> },
+            Run::Text {
+                text,
+                bold: true,
+                italic: true,
+            } => html! { <strong><em>{ text }</em></strong> },
+            Run::Text {
+                text, bold: true, ..
+            } => html! { <strong>{ text }</strong> },
+            Run::Text {
+                text, italic: true, ..
+            } => html! { <em>{ text }</em> },
             Run::Text { text, .. } => html! { <>{ text }</> },
         })
         .collect()

@@ -86,14 +86,24 @@ fn warm_date_fields(types: Vec<&'static str>) {
     for ty in types {
         when_idle(move || {
             let doc = gloo::utils::document();
-            if doc.query_selector(&format!("input[type={ty}]")).ok().flatten().is_some() {
+            if doc
+                .query_selector(&format!("input[type={ty}]"))
+                .ok()
+                .flatten()
+                .is_some()
+            {
                 return;
             }
-            let Ok(el) = doc.create_element("input") else { return };
+            let Ok(el) = doc.create_element("input") else {
+                return;
+            };
             let _ = el.set_attribute("type", ty);
             let _ = el.set_attribute("aria-hidden", "true");
             let _ = el.set_attribute("tabindex", "-1");
-            let _ = el.set_attribute("style", "position:fixed;left:-200vw;top:0;visibility:hidden");
+            let _ = el.set_attribute(
+                "style",
+                "position:fixed;left:-200vw;top:0;visibility:hidden",
+            );
             when_idle(move || {
                 if let Some(body) = gloo::utils::document().body() {
                     if body.append_child(&el).is_ok() {
@@ -111,7 +121,9 @@ fn when_idle(f: impl FnOnce() + 'static) {
     use wasm_bindgen::JsCast;
     let window = gloo::utils::window();
     let work = wasm_bindgen::closure::Closure::once_into_js(f);
-    let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
     match idle {
         Some(idle) => {
             let options = js_sys::Object::new();
@@ -119,14 +131,18 @@ fn when_idle(f: impl FnOnce() + 'static) {
             let _ = idle.call2(&window, &work, &options);
         }
         None => {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(work.unchecked_ref(), 200);
+            let _ = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(work.unchecked_ref(), 200);
         }
     }
 }
 
 #[function_component(Roster)]
 pub fn roster(p: &Props) -> Html {
-    let node = Node { item: p.item, scope: p.scope };
+    let node = Node {
+        item: p.item,
+        scope: p.scope,
+    };
     use_topic(&p.ctl, Topic::Node(node));
     use_topic(&p.ctl, Topic::Repeat(node));
     {
@@ -183,17 +199,31 @@ pub fn roster(p: &Props) -> Html {
         let ctl = p.ctl.clone();
         let problem = problem.clone();
         let (repeat, parent) = (p.item, p.scope);
-        Callback::from(move |_: MouseEvent| match act(&ctl, Action::AddInstance { repeat, parent }) {
-            Ok(()) => {
-                if problem.is_some() {
-                    problem.set(None);
+        Callback::from(move |_: MouseEvent| {
+            match act(&ctl, Action::AddInstance { repeat, parent }) {
+                Ok(()) => {
+                    if problem.is_some() {
+                        problem.set(None);
+                    }
+                    let inst = ctl
+                        .0
+                        .borrow()
+                        .session
+                        .instances(repeat, parent)
+                        .last()
+                        .copied();
+                    if let Some(inst) = inst {
+                        go(
+                            &ctl,
+                            Pos {
+                                page,
+                                member: Some(inst),
+                            },
+                        );
+                    }
                 }
-                let inst = ctl.0.borrow().session.instances(repeat, parent).last().copied();
-                if let Some(inst) = inst {
-                    go(&ctl, Pos { page, member: Some(inst) });
-                }
+                Err(m) => problem.set(Some(m)),
             }
-            Err(m) => problem.set(Some(m)),
         })
     };
     let dialog = confirm.map(|inst| {
@@ -243,16 +273,34 @@ fn member_row(p: &RowProps) -> Html {
             .level_items(Some(p.repeat))
             .iter()
             .filter(|&&i| f.form.item(i).kind == ItemType::Text)
-            .map(|&i| Topic::Node(Node { item: i, scope: p.inst }))
+            .map(|&i| {
+                Topic::Node(Node {
+                    item: i,
+                    scope: p.inst,
+                })
+            })
             .collect::<Vec<_>>()
     };
     use_topics(&p.ctl, topics);
     let t = p.lang.t();
     let (i, inst, page) = (p.index, p.inst, p.page);
-    let name = p.ctl.0.borrow().member_label(p.repeat, inst).unwrap_or_else(|| nth_member(p.lang, i + 1));
+    let name = p
+        .ctl
+        .0
+        .borrow()
+        .member_label(p.repeat, inst)
+        .unwrap_or_else(|| nth_member(p.lang, i + 1));
     let open = {
         let ctl = p.ctl.clone();
-        Callback::from(move |_: MouseEvent| go(&ctl, Pos { page, member: Some(inst) }))
+        Callback::from(move |_: MouseEvent| {
+            go(
+                &ctl,
+                Pos {
+                    page,
+                    member: Some(inst),
+                },
+            )
+        })
     };
     let mover = |to: usize| {
         let ctl = p.ctl.clone();

@@ -26,9 +26,17 @@ pub fn save_bar(p: &Props) -> Html {
     let (class, text, failed) = match &ind {
         Indicator::Saved => ("savebar", t.saved.to_string(), false),
         Indicator::Saving => ("savebar saving", t.saving.to_string(), false),
-        Indicator::Failed(SaveError::Quota) => ("savebar failed", t.save_failed_quota.to_string(), true),
-        Indicator::Failed(SaveError::Closed) => ("savebar failed", t.save_failed_closed.to_string(), true),
-        Indicator::Failed(SaveError::Other(m)) => ("savebar failed", format!("{} ({m})", t.save_failed_other), true),
+        Indicator::Failed(SaveError::Quota) => {
+            ("savebar failed", t.save_failed_quota.to_string(), true)
+        }
+        Indicator::Failed(SaveError::Closed) => {
+            ("savebar failed", t.save_failed_closed.to_string(), true)
+        }
+        Indicator::Failed(SaveError::Other(m)) => (
+            "savebar failed",
+            format!("{} ({m})", t.save_failed_other),
+            true,
+        ),
     };
     let state = match ind {
         Indicator::Saved => "saved",

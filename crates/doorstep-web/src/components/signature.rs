@@ -25,7 +25,10 @@ fn point(c: &web_sys::HtmlCanvasElement, e: &PointerEvent) -> (f64, f64) {
     let r = c.get_bounding_client_rect();
     let sx = c.width() as f64 / r.width().max(1.0);
     let sy = c.height() as f64 / r.height().max(1.0);
-    ((e.client_x() as f64 - r.left()) * sx, (e.client_y() as f64 - r.top()) * sy)
+    (
+        (e.client_x() as f64 - r.left()) * sx,
+        (e.client_y() as f64 - r.top()) * sy,
+    )
 }
 
 #[function_component(SignaturePad)]
@@ -58,7 +61,9 @@ pub fn signature_pad(p: &Props) -> Html {
         let canvas = canvas.clone();
         let drawing = drawing.clone();
         Callback::from(move |e: PointerEvent| {
-            let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() else { return };
+            let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() else {
+                return;
+            };
             let _ = c.set_pointer_capture(e.pointer_id());
             *drawing.borrow_mut() = true;
             let (x, y) = point(&c, &e);
@@ -76,7 +81,9 @@ pub fn signature_pad(p: &Props) -> Html {
             if !*drawing.borrow() {
                 return;
             }
-            let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() else { return };
+            let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() else {
+                return;
+            };
             let (x, y) = point(&c, &e);
             if let Some(g) = ctx2d(&c) {
                 g.line_to(x, y);
@@ -112,10 +119,18 @@ pub fn signature_pad(p: &Props) -> Html {
         let dirty = dirty.clone();
         let failure = failure.clone();
         Callback::from(move |_: MouseEvent| {
-            let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() else { return };
-            let Ok(url) = c.to_data_url_with_type("image/png") else { return };
-            let Some(b64) = url.split(',').nth(1) else { return };
-            let Ok(bin) = gloo::utils::window().atob(b64) else { return };
+            let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() else {
+                return;
+            };
+            let Ok(url) = c.to_data_url_with_type("image/png") else {
+                return;
+            };
+            let Some(b64) = url.split(',').nth(1) else {
+                return;
+            };
+            let Ok(bin) = gloo::utils::window().atob(b64) else {
+                return;
+            };
             let bytes: Vec<u8> = bin.chars().map(|ch| ch as u32 as u8).collect();
             let ctl = ctl.clone();
             let id = id.clone();

@@ -8,7 +8,10 @@ use doorstep_core::expr::Clock;
 /// Now as the engine's clock (UTC milliseconds and the phone's offset).
 pub fn clock() -> Clock {
     let d = js_sys::Date::new_0();
-    Clock { utc_millis: d.get_time() as i64, offset_minutes: -(d.get_timezone_offset() as i32) }
+    Clock {
+        utc_millis: d.get_time() as i64,
+        offset_minutes: -(d.get_timezone_offset() as i32),
+    }
 }
 
 /// Now as RFC 3339 with the phone's offset, to the second (`2026-11-22T09:14:03+08:00`).
@@ -48,11 +51,17 @@ pub fn seed() -> u64 {
 /// Asks the browser to keep our data (`navigator.storage.persist()`); `None` when it cannot say.
 pub async fn persist() -> Option<bool> {
     let storage = web_sys::window()?.navigator().storage();
-    let already = JsFuture::from(storage.persisted().ok()?).await.ok()?.as_bool();
+    let already = JsFuture::from(storage.persisted().ok()?)
+        .await
+        .ok()?
+        .as_bool();
     if already == Some(true) {
         return Some(true);
     }
-    JsFuture::from(storage.persist().ok()?).await.ok()?.as_bool()
+    JsFuture::from(storage.persist().ok()?)
+        .await
+        .ok()?
+        .as_bool()
 }
 
 /// Space used and the quota, in bytes.

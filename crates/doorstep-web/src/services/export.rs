@@ -24,7 +24,8 @@ pub struct Outcome {
 fn attachment_files(v: &Json, out: &mut Vec<String>) {
     match v {
         Json::Object(o) => {
-            if let (Some(Json::String(f)), Some(Json::String(_))) = (o.get("file"), o.get("sha256")) {
+            if let (Some(Json::String(f)), Some(Json::String(_))) = (o.get("file"), o.get("sha256"))
+            {
                 out.push(f.clone());
             }
             o.values().for_each(|x| attachment_files(x, out));
@@ -50,7 +51,10 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
     let mut groups: BTreeMap<String, Vec<SubmissionRecord>> = BTreeMap::new();
     for r in records {
         let m = &r.envelope.meta;
-        groups.entry(form_key(&m.form.id, &m.form.version, &m.form.hash)).or_default().push(r);
+        groups
+            .entry(form_key(&m.form.id, &m.form.version, &m.form.hash))
+            .or_default()
+            .push(r);
     }
     for (key, recs) in groups {
         let form = match interviews::form_by_key(&key).await {
@@ -63,11 +67,15 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
         let mut subs = Vec::new();
         let mut attachments = Vec::new();
         for r in &recs {
-            let line = serde_json::to_value(&r.envelope).and_then(|v| <Submission as serde::Deserialize>::deserialize(&v));
+            let line = serde_json::to_value(&r.envelope)
+                .and_then(|v| <Submission as serde::Deserialize>::deserialize(&v));
             match line {
                 Ok(s) => subs.push(s),
                 Err(e) => {
-                    out.refused.push((r.id().to_string(), vec![format!("the stored envelope is not readable: {e}")]));
+                    out.refused.push((
+                        r.id().to_string(),
+                        vec![format!("the stored envelope is not readable: {e}")],
+                    ));
                     continue;
                 }
             }
@@ -75,7 +83,11 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
             attachment_files(&r.envelope.data, &mut names);
             for file in names {
                 if let Ok(Some(bytes)) = storage::get_media(&format!("{}/{file}", r.id())).await {
-                    attachments.push(Attachment { instance_id: r.id().to_string(), file, bytes });
+                    attachments.push(Attachment {
+                        instance_id: r.id().to_string(),
+                        file,
+                        bytes,
+                    });
                 }
             }
         }
@@ -106,7 +118,11 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
         if let Err(e) = files::download(
             &bundle.file_name,
             &bundle.bytes,
-            if bundle.file_name.ends_with(".age") { "application/octet-stream" } else { "application/zip" },
+            if bundle.file_name.ends_with(".age") {
+                "application/octet-stream"
+            } else {
+                "application/zip"
+            },
         ) {
             out.errors.push(e);
             continue;
@@ -120,16 +136,30 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
             instance_ids: bundle.included.clone(),
         };
         // The bundle's record and every included submission's note of it, in one transaction.
-        let mut entries = vec![(storage::BUNDLES, rec.sha256.clone(), serde_json::to_string(&rec).unwrap_or_default())];
-        for r in recs.iter().filter(|r| bundle.included.iter().any(|i| i == r.id())) {
+        let mut entries = vec![(
+            storage::BUNDLES,
+            rec.sha256.clone(),
+            serde_json::to_string(&rec).unwrap_or_default(),
+        )];
+        for r in recs
+            .iter()
+            .filter(|r| bundle.included.iter().any(|i| i == r.id()))
+        {
             let mut r = r.clone();
             if !r.exported_in.contains(&rec.sha256) {
                 r.exported_in.push(rec.sha256.clone());
             }
-            entries.push((storage::SUBMISSIONS, r.id().to_string(), serde_json::to_string(&r).unwrap_or_default()));
+            entries.push((
+                storage::SUBMISSIONS,
+                r.id().to_string(),
+                serde_json::to_string(&r).unwrap_or_default(),
+            ));
         }
         if let Err(e) = storage::put_all(entries).await {
-            out.errors.push(format!("the export of {} was downloaded but could not be recorded: {e:?}", rec.file_name));
+            out.errors.push(format!(
+                "the export of {} was downloaded but could not be recorded: {e:?}",
+                rec.file_name
+            ));
         }
         out.bundles.push(rec);
     }

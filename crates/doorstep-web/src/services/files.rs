@@ -9,7 +9,11 @@ pub const MAX_READ_BYTES: f64 = 20.0 * 1024.0 * 1024.0;
 /// Reads a picked file's bytes; refuses files over `limit`.
 pub async fn read_file(file: &web_sys::File, limit: f64) -> Result<Vec<u8>, String> {
     if file.size() > limit {
-        return Err(format!("the file is {:.1} MB; the limit is {:.0} MB", file.size() / 1048576.0, limit / 1048576.0));
+        return Err(format!(
+            "the file is {:.1} MB; the limit is {:.0} MB",
+            file.size() / 1048576.0,
+            limit / 1048576.0
+        ));
     }
     let buf = JsFuture::from(file.array_buffer()).await.map_err(js_text)?;
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
@@ -18,17 +22,25 @@ pub async fn read_file(file: &web_sys::File, limit: f64) -> Result<Vec<u8>, Stri
 /// Fetches a URL's body as bytes (forms loaded by a supervisor), refusing very large answers.
 pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(url)).await.map_err(js_text)?;
+    let resp = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(js_text)?;
     let resp: web_sys::Response = resp.dyn_into().map_err(js_text)?;
     if !resp.ok() {
-        return Err(format!("the server answered {} {}", resp.status(), resp.status_text()));
+        return Err(format!(
+            "the server answered {} {}",
+            resp.status(),
+            resp.status_text()
+        ));
     }
     if let Ok(Some(len)) = resp.headers().get("content-length") {
         if len.parse::<f64>().unwrap_or(0.0) > MAX_READ_BYTES {
             return Err("the file is larger than 20 MB".into());
         }
     }
-    let buf = JsFuture::from(resp.array_buffer().map_err(js_text)?).await.map_err(js_text)?;
+    let buf = JsFuture::from(resp.array_buffer().map_err(js_text)?)
+        .await
+        .map_err(js_text)?;
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
@@ -38,14 +50,20 @@ pub fn download(name: &str, bytes: &[u8], media_type: &str) -> Result<(), String
     let parts = js_sys::Array::of1(&arr);
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(media_type);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(js_text)?;
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(js_text)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_text)?;
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
     let a: web_sys::HtmlAnchorElement = doc.create_element("a").map_err(js_text)?.unchecked_into();
     a.set_href(&url);
     a.set_download(name);
     a.set_attribute("style", "display:none").ok();
-    doc.body().ok_or("no body")?.append_child(&a).map_err(js_text)?;
+    doc.body()
+        .ok_or("no body")?
+        .append_child(&a)
+        .map_err(js_text)?;
     a.click();
     a.remove();
     // The object URL is released later: revoking it at once can cancel the download on some phones.

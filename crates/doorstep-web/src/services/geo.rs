@@ -40,10 +40,17 @@ pub async fn locate() -> Result<Fix, String> {
         Ok(pos) => {
             let pos: web_sys::Position = pos.unchecked_into();
             let c = pos.coords();
-            Ok(Fix { lat: c.latitude(), lon: c.longitude(), alt: c.altitude(), accuracy: c.accuracy() })
+            Ok(Fix {
+                lat: c.latitude(),
+                lon: c.longitude(),
+                alt: c.altitude(),
+                accuracy: c.accuracy(),
+            })
         }
         Err(e) => {
-            let msg = js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string());
+            let msg = js_sys::Reflect::get(&e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string());
             Err(msg.unwrap_or_else(|| "unknown error".into()))
         }
     }

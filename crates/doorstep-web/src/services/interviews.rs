@@ -36,7 +36,12 @@ pub async fn settings() -> Settings {
 }
 
 pub async fn save_settings(s: &Settings) -> Result<(), SaveError> {
-    storage::put(storage::SETTINGS, SETTINGS_KEY, serde_json::to_string(s).unwrap_or_default()).await
+    storage::put(
+        storage::SETTINGS,
+        SETTINGS_KEY,
+        serde_json::to_string(s).unwrap_or_default(),
+    )
+    .await
 }
 
 pub async fn installed_forms() -> Vec<FormRecord> {
@@ -46,7 +51,9 @@ pub async fn installed_forms() -> Vec<FormRecord> {
         .iter()
         .filter_map(|j| crate::record::from_json(j).ok())
         .collect();
-    doorstep_core::sort::sort_by(&mut list, |a, b| a.id.cmp(&b.id).then(b.version.cmp(&a.version)));
+    doorstep_core::sort::sort_by(&mut list, |a, b| {
+        a.id.cmp(&b.id).then(b.version.cmp(&a.version))
+    });
     list
 }
 
@@ -55,7 +62,12 @@ pub fn newest_per_id(list: &[FormRecord]) -> Vec<FormRecord> {
     let mut out: Vec<FormRecord> = Vec::new();
     for f in list {
         match out.iter_mut().find(|o| o.id == f.id) {
-            Some(o) if f.version > o.version || (f.version == o.version && f.installed_at > o.installed_at) => *o = f.clone(),
+            Some(o)
+                if f.version > o.version
+                    || (f.version == o.version && f.installed_at > o.installed_at) =>
+            {
+                *o = f.clone()
+            }
             Some(_) => {}
             None => out.push(f.clone()),
         }
@@ -67,7 +79,11 @@ pub fn newest_per_id(list: &[FormRecord]) -> Vec<FormRecord> {
 pub async fn install(bytes: &[u8], origin: &str) -> Result<FormRecord, Vec<Diagnostic>> {
     let loaded = form::load_bytes(bytes);
     let Some(f) = loaded.form else {
-        return Err(loaded.diagnostics.into_iter().filter(|d| d.is_error()).collect());
+        return Err(loaded
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .collect());
     };
     let key = form_key(&f.id, &f.version, &f.hash);
     let rec = FormRecord {
@@ -80,8 +96,18 @@ pub async fn install(bytes: &[u8], origin: &str) -> Result<FormRecord, Vec<Diagn
         origin: origin.to_string(),
         installed_at: device::now_rfc3339(),
     };
-    if let Err(e) = storage::put(storage::FORMS, &key, serde_json::to_string(&rec).unwrap_or_default()).await {
-        return Err(vec![Diagnostic::error("app/storage", "", format!("the form could not be stored: {e:?}"))]);
+    if let Err(e) = storage::put(
+        storage::FORMS,
+        &key,
+        serde_json::to_string(&rec).unwrap_or_default(),
+    )
+    .await
+    {
+        return Err(vec![Diagnostic::error(
+            "app/storage",
+            "",
+            format!("the form could not be stored: {e:?}"),
+        )]);
     }
     FORMS.with(|m| m.borrow_mut().insert(key, Rc::new(f)));
     Ok(rec)
@@ -104,15 +130,32 @@ struct ShippedForm {
 /// service worker answers from its cache, and without it nothing changes).
 pub async fn install_shipped(installed: &[FormRecord]) -> Vec<String> {
     let mut problems = Vec::new();
-    let Ok(bytes) = files::fetch_bytes("./forms/index.json").await else { return problems };
-    let Ok(index) = std::str::from_utf8(&bytes).map_err(|_| ()).and_then(|t| crate::record::from_json::<ShippedIndex>(t).map_err(|_| ())) else { return problems };
+    let Ok(bytes) = files::fetch_bytes("./forms/index.json").await else {
+        return problems;
+    };
+    let Ok(index) = std::str::from_utf8(&bytes)
+        .map_err(|_| ())
+        .and_then(|t| crate::record::from_json::<ShippedIndex>(t).map_err(|_| ()))
+    else {
+        return problems;
+    };
     for f in index.forms {
-        if !f.id.is_empty() && installed.iter().any(|i| i.id == f.id && i.version == f.version && i.origin == "shipped") {
+        if !f.id.is_empty()
+            && installed
+                .iter()
+                .any(|i| i.id == f.id && i.version == f.version && i.origin == "shipped")
+        {
             continue;
         }
-        let Ok(bytes) = files::fetch_bytes(&format!("./forms/{}", f.file)).await else { continue };
+        let Ok(bytes) = files::fetch_bytes(&format!("./forms/{}", f.file)).await else {
+            continue;
+        };
         if let Err(diags) = install(&bytes, "shipped").await {
-            problems.push(format!("{}: {}", f.file, diags.first().map(|d| d.to_string()).unwrap_or_default()));
+            problems.push(format!(
+                "{}: {}",
+                f.file,
+                diags.first().map(|d| d.to_string()).unwrap_or_default()
+            ));
         }
     }
     problems
@@ -129,13 +172,22 @@ pub async fn form_by_key(key: &str) -> Result<Rc<Form>, String> {
         .ok_or_else(|| format!("the form {key} is not on this device"))?;
     let rec: FormRecord = crate::record::from_json(&json).map_err(|e| e.to_string())?;
     let loaded = form::load(&rec.source);
-    let f = Rc::new(loaded.form.ok_or_else(|| format!("the stored form {key} no longer loads"))?);
+    let f = Rc::new(
+        loaded
+            .form
+            .ok_or_else(|| format!("the stored form {key} no longer loads"))?,
+    );
     FORMS.with(|m| m.borrow_mut().insert(key.to_string(), f.clone()));
     Ok(f)
 }
 
 fn host(settings: &Settings) -> Host {
-    Host { clock: device::clock(), device_id: settings.device_id.clone(), username: settings.surveyor.clone(), seed: device::seed() }
+    Host {
+        clock: device::clock(),
+        device_id: settings.device_id.clone(),
+        username: settings.surveyor.clone(),
+        seed: device::seed(),
+    }
 }
 
 /// Starts a new interview on a form and writes its first record at once.
@@ -146,7 +198,11 @@ pub async fn start(form_key: &str, settings: &Settings, lang: &str) -> Result<Ct
     let now = device::now_rfc3339();
     let meta = Meta {
         instance_id: device::new_instance_id(),
-        form: FormRef { id: form.id.clone(), version: form.version.clone(), hash: form.hash.clone() },
+        form: FormRef {
+            id: form.id.clone(),
+            version: form.version.clone(),
+            hash: form.hash.clone(),
+        },
         status: "draft".into(),
         started_at: now.clone(),
         updated_at: now,
@@ -175,7 +231,9 @@ pub async fn submissions() -> Vec<SubmissionRecord> {
         .iter()
         .filter_map(|j| crate::record::from_json(j).ok())
         .collect();
-    doorstep_core::sort::sort_by(&mut list, |a, b| b.envelope.meta.updated_at.cmp(&a.envelope.meta.updated_at));
+    doorstep_core::sort::sort_by(&mut list, |a, b| {
+        b.envelope.meta.updated_at.cmp(&a.envelope.meta.updated_at)
+    });
     list
 }
 
@@ -196,9 +254,16 @@ fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord 
     let f = ctl.0.borrow();
     let mut meta = f.meta.clone();
     meta.updated_at = device::now_rfc3339();
-    let title = f.form.title.get(f.form.default_language(), f.form.default_language()).to_string();
+    let title = f
+        .form
+        .title
+        .get(f.form.default_language(), f.form.default_language())
+        .to_string();
     let mut rec = previous.unwrap_or(SubmissionRecord {
-        envelope: Envelope { meta: meta.clone(), data: serde_json::Value::Null },
+        envelope: Envelope {
+            meta: meta.clone(),
+            data: serde_json::Value::Null,
+        },
         name: String::new(),
         form_title: title.clone(),
         page: 0,
@@ -207,7 +272,10 @@ fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord 
         superseded_by: None,
         extra: Default::default(),
     });
-    rec.envelope = Envelope { meta, data: f.session.data() };
+    rec.envelope = Envelope {
+        meta,
+        data: f.session.data(),
+    };
     rec.name = f.session.instance_name().unwrap_or_default();
     rec.form_title = title;
     rec.page = f.pos.page;
@@ -289,8 +357,11 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
         f.meta.finalized_at = Some(now);
     }
     let id = ctl.0.borrow().meta.instance_id.clone();
-    let previous: Option<SubmissionRecord> =
-        storage::get(storage::SUBMISSIONS, &id).await.ok().flatten().and_then(|j| crate::record::from_json(&j).ok());
+    let previous: Option<SubmissionRecord> = storage::get(storage::SUBMISSIONS, &id)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|j| crate::record::from_json(&j).ok());
     let mut rec = record_of(ctl, previous);
     // The finalized submission holds what is exported: answers of non-relevant questions are dropped.
     rec.envelope.data = ctl.0.borrow().session.export_data();
@@ -300,7 +371,11 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
     if let Some(old_id) = rec.envelope.meta.deprecated_id.clone() {
         if let Ok(mut old) = submission(&old_id).await {
             old.superseded_by = Some(id.clone());
-            entries.push((storage::SUBMISSIONS, old_id, serde_json::to_string(&old).unwrap_or_default()));
+            entries.push((
+                storage::SUBMISSIONS,
+                old_id,
+                serde_json::to_string(&old).unwrap_or_default(),
+            ));
         }
     }
     loop {

@@ -51,7 +51,9 @@ fn classify_open(e: &indexed_db_futures::error::OpenDbError) -> SaveError {
 
 /// True when this browser offers IndexedDB at all (private modes of some browsers do not).
 pub fn available() -> bool {
-    let Some(w) = web_sys::window() else { return false };
+    let Some(w) = web_sys::window() else {
+        return false;
+    };
     matches!(js_sys::Reflect::get(&w, &"indexedDB".into()), Ok(v) if !v.is_undefined() && !v.is_null())
 }
 
@@ -138,7 +140,10 @@ pub async fn put_all(entries: Vec<(&'static str, String, String)>) -> Result<(),
                 .map_err(|e| classify(&e))?;
             for (store, key, json) in entries.iter() {
                 let os = tx.object_store(store).map_err(|e| classify(&e))?;
-                os.put(json.as_str()).with_key(key.as_str()).build().map_err(|e| classify(&e))?;
+                os.put(json.as_str())
+                    .with_key(key.as_str())
+                    .build()
+                    .map_err(|e| classify(&e))?;
             }
             tx.commit().await.map_err(|e| classify(&e))
         }
@@ -157,7 +162,12 @@ pub async fn get(store: &'static str, key: &str) -> Result<Option<String>, SaveE
         async move {
             let tx = db.transaction(store).build().map_err(|e| classify(&e))?;
             let os = tx.object_store(store).map_err(|e| classify(&e))?;
-            let v: Option<String> = os.get(key.as_str()).primitive().map_err(|e| classify(&e))?.await.map_err(|e| classify(&e))?;
+            let v: Option<String> = os
+                .get(key.as_str())
+                .primitive()
+                .map_err(|e| classify(&e))?
+                .await
+                .map_err(|e| classify(&e))?;
             Ok(v)
         }
     })
@@ -217,7 +227,10 @@ pub async fn put_media(key: &str, bytes: &[u8]) -> Result<(), SaveError> {
                 .map_err(|e| classify(&e))?;
             let os = tx.object_store(MEDIA).map_err(|e| classify(&e))?;
             let v: wasm_bindgen::JsValue = arr.into();
-            os.put(v).with_key(key.as_str()).build().map_err(|e| classify(&e))?;
+            os.put(v)
+                .with_key(key.as_str())
+                .build()
+                .map_err(|e| classify(&e))?;
             tx.commit().await.map_err(|e| classify(&e))
         }
     })
@@ -231,9 +244,14 @@ pub async fn get_media(key: &str) -> Result<Option<Vec<u8>>, SaveError> {
         async move {
             let tx = db.transaction(MEDIA).build().map_err(|e| classify(&e))?;
             let os = tx.object_store(MEDIA).map_err(|e| classify(&e))?;
-            let v: Option<wasm_bindgen::JsValue> =
-                os.get(key.as_str()).primitive().map_err(|e| classify(&e))?.await.map_err(|e| classify(&e))?;
-            Ok(v.filter(|v| !v.is_undefined()).map(|v| js_sys::Uint8Array::new(&v).to_vec()))
+            let v: Option<wasm_bindgen::JsValue> = os
+                .get(key.as_str())
+                .primitive()
+                .map_err(|e| classify(&e))?
+                .await
+                .map_err(|e| classify(&e))?;
+            Ok(v.filter(|v| !v.is_undefined())
+                .map(|v| js_sys::Uint8Array::new(&v).to_vec()))
         }
     })
     .await
