@@ -17,7 +17,7 @@ pub const QUESTIONS: usize = 1000;
 pub fn bench_forms() -> Result<Vec<(String, String)>, Error> {
     let mut forms = Vec::new();
     for (id, navigation) in [("bench_scroll", "scroll"), ("bench_pages", "pages")] {
-        let mut form: serde_json::Value = serde_json::from_str(&generate_form(QUESTIONS))?;
+        let mut form: serde_json::Value = serde_json::from_str(&generate_form(QUESTIONS)?)?;
         form["id"] = id.into();
         form["settings"]["navigation"] = navigation.into();
         form["title"] = serde_json::json!({
@@ -32,14 +32,32 @@ pub fn bench_forms() -> Result<Vec<(String, String)>, Error> {
     Ok(forms)
 }
 
-/// The one place that knows where generated forms come from: the engine's generator (through its
-/// checked copy), shared with `cargo xtask bench` so both benchmarks measure the same kind of form.
-fn generate_form(questions: usize) -> String {
-    crate::gen_copy::generate(crate::gen_copy::GenOptions {
-        questions,
-        page_size: 20,
-        seed: 42,
-    })
+/// The one place that knows where generated forms come from: the engine's generator, run as the example
+/// `doorstep-core/examples/gen_form.rs` (so the xtask itself does not build the engine), shared with
+/// `cargo xtask bench` so both benchmarks measure the same kind of form.
+fn generate_form(questions: usize) -> Result<String, Error> {
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(crate::util::repo_root())
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "doorstep-core",
+            "--example",
+            "gen_form",
+            "--",
+        ])
+        .args([questions.to_string(), "20".into(), "42".into()])
+        .output()
+        .map_err(|e| format!("cannot run cargo to generate the bench forms: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "generating the bench forms failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    String::from_utf8(out.stdout).map_err(|_| "the generated form is not UTF-8".into())
 }
 
 pub fn bench_web(root: &Path, args: &[String]) -> Result<ExitCode, Error> {

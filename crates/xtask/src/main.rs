@@ -5,7 +5,6 @@ mod bench;
 mod bench_ingest;
 mod bench_web;
 mod dist;
-mod gen_copy;
 mod serve;
 mod test;
 mod util;
