@@ -40,7 +40,7 @@ use doorstep_core::bundle::{
 };
 use doorstep_core::form::compiled::Form;
 use doorstep_core::form::model::ItemType;
-use doorstep_core::submission::{Checker, FormRef, Submission, sha256_hex};
+use doorstep_core::submission::{Checker, FormRef, sha256_hex};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value as Json;
 
@@ -515,31 +515,8 @@ fn prepare(
     let err = |problem: String| line_error(line, problem);
     let raw = b.slice(r);
     let entry = &b.entries[index];
-    let text = std::str::from_utf8(raw).map_err(|e| err(format!("the line is not UTF-8 ({e})")))?;
-    let sha = sha256_hex(raw);
-    if sha != entry.sha256 {
-        return Err(err(format!(
-            "the SHA-256 of the line does not match the manifest's for `{}`",
-            entry.instance_id
-        )));
-    }
-    let s = Submission::from_line(text).map_err(err)?;
+    let (_, s) = doorstep_core::bundle::check_line(raw, entry, &b.form).map_err(err)?;
     let m = &s.meta;
-    if m.instance_id != entry.instance_id || m.status != entry.status {
-        return Err(err(format!(
-            "the submission is `{}` ({}), but the manifest lists `{}` ({}) here",
-            m.instance_id,
-            m.status.as_str(),
-            entry.instance_id,
-            entry.status.as_str()
-        )));
-    }
-    if m.form != b.form {
-        return Err(err(format!(
-            "the submission `{}` is for form `{}` version `{}`, not the bundle's form",
-            m.instance_id, m.form.id, m.form.version
-        )));
-    }
 
     let mut problems = checker.check(&s);
     let form = checker.form();
@@ -587,7 +564,7 @@ fn prepare(
         form_id: m.form.id,
         form_version: m.form.version,
         form_hash: m.form.hash,
-        content_sha256: sha,
+        content_sha256: entry.sha256.clone(),
         status: m.status.as_str().to_string(),
         started_at: m.started_at,
         updated_at: m.updated_at,

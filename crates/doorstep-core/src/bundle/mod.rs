@@ -853,31 +853,7 @@ impl<'a> SubmissionLines<'_, 'a> {
                 self.reader.manifest.submissions.len()
             )));
         };
-        let text =
-            std::str::from_utf8(raw).map_err(|e| err(format!("the line is not UTF-8 ({e})")))?;
-        if sha256_hex(raw) != entry.sha256 {
-            return Err(err(format!(
-                "the SHA-256 of the line does not match the manifest's for `{}`",
-                entry.instance_id
-            )));
-        }
-        let submission = Submission::from_line(text).map_err(err)?;
-        let m = &submission.meta;
-        if m.instance_id != entry.instance_id || m.status != entry.status {
-            return Err(err(format!(
-                "the submission is `{}` ({}), but the manifest lists `{}` ({}) here",
-                m.instance_id,
-                m.status.as_str(),
-                entry.instance_id,
-                entry.status.as_str()
-            )));
-        }
-        if m.form != self.reader.manifest.form {
-            return Err(err(format!(
-                "the submission `{}` is for form `{}` version `{}`, not the bundle's form",
-                m.instance_id, m.form.id, m.form.version
-            )));
-        }
+        let (text, submission) = check_line(raw, entry, &self.reader.manifest.form).map_err(err)?;
         Ok(SubmissionLine {
             line,
             text,
@@ -885,6 +861,41 @@ impl<'a> SubmissionLines<'_, 'a> {
             submission,
         })
     }
+}
+
+/// Checks one line of `submissions.jsonl` against its manifest entry and the bundle's form: UTF-8, the
+/// line's SHA-256, the envelope, the instance id and status, the form's identity. Shared by the reader and
+/// by callers that check lines on other threads (the office's ingest workers).
+pub fn check_line<'r>(
+    raw: &'r [u8],
+    entry: &SubmissionEntry,
+    form: &FormRef,
+) -> Result<(&'r str, Submission), String> {
+    let text = std::str::from_utf8(raw).map_err(|e| format!("the line is not UTF-8 ({e})"))?;
+    if sha256_hex(raw) != entry.sha256 {
+        return Err(format!(
+            "the SHA-256 of the line does not match the manifest's for `{}`",
+            entry.instance_id
+        ));
+    }
+    let submission = Submission::from_line(text)?;
+    let m = &submission.meta;
+    if m.instance_id != entry.instance_id || m.status != entry.status {
+        return Err(format!(
+            "the submission is `{}` ({}), but the manifest lists `{}` ({}) here",
+            m.instance_id,
+            m.status.as_str(),
+            entry.instance_id,
+            entry.status.as_str()
+        ));
+    }
+    if &m.form != form {
+        return Err(format!(
+            "the submission `{}` is for form `{}` version `{}`, not the bundle's form",
+            m.instance_id, m.form.id, m.form.version
+        ));
+    }
+    Ok((text, submission))
 }
 
 fn verify_one<'b>(
