@@ -94,19 +94,50 @@ impl Filling {
 
     /// Applies an action; returns the callbacks to run and what the autosave must do.
     pub fn apply(&mut self, action: Action) -> Result<(Vec<Notify>, Next), ActionError> {
-        if let Action::Answer { node, .. } | Action::Clear { node } = &action {
-            self.touched.insert(*node);
-        }
+        self.apply_from(action, false)
+    }
+
+    /// Applies an answer typed into a field that already shows it (text, number, date): the edited
+    /// question re-renders only when something else it shows changed (its label, hint, message,
+    /// required or read-only mark, relevance), not for its new value alone.
+    pub fn apply_typed(&mut self, action: Action) -> Result<(Vec<Notify>, Next), ActionError> {
+        self.apply_from(action, true)
+    }
+
+    /// What a question shows apart from its value (the message as shown, not the engine's).
+    fn shown(&self, node: Node) -> ((bool, bool, bool), String, String, Option<String>) {
+        let st = self.session.state(node);
+        (
+            (st.relevant, st.required, st.read_only),
+            self.session.label(node),
+            self.session.hint(node),
+            self.shown_error(node),
+        )
+    }
+
+    fn apply_from(
+        &mut self,
+        action: Action,
+        typed: bool,
+    ) -> Result<(Vec<Notify>, Next), ActionError> {
         let touched_node = match &action {
             Action::Answer { node, .. } | Action::Clear { node } => Some(*node),
             _ => None,
         };
+        let before = touched_node.filter(|_| typed).map(|n| self.shown(n));
+        if let Some(n) = touched_node {
+            self.touched.insert(n);
+        }
         let changes = self.session.apply(action)?;
         let mut topics: Vec<Topic> = changes.nodes.iter().map(|n| Topic::Node(*n)).collect();
         if let Some(n) = touched_node {
-            // The edited question re-renders even when its shown state did not change (its error may
-            // now show because it was touched).
-            topics.push(Topic::Node(n));
+            if before.is_some_and(|b| b == self.shown(n)) {
+                topics.retain(|t| *t != Topic::Node(n));
+            } else {
+                // The edited question re-renders even when its shown state did not change (its error
+                // may now show because it was touched).
+                topics.push(Topic::Node(n));
+            }
         }
         topics.extend(changes.repeats.iter().map(|n| Topic::Repeat(*n)));
         topics.push(Topic::Any);
@@ -203,6 +234,7 @@ mod tests {
     use crate::record::FormRef;
     use doorstep_core::form;
     use doorstep_core::session::Host;
+    use serde_json::Value as Json;
     use std::cell::Cell;
 
     fn filling() -> Filling {
@@ -255,6 +287,35 @@ mod tests {
         assert_eq!(hits[0].get(), 1, "the edited question");
         assert_eq!(hits[1].get(), 1, "school became relevant");
         assert_eq!(hits[2].get(), 0, "an unrelated question does not re-render");
+    }
+
+    #[test]
+    fn a_typed_answer_re_renders_its_field_only_when_more_than_its_value_changed() {
+        let mut f = filling();
+        let hits: Vec<Rc<Cell<u32>>> = (0..2).map(|_| Rc::new(Cell::new(0))).collect();
+        for (h, n) in hits.iter().zip(["age", "other"]) {
+            let h = h.clone();
+            let node = f.form.node(n).unwrap();
+            f.subscribe(Topic::Node(node), Rc::new(move || h.set(h.get() + 1)));
+        }
+        let (age, other) = (f.form.node("age").unwrap(), f.form.node("other").unwrap());
+        let typed = |f: &mut Filling, node, value: Option<Json>| {
+            let action = match value {
+                Some(value) => Action::Answer { node, value },
+                None => Action::Clear { node },
+            };
+            f.apply_typed(action).unwrap().0.iter().for_each(|c| c());
+        };
+        typed(&mut f, other, Some("a".into()));
+        typed(&mut f, other, Some("ab".into()));
+        assert_eq!(hits[1].get(), 0, "the field shows what was typed already");
+        typed(&mut f, age, Some(3.into()));
+        assert_eq!(hits[0].get(), 0);
+        typed(&mut f, age, None);
+        assert_eq!(hits[0].get(), 1, "its required message now shows");
+        assert!(f.shown_error(age).is_some());
+        typed(&mut f, age, Some(4.into()));
+        assert_eq!(hits[0].get(), 2, "and goes away");
     }
 
     #[test]

@@ -24,6 +24,16 @@ pub struct Props {
 
 /// Applies an answer (or clears it when `None`) and hands the result to the autosave.
 pub fn answer(ctl: &Ctl, node: Node, value: Option<Json>) -> Result<(), String> {
+    answer_from(ctl, node, value, false)
+}
+
+/// The same for what was typed into a field that shows it already: the field re-renders only if
+/// something besides its value changed (`Filling::apply_typed`).
+fn answer_typed(ctl: &Ctl, node: Node, value: Option<Json>) -> Result<(), String> {
+    answer_from(ctl, node, value, true)
+}
+
+fn answer_from(ctl: &Ctl, node: Node, value: Option<Json>, typed: bool) -> Result<(), String> {
     let action = match value {
         Some(v) => Action::Answer { node, value: v },
         None => Action::Clear { node },
@@ -31,7 +41,11 @@ pub fn answer(ctl: &Ctl, node: Node, value: Option<Json>) -> Result<(), String> 
     let r = {
         let mut f = ctl.0.borrow_mut();
         f.session.set_clock(crate::services::device::clock());
-        f.apply(action)
+        if typed {
+            f.apply_typed(action)
+        } else {
+            f.apply(action)
+        }
     };
     match r {
         Ok((cbs, next)) => {
@@ -104,7 +118,7 @@ pub fn question(p: &Props) -> Html {
                     if raw.is_some() {
                         raw.set(None);
                     }
-                    if let Err(msg) = answer(&ctl, node, v) {
+                    if let Err(msg) = answer_typed(&ctl, node, v) {
                         raw.set(Some((text, msg)));
                     }
                 }
@@ -139,7 +153,7 @@ pub fn question(p: &Props) -> Html {
             let oninput = Callback::from(move |e: InputEvent| {
                 let el: web_sys::HtmlTextAreaElement = e.target_unchecked_into();
                 let v = el.value();
-                let _ = answer(&ctl, node, (!v.is_empty()).then_some(Json::String(v)));
+                let _ = answer_typed(&ctl, node, (!v.is_empty()).then_some(Json::String(v)));
             });
             html! { <textarea id={id.clone()} value={text_value(&value)} {oninput} readonly={read_only}
             aria-invalid={invalid} aria-describedby={described.clone()} maxlength="10000" /> }

@@ -14,9 +14,9 @@ use doorstep_core::form::model::ItemType;
 use doorstep_core::session::Action;
 use yew::prelude::*;
 
+use super::Ctl;
 use super::confirm::Confirm;
 use super::fill_screen::go;
-use super::{Ctl, use_topic};
 use crate::filling::{MAX_SHOWN_INSTANCES, Topic};
 use crate::i18n::{Lang, nth_member};
 use crate::nav::Pos;
@@ -69,7 +69,53 @@ fn use_topics(ctl: &Ctl, topics: Vec<Topic>) {
     });
 }
 
+/// Re-renders the roster when its node or its list of instances changes; while `DEFER_LIST` is set
+/// (adding a member, whose page then hides the list) only after the next paint.
+#[hook]
+fn use_roster_topics(ctl: &Ctl, node: Node) {
+    let update = use_force_update();
+    let ctl = ctl.clone();
+    use_effect_with(node, move |&node| {
+        let ids: Vec<(Topic, u64)> = {
+            let mut f = ctl.0.borrow_mut();
+            [Topic::Node(node), Topic::Repeat(node)]
+                .into_iter()
+                .map(|t| {
+                    let u = update.clone();
+                    let cb = move || {
+                        if DEFER_LIST.with(|d| d.get()) {
+                            let u = u.clone();
+                            after_paint(move || u.force_update());
+                        } else {
+                            u.force_update()
+                        }
+                    };
+                    (t, f.subscribe(t, Rc::new(cb)))
+                })
+                .collect()
+        };
+        move || {
+            if let Ok(mut f) = ctl.0.try_borrow_mut() {
+                for (t, id) in ids {
+                    f.unsubscribe(t, id);
+                }
+            }
+        }
+    });
+}
+
+/// Runs `f` in a task after the next frame is painted.
+fn after_paint(f: impl FnOnce() + 'static) {
+    let frame = wasm_bindgen::closure::Closure::once_into_js(move || {
+        gloo::timers::callback::Timeout::new(0, f).forget();
+    });
+    let _ =
+        gloo::utils::window().request_animation_frame(wasm_bindgen::JsCast::unchecked_ref(&frame));
+}
+
 thread_local! {
+    /// Set while a member is being added (see `use_roster_topics`).
+    static DEFER_LIST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static WARMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
@@ -143,8 +189,7 @@ pub fn roster(p: &Props) -> Html {
         item: p.item,
         scope: p.scope,
     };
-    use_topic(&p.ctl, Topic::Node(node));
-    use_topic(&p.ctl, Topic::Repeat(node));
+    use_roster_topics(&p.ctl, node);
     {
         let ctl = p.ctl.clone();
         let item = p.item;
@@ -200,7 +245,11 @@ pub fn roster(p: &Props) -> Html {
         let problem = problem.clone();
         let (repeat, parent) = (p.item, p.scope);
         Callback::from(move |_: MouseEvent| {
-            match act(&ctl, Action::AddInstance { repeat, parent }) {
+            // The list is hidden behind the new member's page: it catches up after that page is painted.
+            DEFER_LIST.with(|d| d.set(true));
+            let added = act(&ctl, Action::AddInstance { repeat, parent });
+            DEFER_LIST.with(|d| d.set(false));
+            match added {
                 Ok(()) => {
                     if problem.is_some() {
                         problem.set(None);
