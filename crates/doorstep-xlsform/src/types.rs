@@ -177,29 +177,17 @@ fn unknown(raw: &str) -> TypeSpec {
             "hidden",
         ];
         let first = lower.split_whitespace().next().unwrap_or("");
-        match known.iter().min_by_key(|k| distance(first, k)) {
-            Some(k) if distance(first, k) <= 2 => format!("; did you mean `{k}`?"),
+        match known
+            .iter()
+            .min_by_key(|k| doorstep_core::expr::edit_distance(first, k))
+        {
+            Some(k) if doorstep_core::expr::edit_distance(first, k) <= 2 => {
+                format!("; did you mean `{k}`?")
+            }
             _ => String::new(),
         }
     };
     TypeSpec::Unsupported(format!("unknown question type `{raw}`{hint}"))
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

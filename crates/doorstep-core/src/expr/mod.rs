@@ -43,7 +43,7 @@ use std::rc::Rc;
 use ast::{Ast, BinOp, Kind};
 pub use eval::{MAX_STEPS, eval, eval_with_diagnostics};
 use functions::F;
-pub use functions::functions;
+pub use functions::{edit_distance, functions};
 pub use parse::{MAX_DEPTH, MAX_LEN};
 pub use value::{Clock, Env, ItemId, Node, Value, fmt_num};
 

@@ -1551,27 +1551,10 @@ fn serde_code(msg: &str, path: &str) -> (&'static str, String) {
 /// `; did you mean `x`?` when a close name exists.
 fn suggest<'a>(name: &str, names: impl Iterator<Item = &'a String>) -> String {
     let best = names
-        .map(|n| (edit_distance(name, n), n))
+        .map(|n| (expr::edit_distance(name, n), n))
         .filter(|(d, _)| *d <= 2)
         .min();
     best.map_or(String::new(), |(_, n)| format!("; did you mean `{n}`?"))
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur.push(
-                (prev[j] + usize::from(ca != *cb))
-                    .min(prev[j + 1] + 1)
-                    .min(cur[j] + 1),
-            );
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 fn text_values(t: &Text) -> Vec<&str> {
