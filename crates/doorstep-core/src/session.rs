@@ -269,8 +269,7 @@ impl Session {
         let form = self.form.clone();
         for (k, v) in obj {
             let Some(item) = form.item_by_name(k).filter(|it| {
-                it.repeat == level && it.kind.has_value()
-                    || it.repeat == level && it.kind == ItemType::Repeat
+                it.repeat == level && (it.kind.has_value() || it.kind == ItemType::Repeat)
             }) else {
                 self.unknown.push(format!("{prefix}{k}"));
                 continue;

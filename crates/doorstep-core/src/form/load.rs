@@ -722,7 +722,7 @@ impl Loader {
         let order = match topo_order(&ordering) {
             Ok(o) => o,
             Err(cycle) => {
-                self.report_cycle(&cycle, &items, &deps);
+                self.report_cycle(&cycle, &items);
                 return None;
             }
         };
@@ -1377,7 +1377,7 @@ impl Loader {
         }
     }
 
-    fn report_cycle(&mut self, cycle: &[ItemId], items: &[Item], deps: &[Vec<(ItemId, bool)>]) {
+    fn report_cycle(&mut self, cycle: &[ItemId], items: &[Item]) {
         let names: Vec<&str> = cycle
             .iter()
             .map(|&i| items[i as usize].name.as_str())
@@ -1386,7 +1386,6 @@ impl Loader {
         shown.push_str(" → ");
         shown.push_str(names[0]);
         let first = &items[cycle[0] as usize];
-        let _ = deps;
         self.err(
             "expr/cycle",
             first.path.clone(),
