@@ -126,6 +126,9 @@ pub struct NodeState {
     pub required: bool,
     pub read_only: bool,
     pub error: Option<Problem>,
+    /// For a repeat whose `count` is an expression: the count asked for more instances than the
+    /// repeat's `max` (or the session's limit), so fewer were made. The app says so beside the roster.
+    pub capped: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -400,6 +403,7 @@ impl Session {
             required: s.required,
             read_only: s.read_only,
             error: self.error(node),
+            capped: s.capped,
         }
     }
 

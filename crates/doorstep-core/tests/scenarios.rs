@@ -261,6 +261,7 @@ fn check_expect(
                         "relevant" => json!(st.relevant),
                         "required" => json!(st.required),
                         "read_only" => json!(st.read_only),
+                        "capped" => json!(st.capped),
                         "errors" => st.error.as_ref().map_or(Json::Null, |e| json!(e.code)),
                         "messages" => st.error.as_ref().map_or(Json::Null, |e| json!(e.message)),
                         "labels" => json!(s.label(n)),
