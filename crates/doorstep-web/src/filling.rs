@@ -9,8 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use doorstep_core::expr::{ItemId, Node};
-use doorstep_core::form::Form;
+use doorstep_core::form::model::Count;
 use doorstep_core::form::model::ItemType;
+use doorstep_core::form::{Form, RepeatCount};
 use doorstep_core::session::{Action, ActionError, Session};
 
 use crate::nav::{self, Page, Pos};
@@ -51,6 +52,19 @@ pub struct Filling {
 
 /// Most instances of one repeat the app will show at once: a hostile `count` cannot freeze the phone.
 pub const MAX_SHOWN_INSTANCES: usize = 1_000;
+
+/// A count-driven repeat that made fewer instances than its `count` asked for: the form's `max` (or
+/// the session's limit on instances) capped it, and the roster says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capped {
+    /// Instances made.
+    pub listed: usize,
+    /// The repeat's `max`.
+    pub max: u64,
+    /// What the count asked for, when the app can work it out again (a constant, or an expression of
+    /// a top-level repeat); `None` inside another repeat.
+    pub asked: Option<u64>,
+}
 
 impl Filling {
     pub fn new(session: Session, meta: Meta) -> Filling {
@@ -183,6 +197,33 @@ impl Filling {
             return None;
         }
         Some(p.message)
+    }
+
+    /// Whether the count-driven repeat `node` was capped, and by how much.
+    pub fn capped(&self, node: Node) -> Option<Capped> {
+        let st = self.session.state(node);
+        if !st.capped || !st.relevant {
+            return None;
+        }
+        let item = self.form.item(node.item);
+        let asked = match (&item.count, &item.doc.count) {
+            (RepeatCount::Fixed(n), _) => Some(*n),
+            // The engine keeps only the capped verdict; the count is evaluated again here, where the
+            // form's own context is the top level (a nested repeat's count reads its instance).
+            (RepeatCount::Expr(_), Some(Count::Expr(src))) if item.repeat.is_none() => self
+                .session
+                .evaluate(src)
+                .ok()
+                .map(|v| v.to_num())
+                .filter(|n| n.is_finite() && *n > 0.0)
+                .map(|n| n.floor().min(u64::MAX as f64) as u64),
+            _ => None,
+        };
+        Some(Capped {
+            listed: self.session.instances(node.item, node.scope).len(),
+            max: item.max_instances(),
+            asked,
+        })
     }
 
     /// The label of a roster member in lists: the first answered text question of the instance.
@@ -388,5 +429,54 @@ mod tests {
         let mut g = Filling::new(s2, f.meta.clone());
         g.restore_pos(0, Some(&path));
         assert_eq!(g.pos.member, Some(g.session.instances(m.item, 0)[1]));
+    }
+
+    #[test]
+    fn a_capped_count_says_how_many_were_asked_for() {
+        let src = r#"{"format": "doorstep-form/1", "id": "c", "version": "1", "title": "C", "languages": ["en"],
+          "items": [
+            {"type": "integer", "name": "n", "label": "How many?"},
+            {"type": "repeat", "name": "plots", "label": "Plots", "count": "${n}", "max": 5, "items": [
+              {"type": "integer", "name": "k", "label": "Fields"},
+              {"type": "repeat", "name": "fields", "label": "Fields", "count": "${k}", "max": 2, "items": [
+                {"type": "text", "name": "crop", "label": "Crop"}]}]}
+          ]}"#;
+        let form = Rc::new(form::load(src).form.unwrap());
+        let s = Session::new(form.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
+        let mut f = Filling::new(s, filling().meta);
+        let (n, plots) = (form.node("n").unwrap(), form.node("plots").unwrap());
+        let answer = |f: &mut Filling, node, v: i64| {
+            f.apply(Action::Answer {
+                node,
+                value: v.into(),
+            })
+            .unwrap();
+        };
+        answer(&mut f, n, 3);
+        assert_eq!(f.capped(plots), None);
+        answer(&mut f, n, 8);
+        let want = Capped {
+            listed: 5,
+            max: 5,
+            asked: Some(8),
+        };
+        assert_eq!(f.capped(plots), Some(want));
+        answer(&mut f, n, 9);
+        assert_eq!(f.capped(plots).and_then(|c| c.asked), Some(9));
+        // Inside a repeat the count reads its own instance: capped, without the number asked.
+        let first = f.session.instances(plots.item, 0)[0];
+        let k = Node {
+            item: form.item_by_name("k").unwrap().id,
+            scope: first,
+        };
+        answer(&mut f, k, 4);
+        let fields = Node {
+            item: form.item_by_name("fields").unwrap().id,
+            scope: first,
+        };
+        let nested = f.capped(fields).unwrap();
+        assert_eq!((nested.listed, nested.max, nested.asked), (2, 2, None));
+        answer(&mut f, n, 0);
+        assert_eq!(f.capped(plots), None);
     }
 }

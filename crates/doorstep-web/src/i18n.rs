@@ -4,6 +4,8 @@
 //! language as the fallback (`Text::get`). Messages with a number use small functions rather than
 //! templates so that word order can differ between the languages.
 
+use doorstep_core::form::model::Text;
+
 /// The interface language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -36,16 +38,30 @@ impl Lang {
     /// The form language to show for this interface language: the first of the form's languages with
     /// the same primary subtag, else the form's default (the first).
     pub fn pick_form_language(self, form_languages: &[String]) -> String {
-        let want = match self {
-            Lang::Zh => "zh",
-            Lang::En => "en",
-        };
+        let want = self.primary();
         form_languages
             .iter()
             .find(|l| l.to_ascii_lowercase().split('-').next() == Some(want))
             .or_else(|| form_languages.first())
             .cloned()
             .unwrap_or_default()
+    }
+    /// A form's text (a title) in this language: a plain text as it is, a translated one in the
+    /// first language with the same primary subtag; `None` when it has no such translation.
+    pub fn text(self, text: &Text) -> Option<&str> {
+        match text {
+            Text::Plain(s) => Some(s),
+            Text::Translated(m) => m
+                .iter()
+                .find(|(k, _)| k.to_ascii_lowercase().split('-').next() == Some(self.primary()))
+                .map(|(_, v)| v.as_str()),
+        }
+    }
+    fn primary(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
     }
     pub fn t(self) -> &'static Strings {
         match self {
@@ -364,6 +380,37 @@ pub fn nth_member(lang: Lang, n: usize) -> String {
     }
 }
 
+/// Beside a roster whose computed count was capped: "Only 5 listed: the form allows at most 5 (8 asked)".
+/// When the session's own limit on instances stopped it first (`listed < max`), that is said instead.
+pub fn capped(lang: Lang, c: &crate::filling::Capped) -> String {
+    let asked = |zh: bool| match c.asked {
+        Some(n) if zh => format!("（要求 {n} 项）"),
+        Some(n) => format!(" ({n} asked)"),
+        None => String::new(),
+    };
+    let listed = c.listed;
+    match lang {
+        Lang::Zh if listed as u64 >= c.max => {
+            format!("按表单上限只列出 {listed} 项{}", asked(true))
+        }
+        Lang::Zh => format!(
+            "本次调查的条目已达应用上限，只列出 {listed} 项{}",
+            asked(true)
+        ),
+        Lang::En if listed as u64 >= c.max => {
+            format!(
+                "Only {listed} listed: the form allows at most {}{}",
+                c.max,
+                asked(false)
+            )
+        }
+        Lang::En => format!(
+            "Only {listed} listed: this interview reached the app's limit of entries{}",
+            asked(false)
+        ),
+    }
+}
+
 /// A byte count for people: "1.2 MB".
 pub fn bytes(n: f64) -> String {
     if n < 1024.0 {
@@ -390,6 +437,27 @@ mod tests {
         assert_eq!(Lang::En.pick_form_language(&only_zh), "zh-CN");
         assert_eq!(Lang::from_tag("en-GB"), Lang::En);
         assert_eq!(Lang::from_tag("zh"), Lang::Zh);
+    }
+
+    #[test]
+    fn a_capped_roster_says_so_in_both_languages() {
+        let c = crate::filling::Capped {
+            listed: 5,
+            max: 5,
+            asked: Some(8),
+        };
+        assert_eq!(capped(Lang::Zh, &c), "按表单上限只列出 5 项（要求 8 项）");
+        assert_eq!(
+            capped(Lang::En, &c),
+            "Only 5 listed: the form allows at most 5 (8 asked)"
+        );
+        let nested = crate::filling::Capped { asked: None, ..c };
+        assert_eq!(
+            capped(Lang::En, &nested),
+            "Only 5 listed: the form allows at most 5"
+        );
+        let limit = crate::filling::Capped { listed: 3, ..c };
+        assert!(capped(Lang::En, &limit).contains("limit"));
     }
 
     #[test]

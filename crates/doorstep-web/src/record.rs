@@ -10,6 +10,8 @@ use doorstep_core::form::model::Text;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use crate::i18n::Lang;
+
 /// An installed form, bound to its exact identity `(id, version, hash)`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FormRecord {
@@ -74,9 +76,13 @@ pub struct SubmissionRecord {
     /// The form's `instance_name` when it was last saved.
     #[serde(default)]
     pub name: String,
-    /// The form's title in the default language, for lists.
+    /// The form's title in the default language, for lists (all a record written before
+    /// `form_titles` has, and what an older app reads).
     #[serde(default)]
     pub form_title: String,
+    /// The form's title in every language it has, so lists follow the interface language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_titles: Option<Text>,
     /// Where the surveyor was: page index and the member's path (`members[2]`).
     #[serde(default)]
     pub page: usize,
@@ -99,12 +105,24 @@ impl SubmissionRecord {
     pub fn is_finalized(&self) -> bool {
         self.envelope.meta.status == "finalized"
     }
-    /// True when `query` (any case) is in the name, the form's title or the id.
+    /// The form's title in the interface language, else in the form's default language.
+    pub fn title_in(&self, lang: Lang) -> &str {
+        self.form_titles
+            .as_ref()
+            .and_then(|t| lang.text(t))
+            .unwrap_or(&self.form_title)
+    }
+    /// True when `query` (any case) is in the name, the form's title (in any language) or the id.
     pub fn matches(&self, query: &str) -> bool {
         let q = query.trim().to_lowercase();
+        let in_titles = || match &self.form_titles {
+            Some(Text::Translated(m)) => m.values().any(|t| t.to_lowercase().contains(&q)),
+            _ => false,
+        };
         q.is_empty()
             || self.name.to_lowercase().contains(&q)
             || self.form_title.to_lowercase().contains(&q)
+            || in_titles()
             || self.id().to_lowercase().contains(&q)
     }
 }
@@ -149,5 +167,35 @@ mod tests {
         assert!(!r.matches("李"));
         let back = serde_json::to_string(&r).unwrap();
         assert!(back.contains("future_field"));
+        assert!(
+            !back.contains("form_titles"),
+            "an old record stays as it was"
+        );
+    }
+
+    #[test]
+    fn lists_show_the_title_in_the_interface_language() {
+        let old = r#"{"envelope": {"meta": {"instance_id": "uuid:1", "form": {"id": "f", "version": "1", "hash": "sha256:0"},
+          "status": "draft", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"}, "data": {}},
+          "form_title": "家庭需求评估"}"#;
+        let mut r: SubmissionRecord = from_json(old).unwrap();
+        assert_eq!(
+            r.title_in(Lang::En),
+            "家庭需求评估",
+            "a record from before: its one title"
+        );
+        r.form_titles =
+            Some(from_json(r#"{"zh-CN": "家庭需求评估", "en": "Household needs"}"#).unwrap());
+        assert_eq!(r.title_in(Lang::En), "Household needs");
+        assert_eq!(r.title_in(Lang::Zh), "家庭需求评估");
+        assert!(r.matches("household"));
+        r.form_titles = Some(from_json(r#"{"zh-CN": "家庭需求评估"}"#).unwrap());
+        assert_eq!(
+            r.title_in(Lang::En),
+            "家庭需求评估",
+            "no English: the default language"
+        );
+        let back: SubmissionRecord = from_json(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
     }
 }

@@ -18,7 +18,8 @@ pub struct Props {
 #[function_component(ExportScreen)]
 pub fn export_screen(p: &Props) -> Html {
     let ctx = p.ctx.clone();
-    let t = ctx.lang().t();
+    let lang = ctx.lang();
+    let t = lang.t();
     let subs = use_state(|| None::<Vec<SubmissionRecord>>);
     let bundles = use_state(Vec::<BundleRecord>::new);
     let selected = use_state(BTreeSet::<String>::new);
@@ -102,7 +103,7 @@ pub fn export_screen(p: &Props) -> Html {
                     <li key={id.clone()}>
                         <label class="check">
                             <input type="checkbox" checked={checked} onchange={toggle} data-instance={id.clone()} />
-                            <span class="grow"><span class="name">{ name }</span><br/><span class="muted">{ format!("{} · {}", r.form_title, state) }</span></span>
+                            <span class="grow"><span class="name">{ name }</span><br/><span class="muted">{ format!("{} · {}", r.title_in(lang), state) }</span></span>
                         </label>
                     </li>
                 }

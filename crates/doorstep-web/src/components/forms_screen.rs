@@ -116,20 +116,10 @@ pub fn forms_screen(p: &Props) -> Html {
         None => html! { <p class="loading">{ t.loading }</p> },
         Some(list) if list.is_empty() => html! { <p class="muted">{ t.no_forms }</p> },
         Some(list) => {
-            let fl_pick = |f: &FormRecord| match &f.title {
-                doorstep_core::form::model::Text::Plain(s) => s.clone(),
-                doorstep_core::form::model::Text::Translated(m) => {
-                    let want = if lang == crate::i18n::Lang::En {
-                        "en"
-                    } else {
-                        "zh"
-                    };
-                    m.iter()
-                        .find(|(k, _)| k.to_ascii_lowercase().starts_with(want))
-                        .or_else(|| m.iter().next())
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default()
-                }
+            let fl_pick = |f: &FormRecord| {
+                lang.text(&f.title)
+                    .unwrap_or_else(|| f.title.get("", ""))
+                    .to_string()
             };
             interviews::newest_per_id(list)
                 .into_iter()

@@ -18,7 +18,8 @@ pub struct Props {
 #[function_component(ListScreen)]
 pub fn list_screen(p: &Props) -> Html {
     let ctx = p.ctx.clone();
-    let t = ctx.lang().t();
+    let lang = ctx.lang();
+    let t = lang.t();
     let list = use_state(|| None::<Vec<SubmissionRecord>>);
     let query = use_state(String::new);
     let confirm = use_state(|| None::<String>);
@@ -93,7 +94,7 @@ pub fn list_screen(p: &Props) -> Html {
         html! {
             <li key={id.clone()} data-instance={id.clone()}>
                 <div class="name">{ name.clone() }</div>
-                <div class="muted">{ format!("{} · {} {}", r.form_title, t.updated, m.updated_at.replace('T', " ").chars().take(16).collect::<String>()) }</div>
+                <div class="muted">{ format!("{} · {} {}", r.title_in(lang), t.updated, m.updated_at.replace('T', " ").chars().take(16).collect::<String>()) }</div>
                 if p.finalized { <div class="muted">{ exported }</div> }
                 <div class="row" style="margin-top:6px">
                     <button class="btn grow" onclick={open} aria-label={format!("{}: {}", if p.finalized { t.edit } else { t.open }, name)}>

@@ -5,6 +5,9 @@
 //! fill screen hides it), each row is its own component with plain props, so adding a member renders
 //! one new row (and the previous last row, whose "move down" turns on) instead of the whole list. A row
 //! re-renders only when its member's label can have changed (one of the member's text answers).
+//!
+//! A count-driven repeat whose count asked for more than its `max` says so in a status line
+//! (`CappedNote`), announced to screen readers.
 
 use std::rc::Rc;
 
@@ -17,7 +20,7 @@ use yew::prelude::*;
 use super::Ctl;
 use super::confirm::Confirm;
 use super::fill_screen::go;
-use crate::filling::{MAX_SHOWN_INSTANCES, Topic};
+use crate::filling::{Capped, MAX_SHOWN_INSTANCES, Topic};
 use crate::i18n::{Lang, nth_member};
 use crate::nav::Pos;
 use crate::services::interviews;
@@ -223,6 +226,7 @@ pub fn roster(p: &Props) -> Html {
     }
     let item = f.form.item(p.item);
     let free = matches!(item.count, RepeatCount::Free);
+    let computed = matches!(item.count, RepeatCount::Expr(_));
     let max = item.max_instances() as usize;
     let label = f.session.label(node);
     let name = item.name.clone();
@@ -288,6 +292,7 @@ pub fn roster(p: &Props) -> Html {
     html! {
         <section class="roster-box" data-name={name.clone()}>
             if !p.page_title && !label.is_empty() { <h3>{ super::question::rich(label) }</h3> }
+            if computed { <CappedNote ctl={p.ctl.clone()} {node} lang={p.lang} /> }
             <ul class="roster" data-repeat={name.clone()} data-count={total.to_string()}>{ rows }</ul>
             if total > MAX_SHOWN_INSTANCES { <p class="muted">{ format!("… +{}", total - MAX_SHOWN_INSTANCES) }</p> }
             if free && total < max {
@@ -296,6 +301,53 @@ pub fn roster(p: &Props) -> Html {
             <div class="q-error" aria-live="assertive">{ error.unwrap_or_default() }</div>
             { dialog.unwrap_or_default() }
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CappedProps {
+    ctl: Ctl,
+    node: Node,
+    lang: Lang,
+}
+
+/// The status line of a count-driven roster: empty, or why fewer members are listed than the count
+/// asked for. The engine reports the repeat as changed only when its instances change, so the note
+/// checks after every action (a comparison, re-rendering only when what it says changes); the
+/// live region stays mounted so that the message is announced when it appears.
+#[function_component(CappedNote)]
+fn capped_note(p: &CappedProps) -> Html {
+    let update = use_force_update();
+    let shown = use_mut_ref(|| p.ctl.0.borrow().capped(p.node));
+    {
+        let ctl = p.ctl.clone();
+        let shown = shown.clone();
+        use_effect_with(p.node, move |&node| {
+            let watch = {
+                let ctl = ctl.clone();
+                move || {
+                    let now = ctl.0.borrow().capped(node);
+                    if *shown.borrow() != now {
+                        *shown.borrow_mut() = now;
+                        update.force_update();
+                    }
+                }
+            };
+            let id = ctl.0.borrow_mut().subscribe(Topic::Any, Rc::new(watch));
+            move || {
+                if let Ok(mut f) = ctl.0.try_borrow_mut() {
+                    f.unsubscribe(Topic::Any, id);
+                }
+            }
+        });
+    }
+    let text = shown
+        .borrow()
+        .map(|c: Capped| crate::i18n::capped(p.lang, &c));
+    html! {
+        <div role="status" data-testid="capped">
+            if let Some(text) = text { <p class="notice warn">{ text }</p> }
+        </div>
     }
 }
 

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use doorstep_core::form::model::Text;
 use doorstep_core::form::{self, Diagnostic, Form};
 use doorstep_core::session::{Host, Session};
 use gloo::timers::callback::Timeout;
@@ -234,6 +235,16 @@ pub async fn submissions() -> Vec<SubmissionRecord> {
     doorstep_core::sort::sort_by(&mut list, |a, b| {
         b.envelope.meta.updated_at.cmp(&a.envelope.meta.updated_at)
     });
+    // Records written before `form_titles` existed get their form's titles for the lists (not
+    // stored: a draft stores them on its next save, a finalized interview is never rewritten).
+    if list.iter().any(|r| r.form_titles.is_none()) {
+        let forms = installed_forms().await;
+        for r in list.iter_mut().filter(|r| r.form_titles.is_none()) {
+            let f = &r.envelope.meta.form;
+            let key = form_key(&f.id, &f.version, &f.hash);
+            r.form_titles = forms.iter().find(|x| x.key == key).map(|x| x.title.clone());
+        }
+    }
     list
 }
 
@@ -266,6 +277,7 @@ fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord 
         },
         name: String::new(),
         form_title: title.clone(),
+        form_titles: None,
         page: 0,
         member: None,
         exported_in: Vec::new(),
@@ -278,6 +290,7 @@ fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord 
     };
     rec.name = f.session.instance_name().unwrap_or_default();
     rec.form_title = title;
+    rec.form_titles = matches!(f.form.title, Text::Translated(_)).then(|| f.form.title.clone());
     rec.page = f.pos.page;
     rec.member = f.member_path();
     rec
