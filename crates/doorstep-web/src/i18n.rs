@@ -145,9 +145,14 @@ pub struct Strings {
     pub longitude: &'static str,
     pub location_failed: &'static str,
     pub take_photo: &'static str,
+    pub preparing_photo: &'static str,
     pub choose_file: &'static str,
     pub clear: &'static str,
     pub sign_here: &'static str,
+    pub scan_code: &'static str,
+    pub scanning: &'static str,
+    pub scan_nothing_found: &'static str,
+    pub scan_failed: &'static str,
     pub save_signature: &'static str,
     pub ok_box: &'static str,
     pub choose: &'static str,
@@ -242,9 +247,14 @@ pub static ZH: Strings = Strings {
     longitude: "经度",
     location_failed: "无法获取位置：",
     take_photo: "拍照或选择照片",
+    preparing_photo: "正在处理照片…",
     choose_file: "选择文件",
     clear: "清除",
     sign_here: "请在框内签名",
+    scan_code: "用相机扫码",
+    scanning: "正在识别…",
+    scan_nothing_found: "照片里没有找到条码或二维码。请对准、拍清楚后再试，或直接输入。",
+    scan_failed: "扫码失败，请直接输入。原因：",
     save_signature: "保存签名",
     ok_box: "确认",
     choose: "请选择",
@@ -339,9 +349,14 @@ pub static EN: Strings = Strings {
     longitude: "Longitude",
     location_failed: "Could not get the location: ",
     take_photo: "Take or choose a photo",
+    preparing_photo: "Preparing the photo…",
     choose_file: "Choose a file",
     clear: "Clear",
     sign_here: "Sign inside the box",
+    scan_code: "Scan with the camera",
+    scanning: "Reading the code…",
+    scan_nothing_found: "No barcode or QR code was found in the photo. Hold the camera steady and try again, or type it.",
+    scan_failed: "Scanning failed; please type the code. Reason: ",
     save_signature: "Save the signature",
     ok_box: "OK",
     choose: "Choose…",
@@ -408,6 +423,24 @@ pub fn capped(lang: Lang, c: &crate::filling::Capped) -> String {
             "Only {listed} listed: this interview reached the app's limit of entries{}",
             asked(false)
         ),
+    }
+}
+
+/// After a photo was made smaller: "照片已缩小：8.2 MB → 412.3 KB".
+pub fn photo_smaller(lang: Lang, from: f64, to: f64) -> String {
+    match lang {
+        Lang::Zh => format!("照片已缩小：{} → {}", bytes(from), bytes(to)),
+        Lang::En => format!("Photo made smaller: {} → {}", bytes(from), bytes(to)),
+    }
+}
+
+/// When a photo could not be made smaller and was stored as it was.
+pub fn photo_kept(lang: Lang, why: &str) -> String {
+    match lang {
+        Lang::Zh => format!("照片无法缩小，已保存原图（{why}）"),
+        Lang::En => {
+            format!("The photo could not be made smaller, so the original is kept ({why}).")
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! shared [`Ctl`], and leave every write to `services/`.
 
 pub mod app;
+pub mod barcode;
 pub mod bench;
 pub mod confirm;
 pub mod export_screen;

@@ -7,6 +7,7 @@ use doorstep_core::session::Action;
 use serde_json::{Value as Json, json};
 use yew::prelude::*;
 
+use super::barcode::ScanButton;
 use super::geopoint::Geopoint;
 use super::media::Media;
 use super::rich_text::RichText;
@@ -158,9 +159,16 @@ pub fn question(p: &Props) -> Html {
             html! { <textarea id={id.clone()} value={text_value(&value)} {oninput} readonly={read_only}
             aria-invalid={invalid} aria-describedby={described.clone()} maxlength="10000" /> }
         }
-        ItemType::Text | ItemType::Barcode => html! {
+        ItemType::Text => html! {
             <input id={id.clone()} type="text" value={text_value(&value)} oninput={commit_text(parse_text)} readonly={read_only}
                 aria-invalid={invalid} aria-describedby={described.clone()} autocomplete="off" maxlength="10000" />
+        },
+        ItemType::Barcode => html! {
+            <>
+                <input id={id.clone()} type="text" value={text_value(&value)} oninput={commit_text(parse_text)} readonly={read_only}
+                    aria-invalid={invalid} aria-describedby={described.clone()} autocomplete="off" maxlength="10000" />
+                if !read_only { <ScanButton ctl={ctl.clone()} node={node} lang={p.lang} id={AttrValue::from(id.clone())} /> }
+            </>
         },
         ItemType::Integer => html! {
             <input id={id.clone()} type="text" inputmode="numeric" pattern="-?[0-9]*" value={text_value(&value)}
