@@ -175,3 +175,46 @@ export function readZip(buf) {
   }
   return files;
 }
+
+/** A one-page form with questions above two rosters (one driven by a count, one by the surveyor) and a photo. */
+export const ONE_PAGE = {
+  format: 'doorstep-form/1',
+  id: 'one_page_rosters',
+  version: '2026112301',
+  title: { 'zh-CN': '地块与成员', en: 'Plots and members' },
+  languages: ['zh-CN', 'en'],
+  settings: { navigation: 'scroll' },
+  items: [
+    ...Array.from({ length: 6 }, (_, i) => ({
+      type: 'text',
+      name: `q${i + 1}`,
+      label: { 'zh-CN': `问题 ${i + 1}`, en: `Question ${i + 1}` },
+    })),
+    { type: 'integer', name: 'n', label: { 'zh-CN': '有几块地？', en: 'How many plots?' } },
+    {
+      type: 'repeat',
+      name: 'plots',
+      label: { 'zh-CN': '地块', en: 'Plots' },
+      count: '${n}',
+      max: 5,
+      items: [{ type: 'decimal', name: 'plot_mu', label: { 'zh-CN': '面积（亩）', en: 'Area (mu)' } }],
+    },
+    {
+      type: 'repeat',
+      name: 'members',
+      label: { 'zh-CN': '家庭成员', en: 'Household members' },
+      items: [{ type: 'text', name: 'member_name', label: { 'zh-CN': '姓名', en: 'Name' } }],
+    },
+    { type: 'text', name: 'remarks', label: { 'zh-CN': '备注', en: 'Remarks' } },
+    { type: 'image', name: 'photo', label: { 'zh-CN': '房屋照片', en: 'Photo of the house' } },
+  ],
+};
+
+/** Installs a form (an object) from a file, as a supervisor does, and waits until it is listed. */
+export async function install(page, form) {
+  await page.waitForSelector('#form-file');
+  await page
+    .locator('#form-file')
+    .setInputFiles({ name: `${form.id}.form.json`, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(form)) });
+  await page.waitForSelector(`[data-form-id="${form.id}"]`, { timeout: 10_000 });
+}

@@ -25,6 +25,9 @@ pub type Notify = Rc<dyn Fn()>;
 pub enum Topic {
     /// A question's value, relevance, required, read-only, error or label.
     Node(Node),
+    /// A question's answer was typed while nothing else it shows changed: `Node` is not published
+    /// (the field shows it already), this is, for what shows the answer elsewhere (a roster row).
+    Typed(Node),
     /// The list of instances of a repeat node.
     Repeat(Node),
     /// The save indicator.
@@ -46,12 +49,27 @@ pub struct Filling {
     pub touched: HashSet<Node>,
     /// After a review or a refused finalize, every problem shows.
     pub show_all_errors: bool,
+    /// Where the screen shown now starts (decided by `go`, applied once the screen is rendered).
+    pub scroll: Scroll,
+    /// The scroll offsets of screens the surveyor left for one of their members' pages.
+    left: Vec<(Pos, f64)>,
     subs: HashMap<Topic, Vec<(u64, Notify)>>,
     next_id: u64,
 }
 
 /// Most instances of one repeat the app will show at once: a hostile `count` cannot freeze the phone.
 pub const MAX_SHOWN_INSTANCES: usize = 1_000;
+
+/// Where a screen starts when the surveyor moves to it.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Scroll {
+    /// A new page or member: at the top.
+    #[default]
+    Top,
+    /// Back from a member's page to the roster it was opened from: where that screen was, with the
+    /// row of the member just left (`member`) in view.
+    Back { y: f64, member: u32 },
+}
 
 /// A count-driven repeat that made fewer instances than its `count` asked for: the form's `max` (or
 /// the session's limit on instances) capped it, and the roster says so.
@@ -79,6 +97,8 @@ impl Filling {
             save: SaveState::clean(),
             touched: HashSet::new(),
             show_all_errors: false,
+            scroll: Scroll::Top,
+            left: Vec::new(),
             subs: HashMap::new(),
             next_id: 0,
         }
@@ -147,6 +167,7 @@ impl Filling {
         if let Some(n) = touched_node {
             if before.is_some_and(|b| b == self.shown(n)) {
                 topics.retain(|t| *t != Topic::Node(n));
+                topics.push(Topic::Typed(n));
             } else {
                 // The edited question re-renders even when its shown state did not change (its error
                 // may now show because it was touched).
@@ -179,12 +200,35 @@ impl Filling {
         out
     }
 
-    /// Moves to another page or member; returns the callbacks to run.
-    pub fn go(&mut self, pos: Pos) -> Vec<Notify> {
+    /// Moves to another page or member, leaving the current screen scrolled by `scroll_y`; returns
+    /// the callbacks to run.
+    pub fn go(&mut self, pos: Pos, scroll_y: f64) -> Vec<Notify> {
         let pos = Pos {
             page: pos.page.min(self.pages.len().saturating_sub(1)),
             member: pos.member,
         };
+        let from = self.pos;
+        self.scroll = Scroll::Top;
+        // The screen a member is opened from (the page, or the page of the member holding the
+        // roster) is remembered; going back to it lands where it was, on the row of the member
+        // left, even after moving between siblings. Another page forgets it all.
+        // The scope holding a member's roster: its parent instance, or 0 for the page itself.
+        let holder = |m: Option<u32>| {
+            m.and_then(|m| self.session.instance_parent(m))
+                .map(|(_, p)| p)
+        };
+        let opening = pos.member.is_some() && holder(pos.member) == Some(from.member.unwrap_or(0));
+        let back = from.member.is_some() && holder(from.member) == Some(pos.member.unwrap_or(0));
+        if pos.page != from.page {
+            self.left.clear();
+        } else if opening {
+            self.left.retain(|(p, _)| *p != from);
+            self.left.push((from, scroll_y));
+        } else if back && let Some(i) = self.left.iter().position(|(p, _)| *p == pos) {
+            let (_, y) = self.left.remove(i);
+            let member = from.member.unwrap_or(0);
+            self.scroll = Scroll::Back { y, member };
+        }
         self.pos = pos;
         self.collect(&[Topic::Pos])
     }
@@ -347,9 +391,17 @@ mod tests {
             };
             f.apply_typed(action).unwrap().0.iter().for_each(|c| c());
         };
+        let elsewhere = Rc::new(Cell::new(0));
+        let e = elsewhere.clone();
+        f.subscribe(Topic::Typed(other), Rc::new(move || e.set(e.get() + 1)));
         typed(&mut f, other, Some("a".into()));
         typed(&mut f, other, Some("ab".into()));
         assert_eq!(hits[1].get(), 0, "the field shows what was typed already");
+        assert_eq!(
+            elsewhere.get(),
+            2,
+            "what shows it elsewhere (a roster row) is told"
+        );
         typed(&mut f, age, Some(3.into()));
         assert_eq!(hits[0].get(), 0);
         typed(&mut f, age, None);
@@ -414,10 +466,13 @@ mod tests {
         })
         .unwrap();
         let second = f.session.instances(m.item, 0)[1];
-        f.go(Pos {
-            page: 0,
-            member: Some(second),
-        });
+        f.go(
+            Pos {
+                page: 0,
+                member: Some(second),
+            },
+            0.0,
+        );
         let path = f.member_path().unwrap();
         assert_eq!(path, "m[2]");
         let data = f.session.data();
@@ -478,5 +533,54 @@ mod tests {
         assert_eq!((nested.listed, nested.max, nested.asked), (2, 2, None));
         answer(&mut f, n, 0);
         assert_eq!(f.capped(plots), None);
+    }
+
+    #[test]
+    fn back_from_a_member_lands_where_the_roster_was() {
+        let mut f = filling();
+        let m = f.form.node("m").unwrap();
+        for _ in 0..3 {
+            f.apply(Action::AddInstance {
+                repeat: m.item,
+                parent: 0,
+            })
+            .unwrap();
+        }
+        let ids = f.session.instances(m.item, 0).to_vec();
+        let page = |member| Pos { page: 1, member };
+        f.go(page(None), 0.0);
+        f.go(page(Some(ids[1])), 640.0);
+        assert_eq!(f.scroll, Scroll::Top, "a member's page starts at the top");
+        f.go(page(None), 80.0);
+        assert_eq!(
+            f.scroll,
+            Scroll::Back {
+                y: 640.0,
+                member: ids[1]
+            }
+        );
+        // Opened again, then moved to the next member: back lands on the list as it was left.
+        f.go(page(Some(ids[0])), 500.0);
+        f.go(page(Some(ids[1])), 30.0);
+        assert_eq!(f.scroll, Scroll::Top, "a sibling starts at the top");
+        f.go(page(None), 0.0);
+        assert_eq!(
+            f.scroll,
+            Scroll::Back {
+                y: 500.0,
+                member: ids[1]
+            }
+        );
+        // Another page, and a page reached any other way, start at the top.
+        f.go(page(Some(ids[2])), 700.0);
+        f.go(
+            Pos {
+                page: 0,
+                member: None,
+            },
+            0.0,
+        );
+        f.go(page(None), 0.0);
+        assert_eq!(f.scroll, Scroll::Top);
     }
 }

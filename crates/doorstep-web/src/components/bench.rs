@@ -114,7 +114,7 @@ pub async fn start(req: &Request, settings: &Settings, lang: Lang) -> Result<Ctl
                 .iter()
                 .position(|p| p.title_item.is_some_and(|i| f.form.item(i).name == *name));
             if let Some(page) = page {
-                let _ = f.go(Pos { page, member: None });
+                let _ = f.go(Pos { page, member: None }, 0.0);
             }
         }
         next

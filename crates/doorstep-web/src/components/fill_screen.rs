@@ -9,7 +9,7 @@ use super::item_view::ItemView;
 use super::save_bar::SaveBar;
 use super::toc::Toc;
 use super::{Ctl, use_topic};
-use crate::filling::Topic;
+use crate::filling::{Scroll, Topic};
 use crate::i18n::nth_member;
 use crate::nav::Pos;
 use crate::services::interviews;
@@ -24,12 +24,47 @@ pub struct Props {
 /// Questions mounted in the first frame; the rest follow a moment later (perf-notes.md: first screen first).
 const FIRST_BATCH: usize = 40;
 
-/// Moves to `pos` and saves the position; the fill screen scrolls to the top once the new page is
-/// rendered (scrolling here would lay out the old page first).
+/// Moves to `pos` and saves the position; the fill screen scrolls once the new page is rendered
+/// (scrolling here would lay out the old page first): to the top, or back to where a roster was.
 pub fn go(ctl: &Ctl, pos: Pos) {
-    let cbs = ctl.0.borrow_mut().go(pos);
+    let y = gloo::utils::window().scroll_y().unwrap_or(0.0);
+    let cbs = ctl.0.borrow_mut().go(pos, y);
     Ctl::run(cbs);
     interviews::touch(ctl);
+}
+
+/// Scrolls the screen just rendered as `go` decided.
+fn scroll(to: Scroll) {
+    let window = gloo::utils::window();
+    match to {
+        Scroll::Top => window.scroll_to_with_x_and_y(0.0, 0.0),
+        Scroll::Back { y, member } => {
+            window.scroll_to_with_x_and_y(0.0, y);
+            // The member's row may have moved (moved between siblings, a name grew a line): it is
+            // brought into view if it is not, and focused for keyboards and screen readers.
+            let row = gloo::utils::document()
+                .query_selector(&format!("li[data-inst=\"{member}\"] .who"))
+                .ok()
+                .flatten();
+            if let Some(row) = row {
+                let r = row.get_bounding_client_rect();
+                let h = window
+                    .inner_height()
+                    .ok()
+                    .and_then(|h| h.as_f64())
+                    .unwrap_or(640.0);
+                // The bottom bar covers about 70 px of the screen.
+                if r.top() < 0.0 || r.bottom() > h - 70.0 {
+                    let o = web_sys::ScrollIntoViewOptions::new();
+                    o.set_block(web_sys::ScrollLogicalPosition::Center);
+                    row.scroll_into_view_with_scroll_into_view_options(&o);
+                }
+                if let Some(row) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&row) {
+                    let _ = row.focus();
+                }
+            }
+        }
+    }
 }
 
 /// How many of a page's items hold the first `questions` questions (a group counts its questions).
@@ -71,10 +106,12 @@ pub fn fill_screen(p: &Props) -> Html {
     let npages = f.pages.len();
     let page = f.pages[pos.page.min(npages - 1)].clone();
     use_effect_with((), |_| super::bench::takeover());
-    // A new position starts at the top, scrolled after its page is rendered (one layout, not two).
-    use_effect_with(pos, |_| {
-        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0)
-    });
+    // A new position starts at the top, or where the roster was when coming back from one of its
+    // members, scrolled after its page is rendered (one layout, not two).
+    {
+        let to = f.scroll;
+        use_effect_with(pos, move |_| scroll(to));
+    }
     // The page mounted in full; any other page shows its first questions first, and the rest a
     // moment later (no extra render when the page is short). The page stays mounted, hidden, while
     // one of its roster members is shown, so opening a member and coming back rebuild nothing.

@@ -4,10 +4,11 @@
 //! Speed (docs/benchmarks.md, "App speed"): the list stays mounted while a member's page is shown (the
 //! fill screen hides it), each row is its own component with plain props, so adding a member renders
 //! one new row (and the previous last row, whose "move down" turns on) instead of the whole list. A row
-//! re-renders only when its member's label can have changed (one of the member's text answers).
+//! re-renders only when its member's label can have changed (one of the member's text answers, typed
+//! or not).
 //!
 //! A count-driven repeat whose count asked for more than its `max` says so in a status line
-//! (`CappedNote`), announced to screen readers.
+//! (`use_capped`), announced to screen readers.
 
 use std::rc::Rc;
 
@@ -107,6 +108,42 @@ fn use_roster_topics(ctl: &Ctl, node: Node) {
     });
 }
 
+/// Whether the count-driven repeat `node` is capped now. The engine reports the repeat as changed
+/// only when its instances change, so a computed roster checks after every action (a comparison,
+/// re-rendering the roster only when what it says changes).
+#[hook]
+fn use_capped(ctl: &Ctl, node: Node, computed: bool) -> Option<Capped> {
+    let update = use_force_update();
+    let shown = use_mut_ref(|| None);
+    {
+        let ctl = ctl.clone();
+        let shown = shown.clone();
+        use_effect_with((node, computed), move |&(node, computed)| {
+            let id = computed.then(|| {
+                let c = ctl.clone();
+                let watch = move || {
+                    if *shown.borrow() != c.0.borrow().capped(node) {
+                        update.force_update();
+                    }
+                };
+                ctl.0.borrow_mut().subscribe(Topic::Any, Rc::new(watch))
+            });
+            move || {
+                if let (Some(id), Ok(mut f)) = (id, ctl.0.try_borrow_mut()) {
+                    f.unsubscribe(Topic::Any, id);
+                }
+            }
+        });
+    }
+    let now = if computed {
+        ctl.0.borrow().capped(node)
+    } else {
+        None
+    };
+    *shown.borrow_mut() = now;
+    now
+}
+
 /// Runs `f` in a task after the next frame is painted.
 fn after_paint(f: impl FnOnce() + 'static) {
     let frame = wasm_bindgen::closure::Closure::once_into_js(move || {
@@ -193,6 +230,11 @@ pub fn roster(p: &Props) -> Html {
         scope: p.scope,
     };
     use_roster_topics(&p.ctl, node);
+    let computed = {
+        let f = p.ctl.0.borrow();
+        matches!(f.form.item(p.item).count, RepeatCount::Expr(_))
+    };
+    let capped = use_capped(&p.ctl, node, computed);
     {
         let ctl = p.ctl.clone();
         let item = p.item;
@@ -226,7 +268,6 @@ pub fn roster(p: &Props) -> Html {
     }
     let item = f.form.item(p.item);
     let free = matches!(item.count, RepeatCount::Free);
-    let computed = matches!(item.count, RepeatCount::Expr(_));
     let max = item.max_instances() as usize;
     let label = f.session.label(node);
     let name = item.name.clone();
@@ -292,7 +333,12 @@ pub fn roster(p: &Props) -> Html {
     html! {
         <section class="roster-box" data-name={name.clone()}>
             if !p.page_title && !label.is_empty() { <h3>{ super::question::rich(label) }</h3> }
-            if computed { <CappedNote ctl={p.ctl.clone()} {node} lang={p.lang} /> }
+            // Mounted empty, so that the message is announced when it appears.
+            if computed {
+                <div role="status" data-testid="capped">
+                    if let Some(c) = capped { <p class="notice warn">{ crate::i18n::capped(p.lang, &c) }</p> }
+                </div>
+            }
             <ul class="roster" data-repeat={name.clone()} data-count={total.to_string()}>{ rows }</ul>
             if total > MAX_SHOWN_INSTANCES { <p class="muted">{ format!("… +{}", total - MAX_SHOWN_INSTANCES) }</p> }
             if free && total < max {
@@ -301,53 +347,6 @@ pub fn roster(p: &Props) -> Html {
             <div class="q-error" aria-live="assertive">{ error.unwrap_or_default() }</div>
             { dialog.unwrap_or_default() }
         </section>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct CappedProps {
-    ctl: Ctl,
-    node: Node,
-    lang: Lang,
-}
-
-/// The status line of a count-driven roster: empty, or why fewer members are listed than the count
-/// asked for. The engine reports the repeat as changed only when its instances change, so the note
-/// checks after every action (a comparison, re-rendering only when what it says changes); the
-/// live region stays mounted so that the message is announced when it appears.
-#[function_component(CappedNote)]
-fn capped_note(p: &CappedProps) -> Html {
-    let update = use_force_update();
-    let shown = use_mut_ref(|| p.ctl.0.borrow().capped(p.node));
-    {
-        let ctl = p.ctl.clone();
-        let shown = shown.clone();
-        use_effect_with(p.node, move |&node| {
-            let watch = {
-                let ctl = ctl.clone();
-                move || {
-                    let now = ctl.0.borrow().capped(node);
-                    if *shown.borrow() != now {
-                        *shown.borrow_mut() = now;
-                        update.force_update();
-                    }
-                }
-            };
-            let id = ctl.0.borrow_mut().subscribe(Topic::Any, Rc::new(watch));
-            move || {
-                if let Ok(mut f) = ctl.0.try_borrow_mut() {
-                    f.unsubscribe(Topic::Any, id);
-                }
-            }
-        });
-    }
-    let text = shown
-        .borrow()
-        .map(|c: Capped| crate::i18n::capped(p.lang, &c));
-    html! {
-        <div role="status" data-testid="capped">
-            if let Some(text) = text { <p class="notice warn">{ text }</p> }
-        </div>
     }
 }
 
@@ -374,11 +373,12 @@ fn member_row(p: &RowProps) -> Html {
             .level_items(Some(p.repeat))
             .iter()
             .filter(|&&i| f.form.item(i).kind == ItemType::Text)
-            .map(|&i| {
-                Topic::Node(Node {
+            .flat_map(|&i| {
+                let node = Node {
                     item: i,
                     scope: p.inst,
-                })
+                };
+                [Topic::Node(node), Topic::Typed(node)]
             })
             .collect::<Vec<_>>()
     };
@@ -414,7 +414,7 @@ fn member_row(p: &RowProps) -> Html {
         Callback::from(move |_: MouseEvent| setter.set(Some(inst)))
     };
     html! {
-        <li data-member={i.to_string()}>
+        <li data-member={i.to_string()} data-inst={inst.to_string()}>
             <button class="who" onclick={open} aria-label={format!("{}: {}", t.open, name)}>{ format!("{}. {}", i + 1, name) }</button>
             if p.free {
                 <button class="iconbtn" onclick={mover(i.saturating_sub(1))} disabled={i == 0} aria-label={format!("{}: {}", t.move_up, name)}>{ "↑" }</button>
