@@ -437,10 +437,8 @@ pub fn photo_smaller(lang: Lang, from: f64, to: f64) -> String {
 /// When a photo could not be made smaller and was stored as it was.
 pub fn photo_kept(lang: Lang, why: &str) -> String {
     match lang {
-        Lang::Zh => format!("照片无法缩小，已保存原图（{why}）"),
-        Lang::En => {
-            format!("The photo could not be made smaller, so the original is kept ({why}).")
-        }
+        Lang::Zh => format!("照片无法缩小，已保存原图。{why}"),
+        Lang::En => format!("The photo could not be made smaller; the original is kept. {why}"),
     }
 }
 

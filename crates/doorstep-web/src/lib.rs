@@ -4,7 +4,7 @@
 //! - native and tested with `cargo test -p doorstep-web`: `filling` (the interview's state and the
 //!   per-question update store), `nav` (pages, positions, table of contents), `save` (the autosave state
 //!   machine behind the "saved" indicator), `record` (what is kept in IndexedDB), `markdown` (the safe
-//!   label subset), `i18n` (the interface in Chinese and English);
+//!   label subset), `i18n` (the interface in Chinese and English), `photo` (how photos are made smaller);
 //! - browser only (wasm32): `app` and `components/` (one component per file), `services/` (all IO:
 //!   IndexedDB storage, files and downloads, geolocation).
 //!
@@ -15,6 +15,7 @@ pub mod filling;
 pub mod i18n;
 pub mod markdown;
 pub mod nav;
+pub mod photo;
 pub mod record;
 pub mod save;
 pub mod state;

@@ -1,5 +1,8 @@
 //! Attachment questions (photo, audio, video, file, and signatures): the bytes go to IndexedDB under
 //! `<instance_id>/<file>`, the answer is the reference `{file, media_type, size, sha256}`.
+//!
+//! A photo is made smaller first (`crate::photo`): the surveyor sees what was stored and its size,
+//! and when the photo could not be made smaller, that the original was kept.
 
 use doorstep_core::expr::Node;
 use serde_json::{Value as Json, json};
@@ -9,7 +12,8 @@ use yew::prelude::*;
 use super::Ctl;
 use super::question::answer;
 use super::signature::SignaturePad;
-use crate::i18n::Lang;
+use crate::i18n::{self, Lang};
+use crate::photo;
 use crate::services::{files, storage};
 
 #[derive(Properties, PartialEq)]
@@ -55,10 +59,21 @@ pub async fn attach(
     answer(ctl, node, Some(v))
 }
 
+/// The stored file's name and size ("house_photo-3f2a….jpg · 412.3 KB").
+fn stored(file: &str, value: Option<&Json>) -> String {
+    match value.and_then(|v| v.get("size")).and_then(Json::as_f64) {
+        // The size never breaks between its number and its unit.
+        Some(n) => format!("{file} · {}", i18n::bytes(n).replace(' ', "\u{a0}")),
+        None => file.to_string(),
+    }
+}
+
 #[function_component(Media)]
 pub fn media(p: &Props) -> Html {
     let t = p.lang.t();
     let failure = use_state(|| None::<String>);
+    // What happened to the last photo picked (made smaller, or kept as it was), for this visit.
+    let note = use_state(|| None::<String>);
     let preview = use_state(|| None::<String>);
     let file_name = p
         .value
@@ -96,6 +111,8 @@ pub fn media(p: &Props) -> Html {
         let node = p.node;
         let id = p.instance_id.clone();
         let failure = failure.clone();
+        let note = note.clone();
+        let (lang, image) = (p.lang, p.kind == "image");
         Callback::from(move |e: Event| {
             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
             let Some(file) = input.files().and_then(|l| l.get(0)) else {
@@ -104,18 +121,34 @@ pub fn media(p: &Props) -> Html {
             let ctl = ctl.clone();
             let id = id.clone();
             let failure = failure.clone();
+            let note = note.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let r = match files::read_file(&file, files::MAX_READ_BYTES).await {
-                    Ok(bytes) => {
-                        let mt = if file.type_().is_empty() {
-                            "application/octet-stream".to_string()
-                        } else {
-                            file.type_()
-                        };
-                        attach(&ctl, node, &id, &file.name(), &mt, bytes).await
+                let mt = if file.type_().is_empty() {
+                    "application/octet-stream".to_string()
+                } else {
+                    file.type_()
+                };
+                let mut kept = None;
+                if image && photo::tries(&file.type_()) {
+                    note.set(Some(lang.t().preparing_photo.to_string()));
+                    match files::downscale_photo(&file).await {
+                        Ok(Some(jpeg)) => {
+                            let said = i18n::photo_smaller(lang, file.size(), jpeg.len() as f64);
+                            let name = photo::jpeg_name(&file.name());
+                            let r = attach(&ctl, node, &id, &name, "image/jpeg", jpeg).await;
+                            note.set(r.is_ok().then_some(said));
+                            failure.set(r.err());
+                            return;
+                        }
+                        Ok(None) => {}
+                        Err(e) => kept = Some(i18n::photo_kept(lang, &e)),
                     }
+                }
+                let r = match files::read_file(&file, files::MAX_READ_BYTES).await {
+                    Ok(bytes) => attach(&ctl, node, &id, &file.name(), &mt, bytes).await,
                     Err(e) => Err(e),
                 };
+                note.set(kept.filter(|_| r.is_ok()));
                 failure.set(r.err());
             });
         })
@@ -150,10 +183,11 @@ pub fn media(p: &Props) -> Html {
         <div>
             if let Some(url) = &*preview { <img class="thumb" src={url.clone()} alt={file_name.clone().unwrap_or_default()} /> }
             if let Some(f) = &file_name {
-                <div class="row"><span class="muted grow">{ f.clone() }</span>
+                <div class="row"><span class="muted grow" data-testid="stored-file">{ stored(f, p.value.as_ref()) }</span>
                     if !p.read_only { <button class="btn small" onclick={clear}>{ t.clear }</button> }</div>
             }
             { body }
+            <div role="status">if let Some(n) = &*note { <p class="muted">{ n.clone() }</p> }</div>
             if let Some(e) = &*failure { <p class="q-error" role="alert">{ e.clone() }</p> }
         </div>
     }

@@ -1,4 +1,5 @@
-//! Files in and out: reading a picked file, fetching a form by URL, and offering a download.
+//! Files in and out: reading a picked file, making a photo smaller, fetching a form by URL, and
+//! offering a download.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -17,6 +18,72 @@ pub async fn read_file(file: &web_sys::File, limit: f64) -> Result<Vec<u8>, Stri
     }
     let buf = JsFuture::from(file.array_buffer()).await.map_err(js_text)?;
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// The picked photo decoded, drawn at most `photo::MAX_SIDE` px on its longest side and encoded as
+/// JPEG (`photo::QUALITY`); `Ok(None)` when it is small enough as it is or the JPEG would not be
+/// smaller. An error (the browser cannot decode it) means: store the original.
+pub async fn downscale_photo(file: &web_sys::File) -> Result<Option<Vec<u8>>, String> {
+    use crate::photo;
+    let window = web_sys::window().ok_or("no window")?;
+    // Decoded straight from the file: the original's bytes never enter the wasm memory. The
+    // browser applies the photo's EXIF orientation.
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(
+        window
+            .create_image_bitmap_with_blob(file)
+            .map_err(js_text)?,
+    )
+    .await
+    .map_err(js_text)?
+    .unchecked_into();
+    let Some((w, h)) = photo::target(bitmap.width(), bitmap.height(), file.size()) else {
+        bitmap.close();
+        return Ok(None);
+    };
+    let canvas: web_sys::HtmlCanvasElement = gloo::utils::document()
+        .create_element("canvas")
+        .map_err(js_text)?
+        .unchecked_into();
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let drawn = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .map(|c| c.unchecked_into::<web_sys::CanvasRenderingContext2d>())
+        .map(|g| {
+            // A transparent picture gets a white ground (JPEG has no transparency), and the
+            // browser's best resampling rather than its fastest.
+            g.set_fill_style_str("#fff");
+            g.fill_rect(0.0, 0.0, f64::from(w), f64::from(h));
+            let _ = js_sys::Reflect::set(&g, &"imageSmoothingQuality".into(), &"high".into());
+            g.draw_image_with_image_bitmap_and_dw_and_dh(
+                &bitmap,
+                0.0,
+                0.0,
+                f64::from(w),
+                f64::from(h),
+            )
+        });
+    bitmap.close();
+    drawn.ok_or("no 2d canvas")?.map_err(js_text)?;
+    let encoded = js_sys::Promise::new(&mut |done, fail| {
+        let asked = canvas.to_blob_with_type_and_encoder_options(
+            &done,
+            "image/jpeg",
+            &photo::QUALITY.into(),
+        );
+        if let Err(e) = asked {
+            let _ = fail.call1(&wasm_bindgen::JsValue::NULL, &e);
+        }
+    });
+    let blob = JsFuture::from(encoded).await.map_err(js_text)?;
+    // The canvas's pixels are released now rather than when it is collected.
+    canvas.set_width(0);
+    let blob: web_sys::Blob = blob.dyn_into().map_err(|_| "the JPEG could not be made")?;
+    let buf = JsFuture::from(blob.array_buffer()).await.map_err(js_text)?;
+    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+    Ok(photo::keeps_encoded(file.size(), bytes.len()).then_some(bytes))
 }
 
 /// Fetches a URL's body as bytes (forms loaded by a supervisor), refusing very large answers.

@@ -1,0 +1,119 @@
+// Photos are made smaller before they are stored: a camera-sized picture is kept at 1600 px on its
+// longest side as a JPEG, a small one is kept byte for byte, and one the browser cannot decode is
+// kept as it is, with a message. The stored size is shown.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { launch, screenshot } from './lib.mjs';
+import { ONE_PAGE, install, open, saved, start, storedSubmissions } from './app.mjs';
+
+const sha256 = (b) => createHash('sha256').update(b).digest('hex');
+
+/** A JPEG of `width` x `height` made in the page: colour bands with noise, as heavy as a photo. */
+async function jpeg(page, width, height, quality) {
+  const base64 = await page.evaluate(
+    async ([w, h, q]) => {
+      const canvas = new OffscreenCanvas(w, h);
+      const g = canvas.getContext('2d');
+      const img = g.createImageData(w, h);
+      let seed = 42;
+      for (let i = 0; i < img.data.length; i += 4) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        const x = (i / 4) % w;
+        const noise = seed % 96;
+        img.data[i] = (x * 7) % 160 + noise;
+        img.data[i + 1] = (i / 4 / w) % 200 + noise / 2;
+        img.data[i + 2] = 90 + noise;
+        img.data[i + 3] = 255;
+      }
+      g.putImageData(img, 0, 0);
+      const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: q });
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    },
+    [width, height, quality],
+  );
+  return Buffer.from(base64, 'base64');
+}
+
+/** The stored bytes of an attachment, and their decoded size. */
+async function storedMedia(page, key) {
+  return page.evaluate(
+    (key) =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('doorstep');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const get = req.result.transaction('media').objectStore('media').get(key);
+          get.onerror = () => reject(get.error);
+          get.onsuccess = async () => {
+            const bytes = get.result;
+            const bitmap = await createImageBitmap(new Blob([bytes])).catch(() => null);
+            resolve({ length: bytes.length, width: bitmap?.width, height: bitmap?.height });
+            req.result.close();
+          };
+        };
+      }),
+    key,
+  );
+}
+
+async function pick(page, name, mimeType, buffer) {
+  await page.locator('[data-name="photo"] input[type=file]').setInputFiles({ name, mimeType, buffer });
+}
+
+async function photoAnswer(page) {
+  await saved(page, 10_000);
+  const [record] = await storedSubmissions(page);
+  return { id: record.envelope.meta.instance_id, photo: record.envelope.data.photo };
+}
+
+for (const lang of ['zh', 'en']) {
+  test(`a camera photo is stored at 1600 px, a small one as it is, a broken one kept (${lang})`, async (t) => {
+    const app = await launch();
+    t.after(() => app.close());
+    const { page } = app;
+    await open(app);
+    if (lang === 'en') await page.click('[data-testid=switch-language]');
+    await install(page, ONE_PAGE);
+    await start(page, ONE_PAGE.id);
+    const note = page.locator('[data-name="photo"] [role=status]');
+    const shown = page.locator('[data-name="photo"] [data-testid=stored-file]');
+
+    const big = await jpeg(page, 4000, 3000, 0.95);
+    assert.ok(big.length > 3 * 1024 * 1024, `the camera photo is heavy (${big.length} bytes)`);
+    await pick(page, 'IMG_0001.JPG', 'image/jpeg', big);
+    await note.getByText('→').waitFor({ timeout: 20_000 });
+    let { id, photo } = await photoAnswer(page);
+    assert.equal(photo.media_type, 'image/jpeg');
+    assert.match(photo.file, /^photo-[0-9a-f]{12}\.jpg$/);
+    assert.ok(photo.size < big.length / 4, `stored ${photo.size} bytes of ${big.length}`);
+    const media = await storedMedia(page, `${id}/${photo.file}`);
+    assert.deepEqual(media, { length: photo.size, width: 1600, height: 1200 });
+    assert.match(await shown.textContent(), new RegExp(`${photo.file} · \\d+\\.\\d\\u00a0KB`), 'the stored size is shown');
+    await page.locator('[data-name="photo"]').scrollIntoViewIfNeeded();
+    await screenshot(page, `photo-smaller-${lang}`, { fullPage: false });
+
+    // A small photo is stored byte for byte.
+    const small = await jpeg(page, 800, 600, 0.6);
+    await pick(page, 'small.jpg', 'image/jpeg', small);
+    await page.waitForFunction((sha) => document.querySelector('[data-name="photo"] [data-testid=stored-file]')?.textContent.includes(sha.slice(0, 12)), sha256(small));
+    ({ photo } = await photoAnswer(page));
+    assert.equal(photo.sha256, sha256(small));
+    assert.equal(photo.size, small.length);
+    assert.equal(await note.textContent(), '', 'nothing to say');
+
+    // A picture the browser cannot decode is kept, and the surveyor is told.
+    const broken = Buffer.from('not really a jpeg '.repeat(40_000));
+    await pick(page, 'broken.jpg', 'image/jpeg', broken);
+    await note.getByText(lang === 'zh' ? '原图' : 'original').waitFor({ timeout: 10_000 });
+    ({ photo } = await photoAnswer(page));
+    assert.equal(photo.sha256, sha256(broken), 'the original bytes are kept');
+    assert.equal(photo.size, broken.length);
+    await screenshot(page, `photo-kept-${lang}`, { fullPage: false });
+    assert.deepEqual(app.errors, []);
+  });
+}
