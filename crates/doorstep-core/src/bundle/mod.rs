@@ -768,6 +768,12 @@ impl<'a> BundleReader<'a> {
         self.form_source
     }
 
+    /// `submissions.jsonl` as stored (verified against the manifest by [`BundleReader::open`]), for
+    /// callers that check its lines elsewhere with [`check_line`] (the office's ingest workers).
+    pub fn submissions_bytes(&self) -> &'a [u8] {
+        self.jsonl
+    }
+
     /// The attachments, in archive order.
     pub fn media(&self) -> &[MediaFile<'a>] {
         &self.media
@@ -929,6 +935,14 @@ fn verify_one<'b>(
 }
 
 fn parse_manifest(bytes: &[u8]) -> Result<Manifest, BundleError> {
+    // A well-formed manifest is read in one typed pass (an office bundle lists tens of thousands of
+    // files: a `Value` tree of it costs more than the typed manifest); anything else takes the
+    // careful path below, which says what is wrong.
+    if let Ok(m) = serde_json::from_slice::<Manifest>(bytes)
+        && m.format == FORMAT
+    {
+        return Ok(m);
+    }
     let json: Json = serde_json::from_slice(bytes).map_err(|e| BundleError::NotABundle {
         file: Some(MANIFEST.into()),
         problem: format!("the file is not JSON ({e})"),

@@ -113,9 +113,24 @@ const CRC_TABLE: [u32; 256] = {
     t
 };
 
-/// CRC-32 of `data`. Large inputs (office ingest) go eight bytes at a time with tables built on
-/// first use, so that the app's download carries only the one 1 KiB table.
+/// CRC-32 of `data`. Natively (the office's ingest checks the CRC of every photo of every bundle)
+/// this is `crc32fast`, which uses the CPU's carry-less multiplication: about ten times faster than
+/// the tables.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn crc32(data: &[u8]) -> u32 {
+    crc32fast::hash(data)
+}
+
+/// CRC-32 of `data`. In the app, large inputs go eight bytes at a time with tables built on first
+/// use, so that the download carries only the one 1 KiB table (and no `crc32fast`).
+#[cfg(target_arch = "wasm32")]
+pub fn crc32(data: &[u8]) -> u32 {
+    table_crc32(data)
+}
+
+/// The table-driven CRC-32 (the app's; natively, the reference the tests compare against).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn table_crc32(data: &[u8]) -> u32 {
     let mut c = !0u32;
     let mut rest = data;
     if data.len() >= 4096 {
@@ -700,6 +715,8 @@ mod tests {
             c = CRC_TABLE[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8);
         }
         assert_eq!(crc32(&long), !c);
+        assert_eq!(table_crc32(&long), !c);
+        assert_eq!(table_crc32(b"123456789"), 0xCBF4_3926);
     }
 
     #[test]
