@@ -5,7 +5,6 @@
 //! the few functions beyond ODK (`cond`, `age`, `cn-id-valid`) are marked as such.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::Span;
@@ -13,6 +12,7 @@ use super::ast::{Ast, Kind, QuestionRef};
 use super::dates;
 use super::eval::{Cur, Ev, Evaluator};
 use super::value::Value;
+use crate::form::compiled::FastMap;
 
 macro_rules! table {
     ($($v:ident = $name:literal, $min:expr, $max:expr;)*) => {
@@ -877,9 +877,16 @@ const MAX_PATTERN: usize = 2_000;
 const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 const REGEX_CACHE: usize = 64;
 
+/// A pattern ready to match: most patterns forms use have a fixed length and need no regex engine.
+enum Compiled {
+    Fixed(super::fixed_regex::Fixed),
+    Regex(Result<regex_lite::Regex, String>),
+}
+
 thread_local! {
-    /// Compiled patterns: forms use a handful of constant patterns, evaluated on every keystroke.
-    static REGEXES: RefCell<HashMap<Rc<str>, Result<regex_lite::Regex, String>>> = RefCell::new(HashMap::new());
+    /// Compiled patterns: forms use a handful of constant patterns, evaluated on every keystroke
+    /// (and by the office for every household it re-validates).
+    static REGEXES: RefCell<FastMap<Rc<str>, Compiled>> = RefCell::new(FastMap::default());
 }
 
 /// `regex(s, re)`: true if `re` matches anywhere in `s`. regex-lite matches in linear time, so a
@@ -897,12 +904,16 @@ fn regex_is_match(pattern: &str, text: &str) -> Result<bool, String> {
             if cache.len() >= REGEX_CACHE {
                 cache.clear();
             }
-            let compiled = compile_regex(pattern);
+            let compiled = match super::fixed_regex::Fixed::parse(pattern) {
+                Some(f) => Compiled::Fixed(f),
+                None => Compiled::Regex(compile_regex(pattern)),
+            };
             cache.insert(Rc::from(pattern), compiled);
         }
         match &cache[pattern] {
-            Ok(re) => Ok(re.is_match(text)),
-            Err(e) => Err(e.clone()),
+            Compiled::Fixed(f) => Ok(f.is_match(text)),
+            Compiled::Regex(Ok(re)) => Ok(re.is_match(text)),
+            Compiled::Regex(Err(e)) => Err(e.clone()),
         }
     })
 }

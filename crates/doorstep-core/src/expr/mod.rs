@@ -32,6 +32,7 @@
 mod ast;
 pub mod dates;
 mod eval;
+mod fixed_regex;
 mod functions;
 mod lex;
 mod parse;
