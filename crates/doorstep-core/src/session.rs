@@ -787,7 +787,14 @@ impl Session {
         let inner: Vec<ItemId> = (repeat..form.items.len() as ItemId)
             .take_while(|&i| i == repeat || form.is_within(i, repeat))
             .collect();
-        for &x in &inner {
+        // The repeat itself: what reads its list of instances. Its children's dependence on it (the
+        // relevance they inherit) is not affected by an instance coming or going: the new instance's
+        // nodes are enqueued by `enqueue_scope`, a removed one's are dead. Enqueuing them re-evaluated
+        // every member's questions on each add (about 1,700 nodes for a roster of 100).
+        if let Some(readers) = form.list_readers.get(&repeat) {
+            self.enqueue_these(repeat, parent, readers);
+        }
+        for &x in &inner[1..] {
             self.enqueue_dependents(x, parent);
         }
         for &y in &inner {
@@ -822,10 +829,16 @@ impl Session {
     /// Enqueues every node that depends on item `x` as seen from scope `s` (where `x` changed).
     fn enqueue_dependents(&mut self, x: ItemId, s: u32) {
         let form = self.form.clone();
+        self.enqueue_these(x, s, &form.dependents[x as usize]);
+    }
+
+    /// Enqueues the nodes of items `ys` (dependents of `x`) that see `x` as changed in scope `s`.
+    fn enqueue_these(&mut self, x: ItemId, s: u32, ys: &[ItemId]) {
+        let form = self.form.clone();
         let x_level = form.item(x).repeat;
         let x_rank = form.rank[x as usize];
         let mut targets = Vec::new();
-        for &y in &form.dependents[x as usize] {
+        for &y in ys {
             if self.full_pass && form.rank[y as usize] > x_rank {
                 continue;
             }

@@ -67,8 +67,12 @@ fn arb_form() -> impl Strategy<Value = String> {
         // A nested repeat reading its parent instance, and aggregated from the top.
         inner_items.push(json!({"type": "repeat", "name": "sub", "label": "sub", "max": 3, "relevant": "${m0} != 1", "items": [
             {"type": "integer", "name": "s0", "label": "s0"},
-            {"type": "calculate", "name": "s1", "calculation": "${s0} + ${m0} + position(..)", "data_type": "integer"}
+            {"type": "calculate", "name": "s1", "calculation": "${s0} + ${m0} + position(..)", "data_type": "integer"},
+            {"type": "calculate", "name": "s2", "calculation": "count(${sub}) * 10 + count(${rep})", "data_type": "integer"}
         ]}));
+        // Instances reading the list they are in: what an add, remove or move must re-evaluate.
+        inner_items.push(json!({"type": "calculate", "name": "of_n", "calculation": "count(${rep}) * 10 + count(${sub})", "data_type": "integer"}));
+        inner_items.push(json!({"type": "integer", "name": "crowded", "label": "c", "relevant": "count(${rep}) > 2"}));
         inner_items.push(json!({"type": "calculate", "name": "subsum", "calculation": "sum(${s0})", "data_type": "integer"}));
         let mut rep = json!({"type": "repeat", "name": "rep", "label": "rep", "max": 6, "items": inner_items});
         if let Some(r) = nums.first() {

@@ -126,6 +126,10 @@ pub struct Form {
     pub rank: Vec<u32>,
     /// Items to re-evaluate when an item's value, relevance or instances change.
     pub dependents: Vec<Vec<ItemId>>,
+    /// For each repeat: the items whose expressions read it as a list (`count(${members})`,
+    /// `indexed-repeat(.., ${members}, ..)`), not its children (which `dependents` also holds, for
+    /// the relevance they inherit). Adding, removing or moving an instance re-evaluates only these.
+    pub(crate) list_readers: FastMap<ItemId, Vec<ItemId>>,
 }
 
 impl Form {

@@ -703,19 +703,23 @@ impl Loader {
         let n = items.len();
         let mut ordering: Vec<Vec<ItemId>> = vec![Vec::new(); n];
         let mut dependents: Vec<Vec<ItemId>> = vec![Vec::new(); n];
+        let mut list_readers: FastMap<ItemId, Vec<ItemId>> = FastMap::default();
         for (y, ds) in deps.iter().enumerate() {
             for &(x, orders) in ds {
                 if orders {
                     ordering[x as usize].push(y as ItemId);
                 }
                 dependents[x as usize].push(y as ItemId);
+                if items[x as usize].kind == ItemType::Repeat {
+                    list_readers.entry(x).or_default().push(y as ItemId);
+                }
             }
             if let Some(p) = items[y].parent {
                 ordering[p as usize].push(y as ItemId);
                 dependents[p as usize].push(y as ItemId);
             }
         }
-        for d in &mut dependents {
+        for d in dependents.iter_mut().chain(list_readers.values_mut()) {
             crate::sort::sort(d);
             d.dedup();
         }
@@ -777,6 +781,7 @@ impl Loader {
             order,
             rank,
             dependents,
+            list_readers,
         })
     }
 

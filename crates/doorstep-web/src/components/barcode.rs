@@ -152,4 +152,3 @@ pub fn scan_button(p: &Props) -> Html {
         </div>
     }
 }
-
