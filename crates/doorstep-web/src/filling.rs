@@ -25,9 +25,9 @@ pub type Notify = Rc<dyn Fn()>;
 pub enum Topic {
     /// A question's value, relevance, required, read-only, error or label.
     Node(Node),
-    /// A question's answer was typed while nothing else it shows changed: `Node` is not published
-    /// (the field shows it already), this is, for what shows the answer elsewhere (a roster row).
-    Typed(Node),
+    /// The surveyor left this member's page: its roster row catches up with the answers typed
+    /// there (a typed answer does not publish its `Node`, see `apply_typed`).
+    Left(u32),
     /// The list of instances of a repeat node.
     Repeat(Node),
     /// The save indicator.
@@ -167,7 +167,6 @@ impl Filling {
         if let Some(n) = touched_node {
             if before.is_some_and(|b| b == self.shown(n)) {
                 topics.retain(|t| *t != Topic::Node(n));
-                topics.push(Topic::Typed(n));
             } else {
                 // The edited question re-renders even when its shown state did not change (its error
                 // may now show because it was touched).
@@ -230,7 +229,10 @@ impl Filling {
             self.scroll = Scroll::Back { y, member };
         }
         self.pos = pos;
-        self.collect(&[Topic::Pos])
+        match from.member.filter(|&m| Some(m) != pos.member) {
+            Some(m) => self.collect(&[Topic::Pos, Topic::Left(m)]),
+            None => self.collect(&[Topic::Pos]),
+        }
     }
 
     /// The message to show under a question now, if any. A missing required answer shows only once
@@ -391,17 +393,9 @@ mod tests {
             };
             f.apply_typed(action).unwrap().0.iter().for_each(|c| c());
         };
-        let elsewhere = Rc::new(Cell::new(0));
-        let e = elsewhere.clone();
-        f.subscribe(Topic::Typed(other), Rc::new(move || e.set(e.get() + 1)));
         typed(&mut f, other, Some("a".into()));
         typed(&mut f, other, Some("ab".into()));
         assert_eq!(hits[1].get(), 0, "the field shows what was typed already");
-        assert_eq!(
-            elsewhere.get(),
-            2,
-            "what shows it elsewhere (a roster row) is told"
-        );
         typed(&mut f, age, Some(3.into()));
         assert_eq!(hits[0].get(), 0);
         typed(&mut f, age, None);
@@ -548,10 +542,15 @@ mod tests {
         }
         let ids = f.session.instances(m.item, 0).to_vec();
         let page = |member| Pos { page: 1, member };
+        let row = Rc::new(Cell::new(0));
+        let r = row.clone();
+        f.subscribe(Topic::Left(ids[1]), Rc::new(move || r.set(r.get() + 1)));
         f.go(page(None), 0.0);
         f.go(page(Some(ids[1])), 640.0);
+        assert_eq!(row.get(), 0);
         assert_eq!(f.scroll, Scroll::Top, "a member's page starts at the top");
-        f.go(page(None), 80.0);
+        f.go(page(None), 80.0).iter().for_each(|c| c());
+        assert_eq!(row.get(), 1, "the row of the member left catches up");
         assert_eq!(
             f.scroll,
             Scroll::Back {

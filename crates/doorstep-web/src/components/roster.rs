@@ -4,8 +4,8 @@
 //! Speed (docs/benchmarks.md, "App speed"): the list stays mounted while a member's page is shown (the
 //! fill screen hides it), each row is its own component with plain props, so adding a member renders
 //! one new row (and the previous last row, whose "move down" turns on) instead of the whole list. A row
-//! re-renders only when its member's label can have changed (one of the member's text answers, typed
-//! or not).
+//! re-renders only when its member's label can have changed (one of the member's text answers, or,
+//! for answers typed on its page, when that page is left).
 //!
 //! A count-driven repeat whose count asked for more than its `max` says so in a status line
 //! (`use_capped`), announced to screen readers.
@@ -373,13 +373,13 @@ fn member_row(p: &RowProps) -> Html {
             .level_items(Some(p.repeat))
             .iter()
             .filter(|&&i| f.form.item(i).kind == ItemType::Text)
-            .flat_map(|&i| {
-                let node = Node {
+            .map(|&i| {
+                Topic::Node(Node {
                     item: i,
                     scope: p.inst,
-                };
-                [Topic::Node(node), Topic::Typed(node)]
+                })
             })
+            .chain([Topic::Left(p.inst)])
             .collect::<Vec<_>>()
     };
     use_topics(&p.ctl, topics);

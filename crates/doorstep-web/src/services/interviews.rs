@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use doorstep_core::form::model::Text;
 use doorstep_core::form::{self, Diagnostic, Form};
 use doorstep_core::session::{Host, Session};
 use gloo::timers::callback::Timeout;
@@ -290,7 +289,7 @@ fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord 
     };
     rec.name = f.session.instance_name().unwrap_or_default();
     rec.form_title = title;
-    rec.form_titles = matches!(f.form.title, Text::Translated(_)).then(|| f.form.title.clone());
+    rec.form_titles = Some(f.form.title.clone());
     rec.page = f.pos.page;
     rec.member = f.member_path();
     rec
