@@ -449,7 +449,7 @@ fn open(
     let mut tail_error = None;
     while at < jsonl.end {
         let line = lines.len() + 1;
-        let Some(nl) = bytes[at..jsonl.end].iter().position(|&b| b == b'\n') else {
+        let Some(nl) = memchr::memchr(b'\n', &bytes[at..jsonl.end]) else {
             tail_error = Some(line_error(
                 line,
                 "the last line does not end with a line break".into(),
@@ -523,7 +523,7 @@ fn line_error(line: usize, problem: String) -> String {
 
 /// A worker: validates batches until the opener is done. Keeps one loaded form per form version.
 fn worker(jobs: &Mutex<Receiver<Job>>, steps: &mpsc::Sender<(u64, Step)>) {
-    let mut forms: HashMap<String, (Checker, Layout)> = HashMap::new();
+    let mut forms: HashMap<String, (Checker, Layout, AttachmentKeys)> = HashMap::new();
     loop {
         let next = jobs
             .lock()
@@ -531,13 +531,14 @@ fn worker(jobs: &Mutex<Receiver<Job>>, steps: &mpsc::Sender<(u64, Step)>) {
             .recv();
         let Ok(job) = next else { break };
         let b = &*job.bundle;
-        let (checker, layout) = forms.entry(b.form_hash.clone()).or_insert_with(|| {
+        let (checker, layout, keys) = forms.entry(b.form_hash.clone()).or_insert_with(|| {
             let source = std::str::from_utf8(b.slice(&b.form_source)).expect("checked by open");
             let form = doorstep_core::form::load(source)
                 .form
                 .expect("the bundle's form loaded once already");
             let layout = Layout::of(&form);
-            (Checker::new(Rc::new(form)), layout)
+            let keys = AttachmentKeys::of(&form);
+            (Checker::new(Rc::new(form)), layout, keys)
         });
         // A panic in the engine must not leave the writer waiting for this batch forever (debug
         // builds unwind; release builds abort): the bundle is refused, the run goes on.
@@ -545,7 +546,7 @@ fn worker(jobs: &Mutex<Receiver<Job>>, steps: &mpsc::Sender<(u64, Step)>) {
             job.lines
                 .iter()
                 .enumerate()
-                .map(|(i, r)| prepare(b, checker, layout, job.first + i, r))
+                .map(|(i, r)| prepare(b, checker, layout, keys, job.first + i, r))
                 .collect::<Result<Vec<_>, String>>()
         }))
         .unwrap_or_else(|_| {
@@ -567,6 +568,7 @@ fn prepare(
     b: &Opened,
     checker: &Checker,
     layout: &Layout,
+    keys: &AttachmentKeys,
     index: usize,
     r: &Range<usize>,
 ) -> Result<Prepared, String> {
@@ -581,7 +583,7 @@ fn prepare(
     let form = checker.form();
     let id = m.instance_id.as_str();
     let mut files = Vec::new();
-    attachments(form, &s.data, &mut files);
+    keys.collect(&s.data, &mut files);
     let mut stored = Vec::new();
     for (question, a) in files {
         let file = a.get("file").and_then(Json::as_str).unwrap_or("");
@@ -914,18 +916,40 @@ fn expected_name(form_id: &str, device_id: &str, created_at: &str) -> Option<Str
     ))
 }
 
-/// `(question, attachment reference)` of every attachment answer, repeats included.
-fn attachments<'j>(form: &Form, v: &'j Json, out: &mut Vec<(String, &'j Json)>) {
-    let Some(obj) = v.as_object() else { return };
-    for (k, x) in obj {
-        match form.item_by_name(k).map(|i| i.kind) {
-            Some(ItemType::Repeat) => {
+/// The names of a form's attachment questions and repeats, sorted as a stored object's keys are,
+/// so that finding the attachments of a submission looks up these few names in each object instead
+/// of looking up each of the object's keys in the form.
+struct AttachmentKeys {
+    /// `(name, is a repeat)`, in byte order of the names.
+    names: Vec<(String, bool)>,
+}
+
+impl AttachmentKeys {
+    fn of(form: &Form) -> AttachmentKeys {
+        let mut names: Vec<(String, bool)> = form
+            .items
+            .iter()
+            .filter(|i| i.kind == ItemType::Repeat || i.kind.is_attachment())
+            .map(|i| (i.name.clone(), i.kind == ItemType::Repeat))
+            .collect();
+        names.sort();
+        AttachmentKeys { names }
+    }
+
+    /// `(question, attachment reference)` of every attachment answer, repeats included, in the
+    /// order of the object's keys (a name is matched whatever the level, as the form's names are
+    /// unique).
+    fn collect<'j>(&self, v: &'j Json, out: &mut Vec<(String, &'j Json)>) {
+        let Some(obj) = v.as_object() else { return };
+        for (name, repeat) in &self.names {
+            let Some(x) = obj.get(name) else { continue };
+            if *repeat {
                 for inst in x.as_array().into_iter().flatten() {
-                    attachments(form, inst, out);
+                    self.collect(inst, out);
                 }
+            } else {
+                out.push((name.clone(), x));
             }
-            Some(t) if t.is_attachment() => out.push((k.clone(), x)),
-            _ => {}
         }
     }
 }
