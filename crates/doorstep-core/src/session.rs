@@ -227,7 +227,7 @@ impl Session {
             sc.fresh = false;
         }
         if let Some(obj) = data.as_object() {
-            s.load_object(0, None, obj, "");
+            s.load_object(0, None, obj, &String::new);
         } else {
             s.unknown.push("(the data is not a JSON object)".into());
         }
@@ -262,30 +262,33 @@ impl Session {
         }
     }
 
+    /// Loads the stored answers `obj` of scope `scope`. `prefix` gives the path of `obj` for
+    /// messages about fields the form does not have (`members[2]/`); it is only called then, as
+    /// nearly every stored submission has none.
     fn load_object(
         &mut self,
         scope: u32,
         level: Option<ItemId>,
         obj: &Map<String, Json>,
-        prefix: &str,
+        prefix: &dyn Fn() -> String,
     ) {
         let form = self.form.clone();
         for (k, v) in obj {
             let Some(item) = form.item_by_name(k).filter(|it| {
                 it.repeat == level && (it.kind.has_value() || it.kind == ItemType::Repeat)
             }) else {
-                self.unknown.push(format!("{prefix}{k}"));
+                self.unknown.push(format!("{}{k}", prefix()));
                 continue;
             };
             if item.kind == ItemType::Repeat {
                 let Some(list) = v.as_array() else {
                     self.unknown
-                        .push(format!("{prefix}{k} (a repeat is a list of objects)"));
+                        .push(format!("{}{k} (a repeat is a list of objects)", prefix()));
                     continue;
                 };
                 for (i, inst) in list.iter().enumerate() {
                     if self.live_instances >= MAX_INSTANCES {
-                        self.unknown.push(format!("{prefix}{k}[{}] and after (over {MAX_INSTANCES} repeat entries in one submission)", i + 1));
+                        self.unknown.push(format!("{}{k}[{}] and after (over {MAX_INSTANCES} repeat entries in one submission)", prefix(), i + 1));
                         break;
                     }
                     let sc = self.new_scope(item.id, scope);
@@ -293,15 +296,14 @@ impl Session {
                         slot.fresh = false;
                     }
                     match inst.as_object() {
-                        Some(o) => self.load_object(
-                            sc,
-                            Some(item.id),
-                            o,
-                            &format!("{prefix}{k}[{}]/", i + 1),
-                        ),
-                        None => self
-                            .unknown
-                            .push(format!("{prefix}{k}[{}] (an instance is an object)", i + 1)),
+                        Some(o) => self.load_object(sc, Some(item.id), o, &|| {
+                            format!("{}{k}[{}]/", prefix(), i + 1)
+                        }),
+                        None => self.unknown.push(format!(
+                            "{}{k}[{}] (an instance is an object)",
+                            prefix(),
+                            i + 1
+                        )),
                     }
                 }
                 continue;
@@ -428,6 +430,28 @@ impl Session {
                 })
                 .collect(),
         }
+    }
+
+    /// True if the select node `node` offers the choice `value` now (as `choices(node)` containing
+    /// it, evaluating the filter only for the choices with that value).
+    fn offers(&self, node: Node, value: &str) -> bool {
+        let item = self.form.item(node.item);
+        self.form
+            .choices_of(item)
+            .iter()
+            .filter(|c| c.value == value)
+            .any(|c| match &item.choice_filter {
+                None => true,
+                Some(f) => expr::eval(
+                    f,
+                    &EvalEnv {
+                        s: self,
+                        choice: Some(c),
+                    },
+                    node,
+                )
+                .to_bool(),
+            })
     }
 
     /// The label of a node in the session's language, with `${name}` replaced by answers.
@@ -1208,14 +1232,27 @@ impl Session {
                 if !s.constraint_ok {
                     return Some(msg(&item.doc.constraint_message, "constraint"));
                 }
-                if item.choice_filter.is_some() {
-                    let offered = self.choices(n);
-                    let ok = match a {
-                        Json::String(v) => offered.iter().any(|c| &c.value == v),
-                        Json::Array(vs) => vs
-                            .iter()
-                            .all(|v| offered.iter().any(|c| Some(c.value.as_str()) == v.as_str())),
-                        _ => true,
+                if let Some(f) = &item.choice_filter {
+                    let ok = if !f.is_volatile() {
+                        // Only the chosen values' filters are evaluated (a village list filtered by
+                        // township has dozens of choices); a filter that draws random numbers is
+                        // evaluated for every choice as before, so the draws stay the same.
+                        match a {
+                            Json::String(v) => self.offers(n, v),
+                            Json::Array(vs) => vs
+                                .iter()
+                                .all(|v| v.as_str().is_some_and(|v| self.offers(n, v))),
+                            _ => true,
+                        }
+                    } else {
+                        let offered = self.choices(n);
+                        match a {
+                            Json::String(v) => offered.iter().any(|c| &c.value == v),
+                            Json::Array(vs) => vs.iter().all(|v| {
+                                offered.iter().any(|c| Some(c.value.as_str()) == v.as_str())
+                            }),
+                            _ => true,
+                        }
                     };
                     if !ok {
                         return Some(msg(&None, "choice"));
@@ -1479,6 +1516,20 @@ struct EvalEnv<'a> {
 impl EvalEnv<'_> {
     fn nodes_of(&self, item: ItemId, scopes: &[u32]) -> Value {
         let it = self.s.form.item(item);
+        // One scope (a repeat read from its parent, a field from its own instance): the list is
+        // made in one allocation, without a `Vec` first (expressions read lists all the time).
+        if let [sc] = scopes {
+            return Value::Nodes(if it.kind == ItemType::Repeat {
+                self.s
+                    .slot(Node { item, scope: *sc })
+                    .instances
+                    .iter()
+                    .map(|&i| Node { item, scope: i })
+                    .collect()
+            } else {
+                Rc::from([Node { item, scope: *sc }])
+            });
+        }
         let mut out: Vec<Node> = Vec::new();
         for &sc in scopes {
             if it.kind == ItemType::Repeat {
@@ -1528,7 +1579,7 @@ impl Env for EvalEnv<'_> {
             return Value::empty();
         };
         if it.kind != ItemType::Repeat && it.repeat == Some(instance.item) {
-            return Value::Nodes(Rc::from(vec![Node {
+            return Value::Nodes(Rc::from([Node {
                 item,
                 scope: instance.scope,
             }]));

@@ -48,6 +48,16 @@ impl Ev {
         }
     }
 
+    /// True if `f` holds for some element (as `elems(env).iter().any(f)`, without collecting the
+    /// elements: a predicate such as `[age < 18]` compares a one-node list per instance).
+    pub(crate) fn any_elem(&self, env: &dyn Env, mut f: impl FnMut(&Value) -> bool) -> bool {
+        match self {
+            Ev::V(Value::Nodes(ns)) => ns.iter().any(|n| f(&atomize(env, env.node_value(*n)))),
+            Ev::V(v) => f(v),
+            Ev::Atoms(vs) => vs.iter().any(f),
+        }
+    }
+
     pub(crate) fn truthy(&self) -> bool {
         match self {
             Ev::V(v) => v.to_bool(),
@@ -284,14 +294,14 @@ impl Evaluator<'_> {
                 if matches!(y, Value::Bool(_)) {
                     return compare_atoms(op, &Value::Bool(a.truthy()), &y);
                 }
-                a.elems(env).iter().any(|x| compare_atoms(op, x, &y))
+                a.any_elem(env, |x| compare_atoms(op, x, &y))
             }
             (false, true) => {
                 let x = a.atom(env);
                 if matches!(x, Value::Bool(_)) {
                     return compare_atoms(op, &x, &Value::Bool(b.truthy()));
                 }
-                b.elems(env).iter().any(|y| compare_atoms(op, &x, y))
+                b.any_elem(env, |y| compare_atoms(op, &x, y))
             }
         }
     }
