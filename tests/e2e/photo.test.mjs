@@ -61,8 +61,10 @@ async function storedMedia(page, key) {
   );
 }
 
-async function pick(page, name, mimeType, buffer) {
-  await page.locator('[data-name="photo"] input[type=file]').setInputFiles({ name, mimeType, buffer });
+/** Gives the photo question a file, through its camera button or its "choose from the phone" one. */
+async function pick(page, name, mimeType, buffer, from = 'camera') {
+  const input = from === 'camera' ? 'input[type=file][capture]' : 'input[type=file]:not([capture])';
+  await page.locator(`[data-name="photo"] ${input}`).setInputFiles({ name, mimeType, buffer });
 }
 
 async function photoAnswer(page) {
@@ -81,6 +83,8 @@ for (const lang of ['zh', 'en']) {
     await install(page, ONE_PAGE);
     await start(page, ONE_PAGE.id);
     const note = page.locator('[data-name="photo"] [role=status]');
+    assert.equal(await page.locator('[data-name="photo"] input[type=file][capture=environment]').count(), 1, 'one button opens the back camera');
+    assert.equal(await page.locator('[data-name="photo"] input[type=file]:not([capture])').count(), 1, 'one picks a photo already on the phone');
     const shown = page.locator('[data-name="photo"] [data-testid=stored-file]');
 
     const big = await jpeg(page, 4000, 3000, 0.95);
@@ -99,7 +103,7 @@ for (const lang of ['zh', 'en']) {
 
     // A small photo is stored byte for byte.
     const small = await jpeg(page, 800, 600, 0.6);
-    await pick(page, 'small.jpg', 'image/jpeg', small);
+    await pick(page, 'small.jpg', 'image/jpeg', small, 'phone');
     await page.waitForFunction((sha) => document.querySelector('[data-name="photo"] [data-testid=stored-file]')?.textContent.includes(sha.slice(0, 12)), sha256(small));
     ({ photo } = await photoAnswer(page));
     assert.equal(photo.sha256, sha256(small));
@@ -117,3 +121,47 @@ for (const lang of ['zh', 'en']) {
     assert.deepEqual(app.errors, []);
   });
 }
+
+test('sound and video are recorded on the phone or chosen from it; other files are chosen', async (t) => {
+  const form = {
+    format: 'doorstep-form/1',
+    id: 'media_kinds',
+    version: '1',
+    title: '录音录像',
+    languages: ['zh-CN'],
+    items: [
+      { type: 'audio', name: 'voice', label: '户主口述' },
+      { type: 'video', name: 'clip', label: '房屋视频' },
+      { type: 'file', name: 'doc', label: '证明材料' },
+    ],
+  };
+  const app = await launch();
+  t.after(() => app.close());
+  const { page } = app;
+  await open(app);
+  await install(page, form);
+  await start(page, form.id);
+  const inputs = (name) => page.locator(`[data-name="${name}"] input[type=file]`);
+  await inputs('voice').first().waitFor({ state: 'attached' });
+  assert.deepEqual(
+    await inputs('voice').evaluateAll((l) => l.map((i) => [i.accept, i.getAttribute('capture')])),
+    [['audio/*', 'user'], ['audio/*', null]],
+  );
+  assert.deepEqual(
+    await inputs('clip').evaluateAll((l) => l.map((i) => [i.accept, i.getAttribute('capture')])),
+    [['video/*', 'environment'], ['video/*', null]],
+  );
+  assert.deepEqual(await inputs('doc').evaluateAll((l) => l.map((i) => i.getAttribute('capture'))), [null]);
+  assert.equal(await page.locator('[data-name="voice"] label.btn').first().textContent(), '录音');
+
+  const sound = Buffer.from('RIFF....WAVEfmt '.repeat(64));
+  await page.locator('[data-name="voice"] input[type=file]:not([capture])').setInputFiles({ name: 'voice.wav', mimeType: 'audio/wav', buffer: sound });
+  await page.locator('[data-name="voice"] [data-testid=stored-file]').waitFor();
+  await saved(page);
+  const [record] = await storedSubmissions(page);
+  assert.equal(record.envelope.data.voice.media_type, 'audio/wav');
+  assert.equal(record.envelope.data.voice.size, sound.length);
+  assert.equal(record.envelope.data.voice.sha256, sha256(sound));
+  await screenshot(page, 'media-kinds', { fullPage: false });
+  assert.deepEqual(app.errors, []);
+});

@@ -172,11 +172,27 @@ pub fn media(p: &Props) -> Html {
     } else if p.read_only {
         html! {}
     } else {
+        // Photos, sound and video are made on the phone (`capture` opens its camera or recorder
+        // directly), or picked from what is already on it; other files are only picked.
+        let (record, capture) = match p.kind {
+            "image" => (Some(t.take_photo), "environment"),
+            "audio" => (Some(t.record_audio), "user"),
+            "video" => (Some(t.record_video), "environment"),
+            _ => (None, ""),
+        };
+        let pick_id = format!("{id}-pick");
         html! {
-            <>
-                <label class="btn block" for={id.clone()}>{ if p.kind == "image" { t.take_photo } else { t.choose_file } }</label>
-                <input id={id.clone()} class="sr-only" type="file" accept={accept} capture={(p.kind == "image").then_some("environment")} onchange={on_file} />
-            </>
+            <div class="media-buttons">
+                if let Some(record) = record {
+                    <label class="btn block primary" for={id.clone()}>{ record }</label>
+                    <input id={id.clone()} class="sr-only" type="file" accept={accept} {capture} onchange={on_file.clone()} />
+                    <label class="btn block" for={pick_id.clone()}>{ t.choose_from_phone }</label>
+                    <input id={pick_id} class="sr-only" type="file" accept={accept} onchange={on_file} />
+                } else {
+                    <label class="btn block" for={id.clone()}>{ t.choose_file }</label>
+                    <input id={id.clone()} class="sr-only" type="file" accept={accept} onchange={on_file} />
+                }
+            </div>
         }
     };
     html! {
