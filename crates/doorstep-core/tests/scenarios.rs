@@ -235,6 +235,11 @@ fn check_expect(
                         shown.join("; ")
                     ));
                 }
+            } else if key == "instance_name" {
+                let got = s.instance_name();
+                if got.as_deref() != val.as_str() {
+                    errs.push(format!("{at}: expected instance_name {val}, got {got:?}"));
+                }
             } else {
                 errs.push(format!("{at}: unknown expectation `{key}`"));
             }
