@@ -113,10 +113,11 @@ for (const lang of ['zh', 'en']) {
     // A picture the browser cannot decode is kept, and the surveyor is told.
     const broken = Buffer.from('not really a jpeg '.repeat(40_000));
     await pick(page, 'broken.jpg', 'image/jpeg', broken);
-    await note.getByText(lang === 'zh' ? '原图' : 'original').waitFor({ timeout: 10_000 });
+    await note.getByText(lang === 'zh' ? '按原样保存' : 'stored as it was').waitFor({ timeout: 10_000 });
     ({ photo } = await photoAnswer(page));
     assert.equal(photo.sha256, sha256(broken), 'the original bytes are kept');
     assert.equal(photo.size, broken.length);
+    await page.waitForFunction(() => !document.querySelector('[data-name="photo"] img.thumb'), null, { timeout: 5_000 });
     await screenshot(page, `photo-kept-${lang}`, { fullPage: false });
     assert.deepEqual(app.errors, []);
   });

@@ -443,11 +443,15 @@ pub fn photo_smaller(lang: Lang, from: f64, to: f64) -> String {
     }
 }
 
-/// When a photo could not be made smaller and was stored as it was.
-pub fn photo_kept(lang: Lang, why: &str) -> String {
+/// When a photo could not be made smaller and was stored as it was. The browser's reason (in English
+/// whatever the phone's language, e.g. "The source image could not be decoded.") goes to the
+/// console, not to the surveyor.
+pub fn photo_kept(lang: Lang) -> &'static str {
     match lang {
-        Lang::Zh => format!("照片无法缩小，已保存原图。{why}"),
-        Lang::En => format!("The photo could not be made smaller; the original is kept. {why}"),
+        Lang::Zh => "手机读不出这张照片，没有缩小，已按原样保存。",
+        Lang::En => {
+            "The phone could not read this photo, so it was not made smaller; it is stored as it was."
+        }
     }
 }
 

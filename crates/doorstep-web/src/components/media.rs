@@ -141,7 +141,12 @@ pub fn media(p: &Props) -> Html {
                             return;
                         }
                         Ok(None) => {}
-                        Err(e) => kept = Some(i18n::photo_kept(lang, &e)),
+                        Err(e) => {
+                            web_sys::console::warn_1(
+                                &format!("photo not made smaller: {e}").into(),
+                            );
+                            kept = Some(i18n::photo_kept(lang).to_string());
+                        }
                     }
                 }
                 let r = match files::read_file(&file, files::MAX_READ_BYTES).await {
@@ -197,7 +202,11 @@ pub fn media(p: &Props) -> Html {
     };
     html! {
         <div>
-            if let Some(url) = &*preview { <img class="thumb" src={url.clone()} alt={file_name.clone().unwrap_or_default()} /> }
+            if let Some(url) = &*preview {
+                // A picture the browser cannot decode (kept as it was) shows no broken-image box.
+                <img class="thumb" src={url.clone()} alt={file_name.clone().unwrap_or_default()}
+                    onerror={let preview = preview.clone(); Callback::from(move |_: Event| preview.set(None))} />
+            }
             if let Some(f) = &file_name {
                 <div class="row"><span class="muted grow" data-testid="stored-file">{ stored(f, p.value.as_ref()) }</span>
                     if !p.read_only { <button class="btn small" onclick={clear}>{ t.clear }</button> }</div>
