@@ -273,10 +273,22 @@ impl Session {
         prefix: &dyn Fn() -> String,
     ) {
         let form = self.form.clone();
+        // The object's keys and the level's names are both in byte order: one walk matches them
+        // (as `item_by_name` filtered by level and kind would).
+        let names = form.stored_keys(level);
+        let mut at = 0;
         for (k, v) in obj {
-            let Some(item) = form.item_by_name(k).filter(|it| {
-                it.repeat == level && (it.kind.has_value() || it.kind == ItemType::Repeat)
-            }) else {
+            while names
+                .get(at)
+                .is_some_and(|&i| form.item(i).name.as_str() < k.as_str())
+            {
+                at += 1;
+            }
+            let Some(item) = names
+                .get(at)
+                .map(|&i| form.item(i))
+                .filter(|it| it.name == *k)
+            else {
                 self.unknown.push(format!("{}{k}", prefix()));
                 continue;
             };

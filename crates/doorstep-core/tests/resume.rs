@@ -69,3 +69,60 @@ fn text_doubling_stops_at_the_limit() {
         Some(8 << 10)
     );
 }
+
+#[test]
+fn fields_the_form_does_not_have_are_reported_in_key_order_with_their_path() {
+    let src = r#"{"format": "doorstep-form/1", "id": "unk", "version": "1", "title": "t", "languages": ["en"], "items": [
+        {"type": "text", "name": "b", "label": "b"},
+        {"type": "note", "name": "n", "label": "n"},
+        {"type": "group", "name": "g", "label": "g", "items": [{"type": "integer", "name": "m", "label": "m"}]},
+        {"type": "repeat", "name": "r", "label": "r", "items": [
+            {"type": "text", "name": "x", "label": "x"},
+            {"type": "repeat", "name": "s", "label": "s", "items": [{"type": "text", "name": "y", "label": "y"}]}]}]}"#;
+    let f = Rc::new(form::load(src).form.unwrap());
+    // Unknown names, names of another level, a note, a group, malformed repeats and instances,
+    // before, between and after the known keys.
+    let data = serde_json::json!({
+        "a": 1, "b": "ok", "c": 2, "g": {}, "m": 3, "n": "note", "x": "wrong level", "y": "wrong level",
+        "r": [
+            {"x": "fine", "b": "wrong level", "zz": 1, "s": [{"y": "fine", "x": "wrong level", "q": 0}, 7]},
+            "not an object",
+            {"s": "not a list", "AA": true}
+        ],
+        "zzz": null
+    });
+    let s = Session::resume(f, &data, Host::fixed("2026-11-22T09:00:00+08:00"));
+    let unknown: Vec<String> = s
+        .validate()
+        .into_iter()
+        .filter(|p| p.code == "unknown-field")
+        .map(|p| p.message)
+        .collect();
+    let names: Vec<&str> = unknown
+        .iter()
+        .map(|m| {
+            m.trim_start_matches("the data has a field `")
+                .trim_end_matches("` that the form does not define")
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "a",
+            "c",
+            "g",
+            "n",
+            "r[1]/b",
+            "r[1]/s[1]/q",
+            "r[1]/s[1]/x",
+            "r[1]/s[2] (an instance is an object)",
+            "r[1]/zz",
+            "r[2] (an instance is an object)",
+            "r[3]/AA",
+            "r[3]/s (a repeat is a list of objects)",
+            "x",
+            "y",
+            "zzz"
+        ]
+    );
+}

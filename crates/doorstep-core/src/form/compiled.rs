@@ -118,6 +118,10 @@ pub struct Form {
     pub(crate) by_name: FastMap<String, ItemId>,
     /// For each level (root = index 0, then one per repeat item), the items whose nodes live there.
     pub(crate) levels: FastMap<Option<ItemId>, Vec<ItemId>>,
+    /// For each level, the items a stored object of that level may have as keys (answers and
+    /// repeats), in byte order of their names: a stored object's keys are sorted, so resuming
+    /// matches them in one walk.
+    pub(crate) stored_keys: FastMap<Option<ItemId>, Vec<ItemId>>,
     /// For each repeat item, the repeats enclosing it and itself, outermost first (empty for other items).
     pub(crate) chains: Vec<Vec<ItemId>>,
     /// Items in dependency order (each after everything its values depend on).
@@ -153,6 +157,10 @@ impl Form {
     /// The items whose nodes live in one instance of `repeat` (or at the root for `None`).
     pub fn level_items(&self, repeat: Option<ItemId>) -> &[ItemId] {
         self.levels.get(&repeat).map_or(&[], Vec::as_slice)
+    }
+    /// The items of a level that a stored object may name (answers and repeats), by name.
+    pub(crate) fn stored_keys(&self, repeat: Option<ItemId>) -> &[ItemId] {
+        self.stored_keys.get(&repeat).map_or(&[], Vec::as_slice)
     }
     /// The choice list of a select item.
     pub fn choices_of(&self, item: &Item) -> &[Choice] {

@@ -748,6 +748,19 @@ impl Loader {
             choices,
             items: Vec::new(),
         };
+        let mut stored_keys: FastMap<Option<ItemId>, Vec<ItemId>> = FastMap::default();
+        for (level, ids) in &levels {
+            let mut keys: Vec<ItemId> = ids
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let k = items[i as usize].kind;
+                    k.has_value() || k == ItemType::Repeat
+                })
+                .collect();
+            keys.sort_by(|&a, &b| items[a as usize].name.cmp(&items[b as usize].name));
+            stored_keys.insert(*level, keys);
+        }
         let chains = items
             .iter()
             .map(|it| {
@@ -776,6 +789,7 @@ impl Loader {
             top,
             instance_name: instance_expr,
             by_name,
+            stored_keys,
             levels,
             chains,
             order,
