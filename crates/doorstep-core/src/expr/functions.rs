@@ -517,8 +517,7 @@ impl Evaluator<'_> {
             F::StringLength => n(self.string_or_current(a).chars().count() as f64),
             F::Substr => {
                 let text = self.string(arg(0));
-                let chars: Vec<char> = text.chars().collect();
-                let len = chars.len() as f64;
+                let len = text.chars().count() as f64;
                 let start = clamp_index(self.num(arg(1)), len);
                 let end = if a.len() > 2 {
                     clamp_index(self.num(arg(2)), len)
@@ -528,9 +527,12 @@ impl Evaluator<'_> {
                 if end <= start {
                     return empty();
                 }
-                s(chars[start as usize..end as usize]
-                    .iter()
-                    .collect::<String>())
+                // Character positions to byte offsets, without a copy of the text as `char`s.
+                let (start, end) = (start as usize, end as usize);
+                let mut at = text.char_indices().map(|(i, _)| i).chain([text.len()]);
+                let from = at.nth(start).unwrap_or(text.len());
+                let to = at.nth(end - start - 1).unwrap_or(text.len());
+                s(&text[from..to])
             }
             F::Contains => {
                 let (x, y) = (self.string(arg(0)), self.string(arg(1)));
