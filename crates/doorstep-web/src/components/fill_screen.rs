@@ -105,7 +105,13 @@ pub fn fill_screen(p: &Props) -> Html {
     let pos = f.pos;
     let npages = f.pages.len();
     let page = f.pages[pos.page.min(npages - 1)].clone();
-    use_effect_with((), |_| super::bench::takeover());
+    {
+        let ctl = p.ctl.clone();
+        use_effect_with((), move |_| {
+            super::bench::takeover();
+            super::warm::warm_typing(&ctl);
+        });
+    }
     // A new position starts at the top, or where the roster was when coming back from one of its
     // members, scrolled after its page is rendered (one layout, not two).
     {

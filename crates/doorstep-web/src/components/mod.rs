@@ -20,6 +20,7 @@ pub mod save_bar;
 pub mod settings_screen;
 pub mod signature;
 pub mod toc;
+pub mod warm;
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -405,6 +405,16 @@ fn display(value: &Option<Json>, choices: &[(String, String)]) -> String {
     }
 }
 
+/// Runs the parsers of typed text once (see `warm.rs`).
+pub fn warm_parsers() {
+    for lang in [Lang::Zh, Lang::En] {
+        let _ = parse_text("7", lang);
+        let _ = parse_integer("7", lang);
+        let _ = parse_integer("7a", lang);
+        let _ = parse_decimal("7.5", lang);
+    }
+}
+
 fn parse_text(s: &str, _: Lang) -> Result<Option<Json>, String> {
     Ok((!s.is_empty()).then(|| Json::String(s.to_string())))
 }

@@ -21,6 +21,7 @@ use yew::prelude::*;
 use super::Ctl;
 use super::confirm::Confirm;
 use super::fill_screen::go;
+use super::warm::when_idle;
 use crate::filling::{Capped, MAX_SHOWN_INSTANCES, Topic};
 use crate::i18n::{Lang, nth_member};
 use crate::nav::Pos;
@@ -200,27 +201,6 @@ fn warm_date_fields(types: Vec<&'static str>) {
                 }
             });
         });
-    }
-}
-
-/// Runs `f` when the browser is idle (`requestIdleCallback`, at most 2 s later), or after 200 ms.
-fn when_idle(f: impl FnOnce() + 'static) {
-    use wasm_bindgen::JsCast;
-    let window = gloo::utils::window();
-    let work = wasm_bindgen::closure::Closure::once_into_js(f);
-    let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    match idle {
-        Some(idle) => {
-            let options = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&options, &"timeout".into(), &2_000.into());
-            let _ = idle.call2(&window, &work, &options);
-        }
-        None => {
-            let _ = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(work.unchecked_ref(), 200);
-        }
     }
 }
 

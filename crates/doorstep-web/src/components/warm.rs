@@ -1,0 +1,104 @@
+//! Running the code of the first keystroke before the surveyor types.
+//!
+//! V8 compiles WebAssembly functions lazily, the first time each one is called. The first keystroke of
+//! an interview calls about a hundred functions for the first time (parsing the field, the engine's
+//! update, the store's notifications, the autosave's timer): a trace at 4x CPU slowdown showed 103
+//! lazy compilations, 7-10 ms, in a keystroke that takes 3 ms once warm. Android apps meet the same
+//! problem with baseline profiles; here, once per document and while the browser is idle, the same
+//! paths run on copies: the engine answers a clone of the session (then drops it), the parsers read
+//! sample text, the save state changes on a clone, and one question that does not have the focus is
+//! re-rendered as it is. Nothing is stored and nothing the surveyor sees changes.
+
+use std::cell::Cell;
+
+use doorstep_core::expr::Node;
+use doorstep_core::form::model::ItemType;
+use doorstep_core::session::Action;
+use serde_json::json;
+
+use super::Ctl;
+use super::question::{dom_id, warm_parsers};
+use crate::filling::Topic;
+
+thread_local! {
+    static WARMED_TYPING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` when the browser is idle (`requestIdleCallback`, at most 2 s later), or after 200 ms.
+pub fn when_idle(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+    let window = gloo::utils::window();
+    let work = wasm_bindgen::closure::Closure::once_into_js(f);
+    let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match idle {
+        Some(idle) => {
+            let options = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&options, &"timeout".into(), &2_000.into());
+            let _ = idle.call2(&window, &work, &options);
+        }
+        None => {
+            let _ = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(work.unchecked_ref(), 200);
+        }
+    }
+}
+
+/// Once per document, at the next idle moment: the first keystroke's code, run on copies.
+pub fn warm_typing(ctl: &Ctl) {
+    if WARMED_TYPING.with(|w| w.get()) {
+        return;
+    }
+    let ctl = ctl.clone();
+    when_idle(move || {
+        if WARMED_TYPING.with(|w| w.replace(true)) {
+            return;
+        }
+        warm_parsers();
+        let shown = {
+            let Ok(f) = ctl.0.try_borrow() else { return };
+            let doc = gloo::utils::document();
+            let active = doc.active_element();
+            let mut session = f.session.clone();
+            let mut shown = None;
+            let mut kinds_done = Vec::new();
+            for &item in f.form.level_items(None) {
+                let it = f.form.item(item);
+                let value = match it.kind {
+                    ItemType::Integer => json!(7),
+                    ItemType::Decimal => json!(7.5),
+                    ItemType::Text => json!("7"),
+                    _ => continue,
+                };
+                let node = Node { item, scope: 0 };
+                let st = session.state(node);
+                if !st.relevant || st.read_only || it.is_computed() {
+                    continue;
+                }
+                if !kinds_done.contains(&it.kind) {
+                    kinds_done.push(it.kind);
+                    let _ = session.apply(Action::Answer { node, value });
+                    let _ = session.apply(Action::Clear { node });
+                }
+                // A question on screen that the surveyor is not in: re-rendering it changes nothing.
+                if shown.is_none()
+                    && f.session.answer(node).is_none()
+                    && let Some(el) = doc.get_element_by_id(&format!("{}-box", dom_id(node)))
+                    && !active.as_ref().is_some_and(|a| el.contains(Some(a)))
+                {
+                    shown = Some(node);
+                }
+                if shown.is_some() && kinds_done.len() == 3 {
+                    break;
+                }
+            }
+            let mut save = f.save.clone();
+            let _ = save.changed();
+            shown.map(|n| f.collect(&[Topic::Node(n)]))
+        };
+        if let Some(cbs) = shown {
+            Ctl::run(cbs);
+        }
+    });
+}
