@@ -580,11 +580,11 @@ fn prepare(
     let raw = b.slice(r);
     let entry = &b.entries[index];
     let (_, s) = doorstep_core::bundle::check_line(raw, entry, &b.form).map_err(err)?;
-    let m = &s.meta;
-
-    let mut problems = checker.check(&s);
+    // What needs the answers comes first (attachments, rows), so that they can then move into the
+    // validating session instead of being copied ([`Checker::check_owned`]).
     let form = checker.form();
-    let id = m.instance_id.as_str();
+    let id = s.meta.instance_id.as_str();
+    let mut attachment_problems = Vec::new();
     let mut files = Vec::new();
     keys.collect(&s.data, &mut files);
     let mut stored = Vec::new();
@@ -595,7 +595,7 @@ fn prepare(
             .get(id)
             .and_then(|fs| fs.iter().find(|(f, _, _)| f == file));
         match found {
-            None => problems.push(format!(
+            None => attachment_problems.push(format!(
                 "{question}: the attachment `{file}` is not in the bundle (media/{}/{file})",
                 media_folder(id)
             )),
@@ -604,7 +604,7 @@ fn prepare(
                 if !sha.eq_ignore_ascii_case(want)
                     || a.get("size").and_then(Json::as_u64) != Some(bytes.len() as u64)
                 {
-                    problems.push(format!(
+                    attachment_problems.push(format!(
                         "{question}: the attachment `{file}` differs from the one recorded in the answer"
                     ));
                 } else {
@@ -618,11 +618,14 @@ fn prepare(
         .iter()
         .map(|t| Rows::new(t.fixed.len() + t.fields.len()))
         .collect();
-    if problems.is_empty() {
-        build_rows(form, layout, order, id, &s.data, &mut rows);
+    build_rows(form, layout, order, id, &s.data, &mut rows);
+    let (mut problems, m) = checker.check_owned(s);
+    problems.extend(attachment_problems);
+    if !problems.is_empty() {
+        // Not stored: only the problems are reported.
+        rows.iter_mut().for_each(Rows::clear);
     }
     // The envelope's strings move into the row (a million submissions: no copies).
-    let m = s.meta;
     let row = SubmissionRow {
         instance_id: m.instance_id,
         form_id: m.form.id,

@@ -134,6 +134,19 @@ fn rebuild(bytes: &[u8], edit: impl Fn(&str, &[u8]) -> Vec<u8>) -> Vec<u8> {
         manifest["form"] =
             serde_json::json!({"id": form.id, "version": form.version, "hash": form.hash});
     }
+    // Each line's hash too, so that an edited line is checked for what it says, not refused for
+    // its hash.
+    if let Some((_, jsonl)) = files.iter().find(|(n, _)| n == "submissions.jsonl") {
+        let lines: Vec<&[u8]> = jsonl.split(|&b| b == b'\n').collect();
+        for (entry, line) in manifest["submissions"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .zip(lines)
+        {
+            entry["sha256"] = doorstep_core::submission::sha256_hex(line).into();
+        }
+    }
     for entry in manifest["files"].as_array_mut().unwrap() {
         let (_, b) = files
             .iter()
@@ -345,6 +358,93 @@ fn synth_ingest_twice_refuse_bad_bundles_export_report() {
         "a missing form is noted, not an error"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
+    let dir = temp("rejected");
+    let out = dir.join("b.zip");
+    let r = doorstep(&[
+        "synth",
+        "--form",
+        &form("household_needs"),
+        "--count",
+        "3",
+        "--distinct",
+        "3",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    let original = std::fs::read(&out).unwrap();
+    // Line 1 breaks a constraint and names an attachment the bundle lacks; line 2's signature is
+    // not the file in the bundle; line 3 is left as it was. Every hash is recomputed.
+    let edited = rebuild(&original, |name, b| {
+        if name != "submissions.jsonl" {
+            return b.to_vec();
+        }
+        let text = std::str::from_utf8(b).unwrap();
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+            match i {
+                0 => {
+                    v["data"]["annual_income"] = (-5).into();
+                    v["data"]["signature"]["file"] = "elsewhere.jpg".into();
+                }
+                1 => v["data"]["signature"]["sha256"] = "0".repeat(64).into(),
+                _ => {}
+            }
+            out.push_str(&serde_json::to_string(&v).unwrap());
+            out.push('\n');
+        }
+        out.into_bytes()
+    });
+    let bundle = dir.join("edited.zip");
+    std::fs::write(&bundle, edited).unwrap();
+    let db = dir.join("office.db");
+    let r = doorstep(&[
+        "ingest",
+        bundle.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (1, ""), "{}", r.stdout);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", r.stdout);
+    assert!(
+        lines[0].ends_with("edited.zip: 1 new, 0 duplicate, 0 conflict, 2 rejected"),
+        "{}",
+        r.stdout
+    );
+    // `  rejected uuid:…: reasons`; the media folder is the id without `uuid:`.
+    let id = lines[1].trim_start().split(' ').nth(1).unwrap();
+    let folder = id.trim_start_matches("uuid:").trim_end_matches(':');
+    let want = format!(
+        ": annual_income: 年收入应在0到200万元之间，请核对 (constraint); signature: the attachment `elsewhere.jpg` is not in the bundle (media/{folder}/elsewhere.jpg)"
+    );
+    assert!(
+        lines[1].starts_with("  rejected uuid:") && lines[1].ends_with(&want),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines[2].starts_with("  rejected uuid:")
+            && lines[2].ends_with(
+                ": signature: the attachment `signature.jpg` differs from the one recorded in the answer"
+            ),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        lines[3],
+        "total: 1 new, 0 duplicate, 0 conflict, 2 rejected"
+    );
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM household_needs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1, "only the valid submission has rows");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! One place decides what each type accepts, so the app, a stored submission and an ingested bundle
 //! get the same verdict.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use serde_json::Value as Json;
@@ -34,17 +35,30 @@ pub fn check(
     choices: Option<&[Choice]>,
     range: Option<&RangeParams>,
 ) -> Result<Json, AnswerError> {
+    check_cow(t, v, choices, range).map(Cow::into_owned)
+}
+
+/// [`check`], borrowing `v` when it is already in its normal form (most answers are), so that a
+/// caller who owns the answer can keep it instead of a copy.
+pub fn check_cow<'v>(
+    t: ItemType,
+    v: &'v Json,
+    choices: Option<&[Choice]>,
+    range: Option<&RangeParams>,
+) -> Result<Cow<'v, Json>, AnswerError> {
     use ItemType::*;
     match t {
         Text | Barcode | Deviceid | Username | Hidden => match v {
-            Json::String(_) => Ok(v.clone()),
-            Json::Number(n) if t == Hidden => Ok(Json::String(n.to_string())),
+            Json::String(_) => Ok(Cow::Borrowed(v)),
+            Json::Number(n) if t == Hidden => Ok(Cow::Owned(Json::String(n.to_string()))),
             _ => Err(type_err(format!("expected text, found {}", kind(v)))),
         },
         Integer => match v.as_i64() {
-            Some(_) => Ok(v.clone()),
+            Some(_) => Ok(Cow::Borrowed(v)),
             None => match v.as_f64() {
-                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Json::from(f as i64)),
+                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                    Ok(Cow::Owned(Json::from(f as i64)))
+                }
                 _ => Err(type_err(format!(
                     "expected a whole number, found {}",
                     show(v)
@@ -52,7 +66,7 @@ pub fn check(
             },
         },
         Decimal => match v {
-            Json::Number(_) => Ok(v.clone()),
+            Json::Number(_) => Ok(Cow::Borrowed(v)),
             _ => Err(type_err(format!("expected a number, found {}", show(v)))),
         },
         Range => {
@@ -73,7 +87,7 @@ pub fn check(
                     )));
                 }
             }
-            Ok(v.clone())
+            Ok(Cow::Borrowed(v))
         }
         SelectOne => {
             let Some(s) = v.as_str() else {
@@ -90,7 +104,7 @@ pub fn check(
                     });
                 }
             }
-            Ok(v.clone())
+            Ok(Cow::Borrowed(v))
         }
         SelectMultiple => {
             let list: Vec<&str> = match v {
@@ -128,32 +142,34 @@ pub fn check(
                             });
                         }
                     }
-                    Ok(Json::Array(
+                    Ok(Cow::Owned(Json::Array(
                         cs.iter()
                             .filter(|c| list.contains(&c.value.as_str()))
                             .map(|c| Json::from(c.value.clone()))
                             .collect(),
-                    ))
+                    )))
                 }
-                None => Ok(Json::Array(list.into_iter().map(Json::from).collect())),
+                None => Ok(Cow::Owned(Json::Array(
+                    list.into_iter().map(Json::from).collect(),
+                ))),
             }
         }
         Date | Today => match v.as_str() {
-            Some(s) if crate::expr::dates::parse_date(s).is_some() => Ok(v.clone()),
+            Some(s) if crate::expr::dates::parse_date(s).is_some() => Ok(Cow::Borrowed(v)),
             _ => Err(type_err(format!(
                 "expected a date YYYY-MM-DD, found {}",
                 show(v)
             ))),
         },
         Time => match v.as_str().and_then(normalize_time) {
-            Some(s) => Ok(Json::String(s)),
+            Some(s) => Ok(Cow::Owned(Json::String(s))),
             None => Err(type_err(format!(
                 "expected a time HH:MM:SS, found {}",
                 show(v)
             ))),
         },
         Datetime | Start | End => match v.as_str() {
-            Some(s) if is_rfc3339(s) => Ok(v.clone()),
+            Some(s) if is_rfc3339(s) => Ok(Cow::Borrowed(v)),
             _ => Err(type_err(format!(
                 "expected a date and time with offset (RFC 3339), found {}",
                 show(v)
@@ -172,7 +188,7 @@ pub fn check(
                     && extra_ok
             });
             if ok {
-                Ok(v.clone())
+                Ok(Cow::Borrowed(v))
             } else {
                 Err(type_err(format!(
                     "expected a point {{\"lat\", \"lon\", \"alt\"?, \"accuracy\"?}}, found {}",
@@ -193,7 +209,7 @@ pub fn check(
                         .all(|k| matches!(k.as_str(), "file" | "media_type" | "size" | "sha256"))
             });
             if ok {
-                Ok(v.clone())
+                Ok(Cow::Borrowed(v))
             } else {
                 Err(type_err(format!(
                     "expected an attachment {{\"file\", \"media_type\", \"size\", \"sha256\"}}, found {}",
@@ -202,11 +218,11 @@ pub fn check(
             }
         }
         Acknowledge => match v {
-            Json::Bool(true) => Ok(v.clone()),
-            Json::String(s) if s == "OK" => Ok(Json::Bool(true)),
+            Json::Bool(true) => Ok(Cow::Borrowed(v)),
+            Json::String(s) if s == "OK" => Ok(Cow::Owned(Json::Bool(true))),
             _ => Err(type_err(format!("expected true, found {}", show(v)))),
         },
-        Calculate => Ok(v.clone()),
+        Calculate => Ok(Cow::Borrowed(v)),
         Note | Group | Repeat => Err(AnswerError {
             code: "read-only",
             message: format!("a {} holds no answer", t.as_str()),

@@ -8,6 +8,7 @@
 //! **Architecture invariant:** after every `apply`, the state equals what [`Session::resume`] computes
 //! from scratch for the same answers (the property test in `tests/incremental.rs` checks it).
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -203,6 +204,40 @@ pub struct Session {
     live_instances: usize,
 }
 
+/// A stored object being loaded into a session: borrowed by [`Session::resume`], owned by
+/// [`Session::resume_owned`] (whose answers move into the slots).
+enum Stored<'a> {
+    Borrowed(&'a Map<String, Json>),
+    Owned(Map<String, Json>),
+}
+
+impl<'a> Stored<'a> {
+    /// The object's keys and values, in key order.
+    fn entries(self) -> StoredEntries<'a> {
+        match self {
+            Stored::Borrowed(m) => StoredEntries::Borrowed(m.iter()),
+            Stored::Owned(m) => StoredEntries::Owned(m.into_iter()),
+        }
+    }
+}
+
+enum StoredEntries<'a> {
+    Borrowed(serde_json::map::Iter<'a>),
+    Owned(serde_json::map::IntoIter),
+}
+
+impl<'a> Iterator for StoredEntries<'a> {
+    type Item = (Cow<'a, str>, Cow<'a, Json>);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            StoredEntries::Borrowed(it) => it
+                .next()
+                .map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v))),
+            StoredEntries::Owned(it) => it.next().map(|(k, v)| (Cow::Owned(k), Cow::Owned(v))),
+        }
+    }
+}
+
 /// Most repeat instances one submission may hold: nested count-driven repeats multiply (10,000 × 10,000
 /// would be 10^8), and a phone must stay responsive whatever a form asks for.
 pub const MAX_INSTANCES: usize = 50_000;
@@ -222,11 +257,25 @@ impl Session {
     /// scratch. Defaults are not applied again: the stored answers are the truth. Answers of the wrong
     /// type are kept and reported by [`Session::validate`].
     pub fn resume(form: Rc<Form>, data: &Json, host: Host) -> Session {
+        Session::resume_from(form, data.as_object().map(Stored::Borrowed), host)
+    }
+
+    /// [`Session::resume`] from answers the caller is done with: they move into the session instead
+    /// of being copied (the office re-validates every stored submission once, then drops it).
+    pub fn resume_owned(form: Rc<Form>, data: Json, host: Host) -> Session {
+        let obj = match data {
+            Json::Object(o) => Some(Stored::Owned(o)),
+            _ => None,
+        };
+        Session::resume_from(form, obj, host)
+    }
+
+    fn resume_from(form: Rc<Form>, data: Option<Stored<'_>>, host: Host) -> Session {
         let mut s = Session::empty(form, host);
         for sc in &mut s.scopes[0].slots {
             sc.fresh = false;
         }
-        if let Some(obj) = data.as_object() {
+        if let Some(obj) = data {
             s.load_object(0, None, obj, &String::new);
         } else {
             s.unknown.push("(the data is not a JSON object)".into());
@@ -265,11 +314,11 @@ impl Session {
     /// Loads the stored answers `obj` of scope `scope`. `prefix` gives the path of `obj` for
     /// messages about fields the form does not have (`members[2]/`); it is only called then, as
     /// nearly every stored submission has none.
-    fn load_object(
+    fn load_object<'a>(
         &mut self,
         scope: u32,
         level: Option<ItemId>,
-        obj: &Map<String, Json>,
+        obj: Stored<'a>,
         prefix: &dyn Fn() -> String,
     ) {
         let form = self.form.clone();
@@ -277,10 +326,11 @@ impl Session {
         // (as `item_by_name` filtered by level and kind would).
         let names = form.stored_keys(level);
         let mut at = 0;
-        for (k, v) in obj {
+        for (k, v) in obj.entries() {
+            let k: &str = &k;
             while names
                 .get(at)
-                .is_some_and(|&i| form.item(i).name.as_str() < k.as_str())
+                .is_some_and(|&i| form.item(i).name.as_str() < k)
             {
                 at += 1;
             }
@@ -293,12 +343,21 @@ impl Session {
                 continue;
             };
             if item.kind == ItemType::Repeat {
-                let Some(list) = v.as_array() else {
-                    self.unknown
-                        .push(format!("{}{k} (a repeat is a list of objects)", prefix()));
-                    continue;
+                let list: Box<dyn Iterator<Item = Option<Stored<'a>>>> = match v {
+                    Cow::Borrowed(Json::Array(list)) => {
+                        Box::new(list.iter().map(|i| i.as_object().map(Stored::Borrowed)))
+                    }
+                    Cow::Owned(Json::Array(list)) => Box::new(list.into_iter().map(|i| match i {
+                        Json::Object(o) => Some(Stored::Owned(o)),
+                        _ => None,
+                    })),
+                    _ => {
+                        self.unknown
+                            .push(format!("{}{k} (a repeat is a list of objects)", prefix()));
+                        continue;
+                    }
                 };
-                for (i, inst) in list.iter().enumerate() {
+                for (i, inst) in list.enumerate() {
                     if self.live_instances >= MAX_INSTANCES {
                         self.unknown.push(format!("{}{k}[{}] and after (over {MAX_INSTANCES} repeat entries in one submission)", prefix(), i + 1));
                         break;
@@ -307,7 +366,7 @@ impl Session {
                     for slot in &mut self.scopes[sc as usize].slots {
                         slot.fresh = false;
                     }
-                    match inst.as_object() {
+                    match inst {
                         Some(o) => self.load_object(sc, Some(item.id), o, &|| {
                             format!("{}{k}[{}]/", prefix(), i + 1)
                         }),
@@ -321,26 +380,32 @@ impl Session {
                 continue;
             }
             let choices = form.choices_of(item);
-            let checked = answer::check(
+            // `None`: the answer is in its normal form already, and is kept as it is (moved when owned).
+            let checked = answer::check_cow(
                 item.kind,
-                v,
+                &v,
                 Some(choices).filter(|c| !c.is_empty()),
                 item.doc.parameters.as_ref(),
-            );
+            )
+            .map(|c| match c {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(norm) => Some(norm),
+            });
             let slot = self.slot_mut(Node {
                 item: item.id,
                 scope,
             });
             match checked {
                 Ok(norm) => {
+                    let norm = norm.unwrap_or_else(|| v.into_owned());
                     slot.val = read_answer(item, &norm);
                     // Read before the first evaluation, so `once(...)` keeps a stored value.
                     slot.read = slot.val.clone();
                     slot.answer = Some(norm);
                 }
                 Err(_) => {
-                    slot.val = read_answer(item, v);
-                    slot.answer = Some(v.clone());
+                    slot.val = read_answer(item, &v);
+                    slot.answer = Some(v.into_owned());
                     slot.bad_type = true;
                 }
             }

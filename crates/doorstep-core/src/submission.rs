@@ -109,18 +109,7 @@ impl Submission {
     /// The host a stored submission is validated with (see the module documentation): the clock is
     /// `finalized_at`, else `updated_at`.
     pub fn validation_host(&self) -> Result<Host, String> {
-        let (key, at) = match &self.meta.finalized_at {
-            Some(t) => ("finalized_at", t),
-            None => ("updated_at", &self.meta.updated_at),
-        };
-        let clock = parse_clock(at)
-            .ok_or_else(|| format!("meta.{key} `{at}` is not an RFC 3339 date-time with offset"))?;
-        Ok(Host {
-            clock,
-            device_id: self.meta.device_id.clone(),
-            username: self.meta.surveyor.clone(),
-            seed: fnv1a(self.meta.instance_id.as_bytes()),
-        })
+        validation_host(&self.meta)
     }
 
     /// Every reason this submission is not a valid record of `form`: the form identity differs, the
@@ -136,100 +125,128 @@ impl Submission {
     /// [`Submission::check_against`] plus the session it validated (none when the submission is for
     /// another form or its clock cannot be read), so that callers can export without a second resume.
     fn examine(&self, form: &Rc<Form>) -> (Vec<String>, Option<Session>) {
-        let mut out = self.check_envelope(form);
-        let f = &self.meta.form;
-        if f.id != form.id || f.version != form.version || f.hash != form.hash {
-            // Answers checked against another form say nothing useful.
-            return (out, None);
-        }
-        match self.validation_host() {
-            Ok(host) => {
-                let session = Session::resume(form.clone(), &self.data, host);
-                for p in session.validate() {
-                    if p.code == "unknown-field" {
-                        out.push(p.message);
-                    } else {
-                        out.push(format!(
-                            "{}: {} ({})",
-                            session.path_of(p.node),
-                            p.message,
-                            p.code
-                        ));
-                    }
-                }
-                (out, Some(session))
-            }
-            Err(e) => {
-                out.push(e);
-                (out, None)
-            }
-        }
+        examine(&self.meta, self.data.is_object(), form, |host| {
+            Session::resume(form.clone(), &self.data, host)
+        })
     }
+}
 
-    fn check_envelope(&self, form: &Form) -> Vec<String> {
-        let m = &self.meta;
-        let mut out = Vec::new();
-        if m.form.id != form.id {
-            out.push(format!(
-                "the submission is for form `{}`, not `{}`",
-                m.form.id, form.id
-            ));
-        } else if m.form.version != form.version {
-            out.push(format!(
-                "the submission is for version `{}` of form `{}`, not version `{}`",
-                m.form.version, form.id, form.version
-            ));
-        } else if m.form.hash != form.hash {
-            out.push(format!(
-                "the submission was made with a different definition of `{}` version `{}` (hash {} instead of {}): the form was changed without a new version",
-                form.id, form.version, m.form.hash, form.hash
-            ));
-        }
-        if !is_instance_id(&m.instance_id) {
-            out.push(format!(
-                "meta.instance_id `{}` is not `uuid:` followed by a UUID",
-                m.instance_id
-            ));
-        }
-        if let Some(d) = &m.deprecated_id {
-            if !is_instance_id(d) {
-                out.push(format!(
-                    "meta.deprecated_id `{d}` is not `uuid:` followed by a UUID"
-                ));
-            } else if d == &m.instance_id {
-                out.push(
-                    "meta.deprecated_id equals meta.instance_id: an edit gets a new instance_id"
-                        .into(),
-                );
-            }
-        }
-        for (key, v) in [
-            ("started_at", Some(&m.started_at)),
-            ("updated_at", Some(&m.updated_at)),
-            ("finalized_at", m.finalized_at.as_ref()),
-        ] {
-            if let Some(v) = v
-                && parse_clock(v).is_none()
-            {
-                out.push(format!(
-                    "meta.{key} `{v}` is not an RFC 3339 date-time with offset"
-                ));
-            }
-        }
-        match (m.status, &m.finalized_at) {
-            (Status::Finalized, None) => {
-                out.push("the submission is finalized but has no meta.finalized_at".into())
-            }
-            (Status::Draft, Some(_)) => {
-                out.push("the submission is a draft but has meta.finalized_at".into())
-            }
-            _ => {}
-        }
-        if !self.data.is_object() {
-            out.push("data is not a JSON object".into());
-        }
-        out
+/// See [`Submission::validation_host`].
+fn validation_host(m: &Meta) -> Result<Host, String> {
+    let (key, at) = match &m.finalized_at {
+        Some(t) => ("finalized_at", t),
+        None => ("updated_at", &m.updated_at),
+    };
+    let clock = parse_clock(at)
+        .ok_or_else(|| format!("meta.{key} `{at}` is not an RFC 3339 date-time with offset"))?;
+    Ok(Host {
+        clock,
+        device_id: m.device_id.clone(),
+        username: m.surveyor.clone(),
+        seed: fnv1a(m.instance_id.as_bytes()),
+    })
+}
+
+/// [`Submission::examine`] for the envelope `m` (whose `data` is a JSON object or not), with the
+/// session `resume` makes from the answers for the validation host: borrowed answers are copied
+/// into it, owned ones moved ([`Checker::check_owned`]).
+fn examine(
+    m: &Meta,
+    data_is_object: bool,
+    form: &Rc<Form>,
+    resume: impl FnOnce(Host) -> Session,
+) -> (Vec<String>, Option<Session>) {
+    let mut out = check_envelope(m, data_is_object, form);
+    let f = &m.form;
+    if f.id != form.id || f.version != form.version || f.hash != form.hash {
+        // Answers checked against another form say nothing useful.
+        return (out, None);
     }
+    match validation_host(m) {
+        Ok(host) => {
+            let session = resume(host);
+            for p in session.validate() {
+                if p.code == "unknown-field" {
+                    out.push(p.message);
+                } else {
+                    out.push(format!(
+                        "{}: {} ({})",
+                        session.path_of(p.node),
+                        p.message,
+                        p.code
+                    ));
+                }
+            }
+            (out, Some(session))
+        }
+        Err(e) => {
+            out.push(e);
+            (out, None)
+        }
+    }
+}
+
+fn check_envelope(m: &Meta, data_is_object: bool, form: &Form) -> Vec<String> {
+    let mut out = Vec::new();
+    if m.form.id != form.id {
+        out.push(format!(
+            "the submission is for form `{}`, not `{}`",
+            m.form.id, form.id
+        ));
+    } else if m.form.version != form.version {
+        out.push(format!(
+            "the submission is for version `{}` of form `{}`, not version `{}`",
+            m.form.version, form.id, form.version
+        ));
+    } else if m.form.hash != form.hash {
+        out.push(format!(
+            "the submission was made with a different definition of `{}` version `{}` (hash {} instead of {}): the form was changed without a new version",
+            form.id, form.version, m.form.hash, form.hash
+        ));
+    }
+    if !is_instance_id(&m.instance_id) {
+        out.push(format!(
+            "meta.instance_id `{}` is not `uuid:` followed by a UUID",
+            m.instance_id
+        ));
+    }
+    if let Some(d) = &m.deprecated_id {
+        if !is_instance_id(d) {
+            out.push(format!(
+                "meta.deprecated_id `{d}` is not `uuid:` followed by a UUID"
+            ));
+        } else if d == &m.instance_id {
+            out.push(
+                "meta.deprecated_id equals meta.instance_id: an edit gets a new instance_id".into(),
+            );
+        }
+    }
+    for (key, v) in [
+        ("started_at", Some(&m.started_at)),
+        ("updated_at", Some(&m.updated_at)),
+        ("finalized_at", m.finalized_at.as_ref()),
+    ] {
+        if let Some(v) = v
+            && parse_clock(v).is_none()
+        {
+            out.push(format!(
+                "meta.{key} `{v}` is not an RFC 3339 date-time with offset"
+            ));
+        }
+    }
+    match (m.status, &m.finalized_at) {
+        (Status::Finalized, None) => {
+            out.push("the submission is finalized but has no meta.finalized_at".into())
+        }
+        (Status::Draft, Some(_)) => {
+            out.push("the submission is a draft but has meta.finalized_at".into())
+        }
+        _ => {}
+    }
+    if !data_is_object {
+        out.push("data is not a JSON object".into());
+    }
+    out
 }
 
 /// Collects `(question name, attachment reference)` from exported answers, repeats included.
@@ -263,6 +280,21 @@ impl Checker {
     pub fn form(&self) -> &Rc<Form> {
         &self.form
     }
+    /// [`Checker::check`] of a submission the caller is done with: its answers move into the
+    /// validating session instead of being copied (the office's ingest). Gives the envelope back.
+    pub fn check_owned(&self, s: Submission) -> (Vec<String>, Meta) {
+        let mut out = Vec::new();
+        if s.meta.status != Status::Finalized {
+            out.push("the submission is a draft: only finalized submissions are exported".into());
+        }
+        let Submission { meta, data } = s;
+        let (problems, _) = examine(&meta, data.is_object(), &self.form, |host| {
+            Session::resume_owned(self.form.clone(), data, host)
+        });
+        out.extend(problems);
+        (out, meta)
+    }
+
     /// The reasons `s` may not be in a bundle; empty when it may.
     pub fn check(&self, s: &Submission) -> Vec<String> {
         // The same checks as `examine`, without building the exported answers (ingest's hot path).
