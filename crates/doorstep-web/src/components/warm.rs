@@ -5,9 +5,9 @@
 //! update, the store's notifications, the autosave's timer): a trace at 4x CPU slowdown showed 103
 //! lazy compilations, 7-10 ms, in a keystroke that takes 3 ms once warm. Android apps meet the same
 //! problem with baseline profiles; here, once per document and while the browser is idle, the same
-//! paths run on copies: the engine answers a clone of the session (then drops it), the parsers read
-//! sample text, the save state changes on a clone, and one question that does not have the focus is
-//! re-rendered as it is. Nothing is stored and nothing the surveyor sees changes.
+//! paths run on copies: a throwaway store over a clone of the session takes a typed answer (it has no
+//! subscribers and no autosave, and is dropped), the parsers read sample text, the autosave's timer is
+//! made and cancelled, and one question that does not have the focus is re-rendered as it is. Nothing is stored and nothing the surveyor sees changes.
 
 use std::cell::Cell;
 
@@ -60,7 +60,8 @@ pub fn warm_typing(ctl: &Ctl) {
             let Ok(f) = ctl.0.try_borrow() else { return };
             let doc = gloo::utils::document();
             let active = doc.active_element();
-            let mut session = f.session.clone();
+            // A throwaway store over a copy of the session: no subscribers, no autosave, dropped below.
+            let mut copy = crate::filling::Filling::new(f.session.clone(), f.meta.clone());
             let mut shown = None;
             let mut kinds_done = Vec::new();
             for &item in f.form.level_items(None) {
@@ -72,14 +73,14 @@ pub fn warm_typing(ctl: &Ctl) {
                     _ => continue,
                 };
                 let node = Node { item, scope: 0 };
-                let st = session.state(node);
+                let st = f.session.state(node);
                 if !st.relevant || st.read_only || it.is_computed() {
                     continue;
                 }
                 if !kinds_done.contains(&it.kind) {
                     kinds_done.push(it.kind);
-                    let _ = session.apply(Action::Answer { node, value });
-                    let _ = session.apply(Action::Clear { node });
+                    let _ = copy.apply_typed(Action::Answer { node, value });
+                    let _ = copy.apply(Action::Clear { node });
                 }
                 // A question on screen that the surveyor is not in: re-rendering it changes nothing.
                 if shown.is_none()
@@ -93,8 +94,8 @@ pub fn warm_typing(ctl: &Ctl) {
                     break;
                 }
             }
-            let mut save = f.save.clone();
-            let _ = save.changed();
+            // The autosave's timer, made and cancelled.
+            drop(gloo::timers::callback::Timeout::new(1_000, || ()));
             shown.map(|n| f.collect(&[Topic::Node(n)]))
         };
         if let Some(cbs) = shown {
