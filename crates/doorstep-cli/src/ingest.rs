@@ -845,6 +845,8 @@ impl Writer<'_> {
 
     fn batch(&mut self, c: &mut Current, batch: Vec<Prepared>) -> Result<(), CliError> {
         let bundle = c.start.opened.clone();
+        // Written after the loop, many to a statement (nothing in the loop reads them).
+        let mut attachments = Vec::new();
         for mut p in batch {
             self.bar.inc(1);
             let id = p.row.instance_id.clone();
@@ -880,14 +882,19 @@ impl Writer<'_> {
                     .push(format!("rejected {id}: {}", p.problems.join("; ")));
                 continue;
             }
-            for (file, sha, r) in &p.attachments {
-                self.store.add_attachment(&id, file, sha, bundle.slice(r))?;
+            for (file, sha, r) in p.attachments {
+                attachments.push((id.clone(), file, sha, r));
             }
             for (pending, rows) in c.pending.iter_mut().zip(&p.rows) {
                 pending.extend_from(rows);
             }
             c.counts.new += 1;
         }
+        let items: Vec<(&str, &str, &str, &[u8])> = attachments
+            .iter()
+            .map(|(id, file, sha, r)| (id.as_str(), file.as_str(), sha.as_str(), bundle.slice(r)))
+            .collect();
+        self.store.add_attachments(&items)?;
         for (t, rows) in c.pending.iter_mut().enumerate() {
             if !rows.is_empty() {
                 self.store

@@ -432,6 +432,14 @@ pub trait Store {
         sha256: &str,
         bytes: &[u8],
     ) -> Result<(), CliError>;
+    /// Stores attachments `(instance_id, file, sha256, bytes)` in order, as
+    /// [`Store::add_attachment`] does one by one (an engine may batch them).
+    fn add_attachments(&mut self, items: &[(&str, &str, &str, &[u8])]) -> Result<(), CliError> {
+        for (id, file, sha, bytes) in items {
+            self.add_attachment(id, file, sha, bytes)?;
+        }
+        Ok(())
+    }
     /// Appends one row; `columns` and `values` have the same length and the columns exist.
     fn insert(&mut self, table: &str, columns: &[String], values: &[Val]) -> Result<(), CliError>;
     /// Appends rows in order, as [`Store::insert`] does one by one (an engine may batch them).

@@ -107,12 +107,13 @@ impl Sqlite {
         let key = (table.to_string(), columns.len(), count);
         if !self.inserts.contains_key(&key) {
             let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-            let marks = format!("({})", vec!["?"; columns.len()].join(", "));
+            // Compact: the statement cache hashes and compares the whole text at each use.
+            let marks = format!("({})", vec!["?"; columns.len()].join(","));
             let sql = format!(
                 "INSERT INTO {} ({}) VALUES {}",
                 quote(table),
-                cols.join(", "),
-                vec![marks; count].join(", ")
+                cols.join(","),
+                vec![marks; count].join(",")
             );
             self.inserts.insert(key.clone(), sql);
         }
@@ -321,6 +322,35 @@ impl Store for Sqlite {
         stmt.execute(params![instance_id, file, sha256, bytes])
             .map(|_| ())
             .map_err(|e| err(&self.path, e))
+    }
+    fn add_attachments(&mut self, items: &[(&str, &str, &str, &[u8])]) -> Result<(), CliError> {
+        // Many rows per statement, as for the data tables; `OR IGNORE` applies row by row.
+        let mut chunks = items.chunks_exact(ROWS_PER_INSERT);
+        for chunk in &mut chunks {
+            let sql = format!(
+                "INSERT OR IGNORE INTO doorstep_attachments (instance_id, file, sha256, content) VALUES {}",
+                vec!["(?,?,?,?)"; ROWS_PER_INSERT].join(",")
+            );
+            let mut stmt = self
+                .conn
+                .prepare_cached(&sql)
+                .map_err(|e| err(&self.path, e))?;
+            let mut i = 0;
+            for (id, file, sha, bytes) in chunk {
+                let bound = stmt
+                    .raw_bind_parameter(i + 1, id)
+                    .and_then(|()| stmt.raw_bind_parameter(i + 2, file))
+                    .and_then(|()| stmt.raw_bind_parameter(i + 3, sha))
+                    .and_then(|()| stmt.raw_bind_parameter(i + 4, bytes));
+                bound.map_err(|e| err(&self.path, e))?;
+                i += 4;
+            }
+            stmt.raw_execute().map_err(|e| err(&self.path, e))?;
+        }
+        for (id, file, sha, bytes) in chunks.remainder() {
+            self.add_attachment(id, file, sha, bytes)?;
+        }
+        Ok(())
     }
     fn insert(&mut self, table: &str, columns: &[String], values: &[Val]) -> Result<(), CliError> {
         let mut row = Rows::new(values.len());
