@@ -845,16 +845,30 @@ impl Writer<'_> {
 
     fn batch(&mut self, c: &mut Current, batch: Vec<Prepared>) -> Result<(), CliError> {
         let bundle = c.start.opened.clone();
+        // The envelopes of the valid ones first, many to a statement, each inserted unless its
+        // instance_id is there already. A bundle's instance_ids are distinct, so what one insert
+        // does never changes what another submission of the batch finds.
+        let mut batch = batch;
+        for p in batch.iter_mut().filter(|p| p.problems.is_empty()) {
+            p.row.bundle_sha256.clone_from(&c.start.sha256);
+        }
+        let envelopes: Vec<&SubmissionRow> = batch
+            .iter()
+            .filter(|p| p.problems.is_empty())
+            .map(|p| &p.row)
+            .collect();
+        let mut inserted = self.store.add_submissions(&envelopes)?.into_iter();
         // Written after the loop, many to a statement (nothing in the loop reads them).
         let mut attachments = Vec::new();
-        for mut p in batch {
+        for p in batch {
             self.bar.inc(1);
             let id = p.row.instance_id.clone();
             let line_sha = p.row.content_sha256.clone();
             let stored = if p.problems.is_empty() {
-                p.row.bundle_sha256.clone_from(&c.start.sha256);
-                // Inserted unless the instance_id is there already: one statement for a new one.
-                if self.store.add_submission(&p.row)? {
+                let new = inserted
+                    .next()
+                    .expect("one answer per envelope from add_submissions");
+                if new {
                     None
                 } else {
                     self.store.content_hash(&id)?

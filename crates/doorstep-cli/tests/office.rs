@@ -369,16 +369,17 @@ fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
         "--form",
         &form("household_needs"),
         "--count",
-        "3",
+        "40",
         "--distinct",
-        "3",
+        "40",
         "-o",
         out.to_str().unwrap(),
     ]);
     assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
     let original = std::fs::read(&out).unwrap();
     // Line 1 breaks a constraint and names an attachment the bundle lacks; line 2's signature is
-    // not the file in the bundle; line 3 is left as it was. Every hash is recomputed.
+    // not the file in the bundle; the other 38 are left as they were. Every hash is recomputed.
+    // (40 lines: the writer stores envelopes 32 to a statement, and the rest one by one.)
     let edited = rebuild(&original, |name, b| {
         if name != "submissions.jsonl" {
             return b.to_vec();
@@ -393,7 +394,12 @@ fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
                     v["data"]["signature"]["file"] = "elsewhere.jpg".into();
                 }
                 1 => v["data"]["signature"]["sha256"] = "0".repeat(64).into(),
-                _ => {}
+                // Untouched, byte for byte (its hash stays the original's).
+                _ => {
+                    out.push_str(line);
+                    out.push('\n');
+                    continue;
+                }
             }
             out.push_str(&serde_json::to_string(&v).unwrap());
             out.push('\n');
@@ -413,7 +419,7 @@ fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{}", r.stdout);
     assert!(
-        lines[0].ends_with("edited.zip: 1 new, 0 duplicate, 0 conflict, 2 rejected"),
+        lines[0].ends_with("edited.zip: 38 new, 0 duplicate, 0 conflict, 2 rejected"),
         "{}",
         r.stdout
     );
@@ -438,13 +444,74 @@ fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
     );
     assert_eq!(
         lines[3],
-        "total: 1 new, 0 duplicate, 0 conflict, 2 rejected"
+        "total: 38 new, 0 duplicate, 0 conflict, 2 rejected"
     );
     let c = rusqlite::Connection::open(&db).unwrap();
     let n: i64 = c
         .query_row("SELECT count(*) FROM household_needs", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(n, 1, "only the valid submission has rows");
+    assert_eq!(n, 38, "only the valid submissions have rows");
+
+    // The original bundle: the two rejected ones are new now, the others duplicates.
+    let r = doorstep(&[
+        "ingest",
+        out.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .ends_with("total: 2 new, 38 duplicate, 0 conflict, 0 rejected\n"),
+        "{}",
+        r.stdout
+    );
+    // The third one changed (still valid): a conflict, and the stored one is kept.
+    let changed = rebuild(&original, |name, b| {
+        if name != "submissions.jsonl" {
+            return b.to_vec();
+        }
+        let text = std::str::from_utf8(b).unwrap();
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            if i == 2 {
+                let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+                v["data"]["surveyor_remarks"] = "changed afterwards".into();
+                out.push_str(&serde_json::to_string(&v).unwrap());
+            } else {
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+        out.into_bytes()
+    });
+    let bundle = dir.join("changed.zip");
+    std::fs::write(&bundle, changed).unwrap();
+    let r = doorstep(&[
+        "ingest",
+        bundle.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (1, ""), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("\n  conflict uuid:")
+            && r.stdout
+                .ends_with("total: 0 new, 39 duplicate, 1 conflict, 0 rejected\n"),
+        "{}",
+        r.stdout
+    );
+    let n: i64 = c
+        .query_row(
+            "SELECT count(*) FROM doorstep_submissions WHERE bundle_sha256 = (SELECT sha256 FROM doorstep_bundles WHERE file_name = 'changed.zip')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        n, 0,
+        "nothing from the changed bundle replaced what was stored"
+    );
 }
 
 #[test]

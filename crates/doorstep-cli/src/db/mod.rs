@@ -424,6 +424,11 @@ pub trait Store {
     /// Stores a submission's envelope unless its `instance_id` is stored already; whether it was
     /// stored (ingest then tells a duplicate from a conflict with [`Store::content_hash`]).
     fn add_submission(&mut self, row: &SubmissionRow) -> Result<bool, CliError>;
+    /// [`Store::add_submission`] for rows with distinct `instance_id`s, in order: whether each was
+    /// stored (an engine may batch them).
+    fn add_submissions(&mut self, rows: &[&SubmissionRow]) -> Result<Vec<bool>, CliError> {
+        rows.iter().map(|r| self.add_submission(r)).collect()
+    }
     fn add_bundle(&mut self, row: &BundleRow) -> Result<(), CliError>;
     fn add_attachment(
         &mut self,

@@ -286,6 +286,58 @@ impl Store for Sqlite {
         .map(|n| n == 1)
         .map_err(|e| err(&self.path, e))
     }
+    fn add_submissions(&mut self, rows: &[&SubmissionRow]) -> Result<Vec<bool>, CliError> {
+        // Many rows per statement; `RETURNING` names the ones stored (the others were there).
+        let mut out = Vec::with_capacity(rows.len());
+        let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
+        for chunk in &mut chunks {
+            let sql = format!(
+                "INSERT INTO doorstep_submissions (instance_id, form_id, form_version, form_hash, content_sha256, status,
+                 started_at, updated_at, finalized_at, device_id, surveyor, deprecated_id, bundle_sha256, ingested_at)
+                 VALUES {} ON CONFLICT (instance_id) DO NOTHING RETURNING instance_id",
+                vec!["(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"; ROWS_PER_INSERT].join(",")
+            );
+            let mut stmt = self
+                .conn
+                .prepare_cached(&sql)
+                .map_err(|e| err(&self.path, e))?;
+            let now = INGEST_TIME.with(|t| t.clone());
+            let mut i = 0;
+            for s in chunk {
+                let values: [&dyn rusqlite::ToSql; 14] = [
+                    &s.instance_id,
+                    &s.form_id,
+                    &s.form_version,
+                    &s.form_hash,
+                    &s.content_sha256,
+                    &s.status,
+                    &s.started_at,
+                    &s.updated_at,
+                    &s.finalized_at,
+                    &s.device_id,
+                    &s.surveyor,
+                    &s.deprecated_id,
+                    &s.bundle_sha256,
+                    &now,
+                ];
+                for v in values {
+                    i += 1;
+                    stmt.raw_bind_parameter(i, v)
+                        .map_err(|e| err(&self.path, e))?;
+                }
+            }
+            let mut stored = std::collections::HashSet::with_capacity(ROWS_PER_INSERT);
+            let mut result = stmt.raw_query();
+            while let Some(row) = result.next().map_err(|e| err(&self.path, e))? {
+                stored.insert(row.get::<_, String>(0).map_err(|e| err(&self.path, e))?);
+            }
+            out.extend(chunk.iter().map(|s| stored.contains(&s.instance_id)));
+        }
+        for s in chunks.remainder() {
+            out.push(self.add_submission(s)?);
+        }
+        Ok(out)
+    }
     fn add_bundle(&mut self, b: &BundleRow) -> Result<(), CliError> {
         self.conn
             .execute(
