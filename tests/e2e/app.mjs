@@ -211,6 +211,14 @@ export const ONE_PAGE = {
 };
 
 /** Installs a form (an object) from a file, as a supervisor does, and waits until it is listed. */
+/** Opens the app, switches to English for `lang === 'en'`, installs `form` from a file and starts it. */
+export async function openForm(app, form, lang = 'zh') {
+  await open(app);
+  if (lang === 'en') await app.page.click('[data-testid=switch-language]');
+  await install(app.page, form);
+  await start(app.page, form.id);
+}
+
 export async function install(page, form) {
   await page.waitForSelector('#form-file');
   await page

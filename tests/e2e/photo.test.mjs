@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { launch, screenshot } from './lib.mjs';
-import { ONE_PAGE, install, open, saved, start, storedSubmissions } from './app.mjs';
+import { ONE_PAGE, openForm, saved, storedSubmissions } from './app.mjs';
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 
@@ -78,10 +78,7 @@ for (const lang of ['zh', 'en']) {
     const app = await launch();
     t.after(() => app.close());
     const { page } = app;
-    await open(app);
-    if (lang === 'en') await page.click('[data-testid=switch-language]');
-    await install(page, ONE_PAGE);
-    await start(page, ONE_PAGE.id);
+    await openForm(app, ONE_PAGE, lang);
     const note = page.locator('[data-name="photo"] [role=status]');
     assert.equal(await page.locator('[data-name="photo"] input[type=file][capture=environment]').count(), 1, 'one button opens the back camera');
     assert.equal(await page.locator('[data-name="photo"] input[type=file]:not([capture])').count(), 1, 'one picks a photo already on the phone');
@@ -139,9 +136,7 @@ test('sound and video are recorded on the phone or chosen from it; other files a
   const app = await launch();
   t.after(() => app.close());
   const { page } = app;
-  await open(app);
-  await install(page, form);
-  await start(page, form.id);
+  await openForm(app, form);
   const inputs = (name) => page.locator(`[data-name="${name}"] input[type=file]`);
   await inputs('voice').first().waitFor({ state: 'attached' });
   assert.deepEqual(

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, screenshot } from './lib.mjs';
-import { ONE_PAGE, addMember, answer, backToList, install, open, saved, start } from './app.mjs';
+import { ONE_PAGE, addMember, answer, backToList, openForm, saved } from './app.mjs';
 
 const capped = (page) => page.locator('[data-name="plots"] [data-testid=capped]');
 
@@ -14,10 +14,7 @@ for (const lang of ['zh', 'en']) {
     const app = await launch();
     t.after(() => app.close());
     const { page } = app;
-    await open(app);
-    if (lang === 'en') await page.click('[data-testid=switch-language]');
-    await install(page, ONE_PAGE);
-    await start(page, ONE_PAGE.id);
+    await openForm(app, ONE_PAGE, lang);
 
     await answer(page, 'n', 3);
     await page.waitForSelector('[data-repeat="plots"][data-count="3"]');
@@ -59,9 +56,7 @@ for (const [form, what, count] of SCROLLED) {
     const app = await launch();
     t.after(() => app.close());
     const { page } = app;
-    await open(app);
-    await install(page, form);
-    await start(page, form.id);
+    await openForm(app, form);
     if (form === PAGED) {
       await page.click('[data-testid=next]');
       await page.click('[data-testid=next]');
