@@ -127,7 +127,6 @@ pub struct Strings {
     pub no_drafts: &'static str,
     pub no_finalized: &'static str,
     pub untitled: &'static str,
-    pub exported_in: &'static str,
     pub not_exported: &'static str,
     pub export_selected: &'static str,
     pub bundles: &'static str,
@@ -232,7 +231,6 @@ pub static ZH: Strings = Strings {
     no_drafts: "没有草稿。",
     no_finalized: "没有已完成的调查。",
     untitled: "（未命名）",
-    exported_in: "已导出到",
     not_exported: "未导出",
     export_selected: "导出选中的调查",
     bundles: "导出记录",
@@ -337,7 +335,6 @@ pub static EN: Strings = Strings {
     no_drafts: "No drafts.",
     no_finalized: "No finalized interviews.",
     untitled: "(untitled)",
-    exported_in: "Exported in",
     not_exported: "not exported",
     export_selected: "Export the selected interviews",
     bundles: "Exports",
@@ -452,6 +449,33 @@ pub fn photo_kept(lang: Lang) -> &'static str {
         Lang::En => {
             "The phone could not read this photo, so it was not made smaller; it is stored as it was."
         }
+    }
+}
+
+/// Beside an interview on the export screen: in how many bundles it went out.
+pub fn exported_in(lang: Lang, bundles: usize) -> String {
+    match (lang, bundles) {
+        (Lang::Zh, n) => format!("已导出到 {n} 个数据包"),
+        (Lang::En, 1) => "exported in 1 bundle".to_string(),
+        (Lang::En, n) => format!("exported in {n} bundles"),
+    }
+}
+
+/// After an export: the bundle written, with how many interviews it holds and its size.
+pub fn bundle_written(lang: Lang, file: &str, interviews: usize, size: u64) -> String {
+    let (n, size) = (self::interviews(lang, interviews), bytes(size as f64));
+    match lang {
+        Lang::Zh => format!("已生成 {file}（{n}，{size}）"),
+        Lang::En => format!("Written: {file} ({n}, {size})"),
+    }
+}
+
+/// How many interviews a bundle holds: "3 份调查" / "3 interviews".
+pub fn interviews(lang: Lang, n: usize) -> String {
+    match (lang, n) {
+        (Lang::Zh, n) => format!("{n} 份调查"),
+        (Lang::En, 1) => "1 interview".to_string(),
+        (Lang::En, n) => format!("{n} interviews"),
     }
 }
 

@@ -98,7 +98,7 @@ pub fn export_screen(p: &Props) -> Html {
                     })
                 };
                 let name = if r.name.is_empty() { t.untitled.to_string() } else { r.name.clone() };
-                let state = if r.exported_in.is_empty() { t.not_exported.to_string() } else { format!("{} {}", t.exported_in, r.exported_in.len()) };
+                let state = if r.exported_in.is_empty() { t.not_exported.to_string() } else { crate::i18n::exported_in(lang, r.exported_in.len()) };
                 html! {
                     <li key={id.clone()}>
                         <label class="check">
@@ -114,7 +114,7 @@ pub fn export_screen(p: &Props) -> Html {
         html! {
             <div role="status" aria-live="polite">
                 { for o.bundles.iter().map(|b| html! {
-                    <div class="notice ok" data-testid="export-done">{ format!("{} ({} · {})", b.file_name, b.instance_ids.len(), crate::i18n::bytes(b.size as f64)) }</div>
+                    <div class="notice ok" data-testid="export-done">{ crate::i18n::bundle_written(lang, &b.file_name, b.instance_ids.len(), b.size as u64) }</div>
                 }) }
                 if !o.refused.is_empty() {
                     <div class="notice error">
@@ -143,7 +143,7 @@ pub fn export_screen(p: &Props) -> Html {
                 { for bundles.iter().map(|b| html! {
                     <li key={b.sha256.clone()}>
                         <div class="name" style="word-break:break-all">{ b.file_name.clone() }</div>
-                        <div class="muted">{ format!("{} · {} · sha256 {}…", b.created_at.replace('T', " ").chars().take(16).collect::<String>(), b.instance_ids.len(), &b.sha256[..16.min(b.sha256.len())]) }</div>
+                        <div class="muted">{ format!("{} · {} · sha256 {}…", b.created_at.replace('T', " ").chars().take(16).collect::<String>(), crate::i18n::interviews(lang, b.instance_ids.len()), &b.sha256[..16.min(b.sha256.len())]) }</div>
                     </li>
                 }) }
             </ul>

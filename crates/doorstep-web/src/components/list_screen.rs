@@ -89,7 +89,7 @@ pub fn list_screen(p: &Props) -> Html {
         let exported = if r.exported_in.is_empty() {
             t.not_exported.to_string()
         } else {
-            format!("{} {}", t.exported_in, r.exported_in.iter().map(|s| &s[..12.min(s.len())]).collect::<Vec<_>>().join(", "))
+            crate::i18n::exported_in(lang, r.exported_in.len())
         };
         html! {
             <li key={id.clone()} data-instance={id.clone()}>
