@@ -616,9 +616,20 @@ fn prepare(
     let mut rows: Vec<Rows> = layout
         .tables
         .iter()
-        .map(|t| Rows::new(t.fixed.len() + t.fields.len()))
+        .zip(&order.sizes)
+        .map(|(t, size)| {
+            let (cells, text) = size.get();
+            Rows::with_capacity(t.fixed.len() + t.fields.len(), cells, text)
+        })
         .collect();
     build_rows(form, layout, order, id, &s.data, &mut rows);
+    for (size, r) in order.sizes.iter().zip(&rows) {
+        // Capped: one huge submission must not make every later one hold a huge buffer (up to
+        // [`IN_FLIGHT`] batches of them wait for the writer).
+        let (cells, text) = r.sizes();
+        let (c, t) = size.get();
+        size.set((c.max(cells).min(256), t.max(text).min(4096)));
+    }
     let (mut problems, m) = checker.check_owned(s);
     problems.extend(attachment_problems);
     if !problems.is_empty() {
@@ -670,6 +681,9 @@ fn build_rows(
 struct FieldOrder {
     /// Per table of the layout: `(name, index in the table's fields)`, in byte order of the names.
     tables: Vec<Vec<(String, usize)>>,
+    /// Per table: the most values and text bytes one submission has had so far (this worker's),
+    /// so that the next one's rows are allocated once at the right size.
+    sizes: Vec<std::cell::Cell<(usize, usize)>>,
 }
 
 impl FieldOrder {
@@ -688,7 +702,8 @@ impl FieldOrder {
                 names
             })
             .collect();
-        FieldOrder { tables }
+        let sizes = layout.tables.iter().map(|_| Default::default()).collect();
+        FieldOrder { tables, sizes }
     }
 
     /// Pushes the answers of `obj` for the fields of table `t` (`None` for a field it lacks), in

@@ -295,6 +295,19 @@ impl Rows {
             ..Rows::default()
         }
     }
+    /// Rows with room for `cells` values and `text` bytes of text, so that filling them does not
+    /// grow the buffers step by step.
+    pub fn with_capacity(width: usize, cells: usize, text: usize) -> Rows {
+        Rows {
+            width,
+            cells: Vec::with_capacity(cells),
+            text: String::with_capacity(text),
+        }
+    }
+    /// The values and text bytes held (a capacity hint for the next rows of the same table).
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.cells.len(), self.text.len())
+    }
     pub fn width(&self) -> usize {
         self.width
     }
