@@ -1148,15 +1148,19 @@ impl Session {
         if item.kind == ItemType::Repeat && relevant {
             self.fit_count(n);
         }
-        let new = self.slot(n).clone_state();
+        let now = self.slot(n);
         // A container's read-only state is inherited by what it contains, like its relevance.
-        let value_changed = !same(&old.read, &new.read)
-            || old.relevant != new.relevant
-            || (item.kind.is_container() && old.read_only != new.read_only);
+        let value_changed = !same(&old.read, &now.read)
+            || old.relevant != now.relevant
+            || (item.kind.is_container() && old.read_only != now.read_only);
         if value_changed {
             self.enqueue_dependents(n.item, n.scope);
         }
-        if !self.full_pass && (old != new || !item.piped.is_empty() || item.choice_filter.is_some())
+        // (The full pass reports no changes, so it need not compare the whole state.)
+        if !self.full_pass
+            && (old != self.slot(n).clone_state()
+                || !item.piped.is_empty()
+                || item.choice_filter.is_some())
         {
             self.changes.nodes.push(n);
         }
