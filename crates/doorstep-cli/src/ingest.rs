@@ -579,7 +579,7 @@ fn prepare(
     let err = |problem: String| line_error(line, problem);
     let raw = b.slice(r);
     let entry = &b.entries[index];
-    let (_, s) = doorstep_core::bundle::check_line(raw, entry, &b.form).map_err(err)?;
+    let s = doorstep_core::bundle::check_line_submission(raw, entry, &b.form).map_err(err)?;
     // What needs the answers comes first (attachments, rows), so that they can then move into the
     // validating session instead of being copied ([`Checker::check_owned`]).
     let form = checker.form();

@@ -649,3 +649,49 @@ fn throughput() {
         rate(verify)
     );
 }
+
+#[test]
+fn check_line_submission_agrees_with_check_line() {
+    use doorstep_core::bundle::{SubmissionEntry, check_line, check_line_submission};
+    let form = FormRef {
+        id: "f".into(),
+        version: "1".into(),
+        hash: format!("sha256:{}", "0".repeat(64)),
+    };
+    let id = "uuid:00000000-0000-4000-8000-000000000000";
+    let good = format!(
+        r#"{{"data":{{"name":"王芳"}},"meta":{{"device_id":"d","finalized_at":"2026-11-22T09:00:00+08:00","form":{{"hash":"{}","id":"f","version":"1"}},"instance_id":"{id}","started_at":"2026-11-22T09:00:00+08:00","status":"finalized","surveyor":"s","updated_at":"2026-11-22T09:00:00+08:00"}}}}"#,
+        form.hash
+    );
+    let mut not_utf8 = good.clone().into_bytes();
+    let at = good.find("王").unwrap();
+    not_utf8[at + 1] = 0xff;
+    let lines: Vec<Vec<u8>> = vec![
+        good.clone().into_bytes(),
+        not_utf8,
+        b"{not json".to_vec(),
+        good.replace("\"version\":\"1\"", "\"version\":\"2\"")
+            .into_bytes(),
+        good.replace("finalized\"", "draft\"").into_bytes(),
+        good.replace("\"data\"", "\"extra\":1,\"data\"")
+            .into_bytes(),
+    ];
+    for raw in &lines {
+        for hash in [sha256_hex(raw), "0".repeat(64)] {
+            let entry = SubmissionEntry {
+                instance_id: id.into(),
+                status: Status::Finalized,
+                sha256: hash,
+            };
+            let want = check_line(raw, &entry, &form).map(|(_, s)| s);
+            let got = check_line_submission(raw, &entry, &form);
+            assert_eq!(got, want, "{}", String::from_utf8_lossy(raw));
+        }
+    }
+    let entry = SubmissionEntry {
+        instance_id: id.into(),
+        status: Status::Finalized,
+        sha256: sha256_hex(good.as_bytes()),
+    };
+    assert!(check_line_submission(good.as_bytes(), &entry, &form).is_ok());
+}
