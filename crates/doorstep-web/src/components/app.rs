@@ -265,6 +265,7 @@ pub fn app() -> Html {
                 <button onclick={switch_lang} lang={lang.other().tag()} data-testid="switch-language">{ t.switch_language }</button>
             </header>
             { body }
+            if filling { <super::warm::WarmEvents /> }
         </>
     }
 }
