@@ -1,13 +1,17 @@
-//! Running the code of the first keystroke before the surveyor types.
+//! Running the code of the first keystroke and the first tap before the surveyor makes them.
 //!
 //! V8 compiles WebAssembly functions lazily, the first time each one is called. The first keystroke of
-//! an interview calls about a hundred functions for the first time (parsing the field, the engine's
-//! update, the store's notifications, the autosave's timer): a trace at 4x CPU slowdown showed 103
-//! lazy compilations, 7-10 ms, in a keystroke that takes 3 ms once warm. Android apps meet the same
-//! problem with baseline profiles; here, once per document and while the browser is idle, the same
-//! paths run on copies: a throwaway store over a clone of the session takes a typed answer (it has no
-//! subscribers and no autosave, and is dropped), the parsers read sample text, the autosave's timer is
-//! made and cancelled, and one question that does not have the focus is re-rendered as it is. Nothing is stored and nothing the surveyor sees changes.
+//! an interview called about a hundred functions for the first time (parsing the field, the engine's
+//! update, the store's notifications, the autosave's timer, Yew's event delegation): a trace at 4x CPU
+//! slowdown showed 103 lazy compilations, 7-10 ms, in a keystroke that takes 3 ms once warm, and the
+//! first roster add 181 (`tests/bench/lazy-compile.mjs` counts them). Android apps meet the same
+//! problem with baseline profiles. Here, once per document and while the browser is idle, the same
+//! paths run on copies or on nothing: a throwaway store over a clone of the session takes a typed
+//! answer (it has no subscribers and no autosave, and is dropped), the parsers read sample text, the
+//! autosave's timer is made and cancelled, one question that does not have the focus and the fill
+//! screen itself are re-rendered as they are, and `WarmEvents` sends an `input` and a `click` to
+//! detached elements whose callbacks do nothing. Nothing is stored and nothing the surveyor sees
+//! changes.
 
 use std::cell::Cell;
 
@@ -99,7 +103,10 @@ pub fn warm_typing(ctl: &Ctl) {
             }
             // The autosave's timer, made and cancelled.
             drop(gloo::timers::callback::Timeout::new(1_000, || ()));
-            shown.map(|n| f.collect(&[Topic::Node(n)]))
+            // The fill screen rendered again as it is (same position: no scroll, no child re-rendered).
+            let mut topics = vec![Topic::Pos];
+            topics.extend(shown.map(Topic::Node));
+            Some(f.collect(&topics))
         };
         if let Some(cbs) = shown {
             Ctl::run(cbs);
