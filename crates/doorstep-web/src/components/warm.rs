@@ -101,7 +101,27 @@ pub fn warm_typing(ctl: &Ctl) {
                     break;
                 }
             }
-            // The autosave's timer, made and cancelled.
+            // Opening a member (on the copy), reading the scroll position, a frame callback, and the
+            // autosave's timer, made and cancelled.
+            let member = f
+                .form
+                .level_items(None)
+                .iter()
+                .find_map(|&r| copy.session.instances(r, 0).first().copied());
+            if let Some(m) = member {
+                let page = copy.pos.page;
+                let _ = copy.go(
+                    crate::nav::Pos {
+                        page,
+                        member: Some(m),
+                    },
+                    0.0,
+                );
+            }
+            let window = gloo::utils::window();
+            let _ = window.scroll_y();
+            let frame = wasm_bindgen::closure::Closure::once_into_js(|| ());
+            let _ = window.request_animation_frame(frame.unchecked_ref());
             drop(gloo::timers::callback::Timeout::new(1_000, || ()));
             // The fill screen rendered again as it is (same position: no scroll, no child re-rendered).
             let mut topics = vec![Topic::Pos];
@@ -122,6 +142,8 @@ pub fn warm_typing(ctl: &Ctl) {
 #[function_component(WarmEvents)]
 pub fn warm_events() -> Html {
     let host = use_state(|| None::<web_sys::Element>);
+    // Rendered a second time with other attributes, as a screen changing its buttons does.
+    let again = use_state(|| false);
     {
         let host = host.clone();
         use_effect_with((), move |_| {
@@ -139,6 +161,7 @@ pub fn warm_events() -> Html {
     }
     {
         let host = host.clone();
+        let again = again.clone();
         use_effect_with(host.is_some(), move |&shown| {
             if shown {
                 // Rendered: send the events now, drop the elements at the next idle moment.
@@ -146,6 +169,7 @@ pub fn warm_events() -> Html {
                     send(el, "input[data-warm]", "input");
                     send(el, "button[data-warm]", "click");
                 }
+                again.set(true);
                 when_idle(move || host.set(None));
             }
             || ()
@@ -156,7 +180,11 @@ pub fn warm_events() -> Html {
             html! {
                 <div>
                     <input data-warm="" oninput={Callback::from(|_: InputEvent| ())} />
-                    <button data-warm="" onclick={Callback::from(|_: MouseEvent| ())}></button>
+                    if *again {
+                        <button data-warm="" title="-" onclick={Callback::from(|_: MouseEvent| ())}></button>
+                    } else {
+                        <button data-warm="" aria-label="-" class="x" onclick={Callback::from(|_: MouseEvent| ())}></button>
+                    }
                 </div>
             },
             el.clone(),
