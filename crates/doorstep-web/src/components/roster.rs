@@ -252,6 +252,15 @@ pub fn roster(p: &Props) -> Html {
     let free = matches!(item.count, RepeatCount::Free);
     let max = item.max_instances() as usize;
     let label = f.session.label(node);
+    // A roster directly inside a page (a top-level group) of the same title is not titled twice
+    // ("家庭成员" under "家庭成员").
+    let titled_by_page = item.parent.is_some_and(|g| {
+        f.form.item(g).parent.is_none()
+            && f.session.label(Node {
+                item: g,
+                scope: p.scope,
+            }) == label
+    });
     let name = item.name.clone();
     let instances = f.session.instances(p.item, p.scope);
     let total = instances.len();
@@ -314,7 +323,7 @@ pub fn roster(p: &Props) -> Html {
     });
     html! {
         <section class="roster-box" data-name={name.clone()}>
-            if !p.page_title && !label.is_empty() { <h3>{ super::question::rich(label) }</h3> }
+            if !p.page_title && !titled_by_page && !label.is_empty() { <h3>{ super::question::rich(label) }</h3> }
             // Mounted empty, so that the message is announced when it appears.
             if computed {
                 <div role="status" data-testid="capped">
