@@ -130,6 +130,8 @@ pub struct NodeState {
     /// For a repeat whose `count` is an expression: the count asked for more instances than the
     /// repeat's `max` (or the session's limit), so fewer were made. The app says so beside the roster.
     pub capped: bool,
+    /// When capped: the number of instances the count asked for.
+    pub asked: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -151,8 +153,9 @@ struct Slot {
     queued: bool,
     /// For repeats: the scopes of the instances, in order.
     instances: Vec<u32>,
-    /// For count-driven repeats: the count asked for more than `max`.
-    capped: bool,
+    /// For count-driven repeats whose count asked for more than `max` (or the session's room): what
+    /// it asked for.
+    capped: Option<u64>,
 }
 
 impl Slot {
@@ -169,7 +172,7 @@ impl Slot {
             fresh: true,
             queued: false,
             instances: Vec::new(),
-            capped: false,
+            capped: None,
         }
     }
 }
@@ -482,7 +485,8 @@ impl Session {
             required: s.required,
             read_only: s.read_only,
             error: self.error(node),
-            capped: s.capped,
+            capped: s.capped.is_some(),
+            asked: s.capped,
         }
     }
 
@@ -1256,9 +1260,15 @@ impl Session {
         };
         let have = self.slot(n).instances.len();
         let room = have + MAX_INSTANCES.saturating_sub(self.live_instances);
-        let capped = want as u64 > max || want > room;
+        let capped = (want as u64 > max || want > room).then_some(want as u64);
         let want = want.min(max as usize).min(room);
-        self.slot_mut(n).capped = capped;
+        // A change of what the roster says ("only 5 of the 8 asked") is a change of the repeat, even
+        // when its instances stay the same.
+        if std::mem::replace(&mut self.slot_mut(n).capped, capped) != capped
+            && !self.changes.repeats.contains(&n)
+        {
+            self.changes.repeats.push(n);
+        }
         if have < want {
             for _ in have..want {
                 self.add_instance(n.item, n.scope);

@@ -9,9 +9,8 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use doorstep_core::expr::{ItemId, Node};
-use doorstep_core::form::model::Count;
+use doorstep_core::form::Form;
 use doorstep_core::form::model::ItemType;
-use doorstep_core::form::{Form, RepeatCount};
 use doorstep_core::session::{Action, ActionError, Session};
 
 use crate::nav::{self, Page, Pos};
@@ -79,8 +78,7 @@ pub struct Capped {
     pub listed: usize,
     /// The repeat's `max`.
     pub max: u64,
-    /// What the count asked for, when the app can work it out again (a constant, or an expression of
-    /// a top-level repeat); `None` inside another repeat.
+    /// What the count asked for (the engine keeps it with the capped verdict).
     pub asked: Option<u64>,
 }
 
@@ -251,24 +249,10 @@ impl Filling {
         if !st.capped || !st.relevant {
             return None;
         }
-        let item = self.form.item(node.item);
-        let asked = match (&item.count, &item.doc.count) {
-            (RepeatCount::Fixed(n), _) => Some(*n),
-            // The engine keeps only the capped verdict; the count is evaluated again here, where the
-            // form's own context is the top level (a nested repeat's count reads its instance).
-            (RepeatCount::Expr(_), Some(Count::Expr(src))) if item.repeat.is_none() => self
-                .session
-                .evaluate(src)
-                .ok()
-                .map(|v| v.to_num())
-                .filter(|n| n.is_finite() && *n > 0.0)
-                .map(|n| n.floor().min(u64::MAX as f64) as u64),
-            _ => None,
-        };
         Some(Capped {
             listed: self.session.instances(node.item, node.scope).len(),
-            max: item.max_instances(),
-            asked,
+            max: self.form.item(node.item).max_instances(),
+            asked: st.asked,
         })
     }
 
@@ -510,9 +494,21 @@ mod tests {
             asked: Some(8),
         };
         assert_eq!(f.capped(plots), Some(want));
-        answer(&mut f, n, 9);
+        // Asking for more while capped changes no instance, but it changes what the roster says: the
+        // repeat is reported, so the roster re-renders without checking after every action.
+        let told = Rc::new(std::cell::Cell::new(0));
+        let t = told.clone();
+        f.subscribe(Topic::Repeat(plots), Rc::new(move || t.set(t.get() + 1)));
+        let (cbs, _) = f
+            .apply(Action::Answer {
+                node: n,
+                value: 9.into(),
+            })
+            .unwrap();
+        cbs.iter().for_each(|cb| cb());
+        assert_eq!(told.get(), 1);
         assert_eq!(f.capped(plots).and_then(|c| c.asked), Some(9));
-        // Inside a repeat the count reads its own instance: capped, without the number asked.
+        // Inside a repeat the count reads its own instance.
         let first = f.session.instances(plots.item, 0)[0];
         let k = Node {
             item: form.item_by_name("k").unwrap().id,
@@ -524,7 +520,7 @@ mod tests {
             scope: first,
         };
         let nested = f.capped(fields).unwrap();
-        assert_eq!((nested.listed, nested.max, nested.asked), (2, 2, None));
+        assert_eq!((nested.listed, nested.max, nested.asked), (2, 2, Some(4)));
         answer(&mut f, n, 0);
         assert_eq!(f.capped(plots), None);
     }

@@ -8,7 +8,7 @@
 //! for answers typed on its page, when that page is left).
 //!
 //! A count-driven repeat whose count asked for more than its `max` says so in a status line
-//! (`use_capped`), announced to screen readers.
+//! announced to screen readers.
 
 use std::rc::Rc;
 
@@ -22,7 +22,7 @@ use super::Ctl;
 use super::confirm::Confirm;
 use super::fill_screen::go;
 use super::warm::when_idle;
-use crate::filling::{Capped, MAX_SHOWN_INSTANCES, Topic};
+use crate::filling::{MAX_SHOWN_INSTANCES, Topic};
 use crate::i18n::{Lang, nth_member};
 use crate::nav::Pos;
 use crate::services::interviews;
@@ -109,42 +109,6 @@ fn use_roster_topics(ctl: &Ctl, node: Node) {
     });
 }
 
-/// Whether the count-driven repeat `node` is capped now. The engine reports the repeat as changed
-/// only when its instances change, so a computed roster checks after every action (a comparison,
-/// re-rendering the roster only when what it says changes).
-#[hook]
-fn use_capped(ctl: &Ctl, node: Node, computed: bool) -> Option<Capped> {
-    let update = use_force_update();
-    let shown = use_mut_ref(|| None);
-    {
-        let ctl = ctl.clone();
-        let shown = shown.clone();
-        use_effect_with((node, computed), move |&(node, computed)| {
-            let id = computed.then(|| {
-                let c = ctl.clone();
-                let watch = move || {
-                    if *shown.borrow() != c.0.borrow().capped(node) {
-                        update.force_update();
-                    }
-                };
-                ctl.0.borrow_mut().subscribe(Topic::Any, Rc::new(watch))
-            });
-            move || {
-                if let (Some(id), Ok(mut f)) = (id, ctl.0.try_borrow_mut()) {
-                    f.unsubscribe(Topic::Any, id);
-                }
-            }
-        });
-    }
-    let now = if computed {
-        ctl.0.borrow().capped(node)
-    } else {
-        None
-    };
-    *shown.borrow_mut() = now;
-    now
-}
-
 /// Runs `f` in a task after the next frame is painted.
 fn after_paint(f: impl FnOnce() + 'static) {
     let frame = wasm_bindgen::closure::Closure::once_into_js(move || {
@@ -215,7 +179,9 @@ pub fn roster(p: &Props) -> Html {
         let f = p.ctl.0.borrow();
         matches!(f.form.item(p.item).count, RepeatCount::Expr(_))
     };
-    let capped = use_capped(&p.ctl, node, computed);
+    // The engine reports the repeat as changed when what it was capped at changes, and the roster
+    // re-renders on that (`use_roster_topics`).
+    let capped = computed.then(|| p.ctl.0.borrow().capped(node)).flatten();
     {
         let ctl = p.ctl.clone();
         let item = p.item;
