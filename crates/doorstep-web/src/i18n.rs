@@ -393,11 +393,13 @@ pub fn n_problems(lang: Lang, n: usize) -> String {
     }
 }
 
-/// The fallback name of a repeat instance: "Member 2" / "成员 2".
-pub fn nth_member(lang: Lang, n: usize) -> String {
-    match lang {
-        Lang::Zh => format!("{} {n}", ZH.member),
-        Lang::En => format!("{} {n}", EN.member),
+/// The fallback name of a repeat instance, after the roster's label: "地块 2" / "Plot 2" for a roster
+/// of plots, "成员 2" / "Member 2" for one without a label.
+pub fn nth_member(lang: Lang, roster: &str, n: usize) -> String {
+    match (lang, roster.trim()) {
+        (Lang::Zh, "") => format!("{} {n}", ZH.member),
+        (Lang::En, "") => format!("{} {n}", EN.member),
+        (_, label) => format!("{label} {n}"),
     }
 }
 

@@ -215,17 +215,15 @@ pub fn fill_screen(p: &Props) -> Html {
             let (repeat, parent) = f.session.instance_parent(inst).unwrap_or((0, 0));
             let siblings = f.session.instances(repeat, parent).to_vec();
             let idx = siblings.iter().position(|&s| s == inst).unwrap_or(0);
-            let who = f
-                .member_label(repeat, inst)
-                .unwrap_or_else(|| nth_member(lang, idx + 1));
-            let title = format!(
-                "{} · {}",
-                f.session.label(Node {
-                    item: repeat,
-                    scope: parent
-                }),
-                who
-            );
+            let roster_label = f.session.label(Node {
+                item: repeat,
+                scope: parent,
+            });
+            // "家庭成员 · 陈丽", or "家庭成员 2" before the member has a name.
+            let title = match f.member_label(repeat, inst) {
+                Some(who) => format!("{roster_label} · {who}"),
+                None => nth_member(lang, &roster_label, idx + 1),
+            };
             roster = Some((f.form.item(repeat).name.clone(), siblings.len().to_string()));
             let children = f.form.item(repeat).children.clone();
             let items = children.iter().map(|&i| {

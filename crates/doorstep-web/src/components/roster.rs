@@ -395,12 +395,17 @@ fn member_row(p: &RowProps) -> Html {
     use_topics(&p.ctl, topics);
     let t = p.lang.t();
     let (i, inst, page) = (p.index, p.inst, p.page);
-    let name = p
-        .ctl
-        .0
-        .borrow()
-        .member_label(p.repeat, inst)
-        .unwrap_or_else(|| nth_member(p.lang, i + 1));
+    let name = {
+        let f = p.ctl.0.borrow();
+        f.member_label(p.repeat, inst).unwrap_or_else(|| {
+            let roster = f
+                .session
+                .instance_parent(inst)
+                .map(|(item, scope)| f.session.label(Node { item, scope }))
+                .unwrap_or_default();
+            nth_member(p.lang, &roster, i + 1)
+        })
+    };
     let open = {
         let ctl = p.ctl.clone();
         Callback::from(move |_: MouseEvent| {
