@@ -58,6 +58,7 @@ for (const lang of ['zh', 'en']) {
     for (const [k, v] of Object.entries(third)) if (k !== 'member_name' && k !== 'relationship') await answer(page, k, v);
     await backToList(page);
     assert.equal(await page.locator('.roster li').count(), 3);
+    assert.equal(await page.locator('.roster-box h3').count(), 0, 'the page title names the roster once');
     await shot('05-roster');
     await next(page);
 

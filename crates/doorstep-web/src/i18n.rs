@@ -510,6 +510,28 @@ mod tests {
     }
 
     #[test]
+    fn unnamed_entries_are_called_after_their_roster() {
+        assert_eq!(nth_member(Lang::Zh, "地块", 2), "地块 2");
+        assert_eq!(nth_member(Lang::En, " Item given ", 3), "Item given 3");
+        assert_eq!(nth_member(Lang::Zh, "", 1), "成员 1");
+        assert_eq!(nth_member(Lang::En, "", 4), "Member 4");
+    }
+
+    #[test]
+    fn counts_read_as_words() {
+        assert_eq!(exported_in(Lang::En, 1), "exported in 1 bundle");
+        assert_eq!(exported_in(Lang::Zh, 2), "已导出到 2 个数据包");
+        assert_eq!(
+            bundle_written(Lang::En, "a.zip", 3, 2048),
+            "Written: a.zip (3 interviews, 2.0 KB)"
+        );
+        assert_eq!(
+            bundle_written(Lang::Zh, "a.zip", 1, 2048),
+            "已生成 a.zip（1 份调查，2.0 KB）"
+        );
+    }
+
+    #[test]
     fn a_capped_roster_says_so_in_both_languages() {
         let c = crate::filling::Capped {
             listed: 5,
