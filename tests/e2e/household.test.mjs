@@ -58,7 +58,9 @@ for (const lang of ['zh', 'en']) {
     for (const [k, v] of Object.entries(third)) if (k !== 'member_name' && k !== 'relationship') await answer(page, k, v);
     await backToList(page);
     assert.equal(await page.locator('.roster li').count(), 3);
-    assert.equal(await page.locator('.roster-box h3').count(), 0, 'the page title names the roster once');
+    // The Chinese form titles the page and its roster alike ("家庭成员"): said once. (In English the page is
+    // "Household members" and the roster "Household member", so both show.)
+    assert.equal(await page.locator('.roster-box h3').count(), lang === 'zh' ? 0 : 1, 'the page title names the roster once');
     await shot('05-roster');
     await next(page);
 
