@@ -602,7 +602,19 @@ impl Session {
     /// How this submission is named in lists (`instance_name`), if the form says.
     pub fn instance_name(&self) -> Option<String> {
         let e = self.form.instance_name.as_ref()?;
-        let v = expr::eval(
+        let s = self.eval_at_root(e).to_str().to_string();
+        (!s.is_empty()).then_some(s)
+    }
+
+    /// Evaluates an ad-hoc expression at the top level of this submission (lists are allowed as results).
+    pub fn evaluate(&self, src: &str) -> Result<Value, Vec<crate::form::Diagnostic>> {
+        let e = crate::form::compile_expr(&self.form, src, None)?;
+        Ok(self.eval_at_root(&e))
+    }
+
+    /// Evaluates a compiled expression with the form's top level as its context.
+    fn eval_at_root(&self, e: &expr::Expr) -> Value {
+        expr::eval(
             e,
             &EvalEnv {
                 s: self,
@@ -612,25 +624,7 @@ impl Session {
                 item: ROOT_ITEM,
                 scope: 0,
             },
-        );
-        let s = v.to_str().to_string();
-        (!s.is_empty()).then_some(s)
-    }
-
-    /// Evaluates an ad-hoc expression at the top level of this submission (lists are allowed as results).
-    pub fn evaluate(&self, src: &str) -> Result<Value, Vec<crate::form::Diagnostic>> {
-        let e = crate::form::compile_expr(&self.form, src, None)?;
-        Ok(expr::eval(
-            &e,
-            &EvalEnv {
-                s: self,
-                choice: None,
-            },
-            Node {
-                item: ROOT_ITEM,
-                scope: 0,
-            },
-        ))
+        )
     }
 
     /// The atomic values of a list (for showing a list result).
