@@ -21,7 +21,7 @@ use yew::prelude::*;
 use super::Ctl;
 use super::confirm::Confirm;
 use super::fill_screen::go;
-use super::warm::when_idle;
+use super::warm::{use_warm_date_fields, use_warm_member_page};
 use crate::filling::{MAX_SHOWN_INSTANCES, Topic};
 use crate::i18n::{Lang, nth_member};
 use crate::nav::Pos;
@@ -121,51 +121,6 @@ fn after_paint(f: impl FnOnce() + 'static) {
 thread_local! {
     /// Set while a member is being added (see `use_roster_topics`).
     static DEFER_LIST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    static WARMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    static WARMED_PAGE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Chromium builds the first date or time field of a document slowly: about 40 ms at 4x CPU slowdown
-/// (its editing fields and the locale's formats), the next ones in 1-4 ms. A member's page usually has
-/// one (a birth date), so adding or opening the first member paid it. A roster whose members have such
-/// fields makes one off screen while the browser is idle, once per document.
-fn warm_date_fields(types: Vec<&'static str>) {
-    if types.is_empty() || WARMED.with(|w| w.replace(true)) {
-        return;
-    }
-    // Two idle tasks per type (the field's creation, then its first layout), each about 20 ms at 4x,
-    // so a tap arriving meanwhile waits less.
-    for ty in types {
-        when_idle(move || {
-            let doc = gloo::utils::document();
-            if doc
-                .query_selector(&format!("input[type={ty}]"))
-                .ok()
-                .flatten()
-                .is_some()
-            {
-                return;
-            }
-            let Ok(el) = doc.create_element("input") else {
-                return;
-            };
-            let _ = el.set_attribute("type", ty);
-            let _ = el.set_attribute("aria-hidden", "true");
-            let _ = el.set_attribute("tabindex", "-1");
-            let _ = el.set_attribute(
-                "style",
-                "position:fixed;left:-200vw;top:0;visibility:hidden",
-            );
-            when_idle(move || {
-                if let Some(body) = gloo::utils::document().body() {
-                    if body.append_child(&el).is_ok() {
-                        let _ = el.get_bounding_client_rect();
-                        el.remove();
-                    }
-                }
-            });
-        });
-    }
 }
 
 #[function_component(Roster)]
@@ -182,29 +137,7 @@ pub fn roster(p: &Props) -> Html {
     // The engine reports the repeat as changed when what it was capped at changes, and the roster
     // re-renders on that (`use_roster_topics`).
     let capped = computed.then(|| p.ctl.0.borrow().capped(node)).flatten();
-    {
-        let ctl = p.ctl.clone();
-        let item = p.item;
-        use_effect_with((), move |_| {
-            let types = {
-                let f = ctl.0.borrow();
-                let mut types = Vec::new();
-                for &i in f.form.level_items(Some(item)) {
-                    let ty = match f.form.item(i).kind {
-                        ItemType::Date => "date",
-                        ItemType::Time => "time",
-                        ItemType::Datetime => "datetime-local",
-                        _ => continue,
-                    };
-                    if !types.contains(&ty) {
-                        types.push(ty);
-                    }
-                }
-                types
-            };
-            warm_date_fields(types);
-        });
-    }
+    use_warm_date_fields(&p.ctl, p.item);
     let warm = use_warm_member_page(&p.ctl, node, p.lang);
     let confirm = use_state(|| None::<u32>);
     let problem = use_state(|| None::<String>);
@@ -306,58 +239,6 @@ pub fn roster(p: &Props) -> Html {
             { warm }
         </section>
     }
-}
-
-/// The first member's page opened or added pays for running its code for the first time: V8 compiles
-/// WebAssembly functions lazily, when they are first called, and that made the first add about twice as
-/// slow as the next one (28 ms against 12 ms at 4x CPU slowdown; a trace of the click showed 181 lazy
-/// compilations, 15 ms). Once per document, when the browser is idle, the roster builds the page of its
-/// first member into a host element that is never attached to the document (`create_portal`), so no
-/// query, focus or screen reader can meet it, and drops it at the next idle moment: 67 of those
-/// compilations happen then instead (the rest belong to adding itself). Nothing is written: the page's
-/// questions only read the session.
-#[hook]
-fn use_warm_member_page(ctl: &Ctl, node: Node, lang: Lang) -> Html {
-    let host = use_state(|| None::<(u32, web_sys::Element)>);
-    {
-        let ctl = ctl.clone();
-        let host = host.clone();
-        use_effect_with(node, move |&node| {
-            if !WARMED_PAGE.with(|w| w.get()) {
-                when_idle(move || {
-                    let first =
-                        ctl.0.try_borrow().ok().and_then(|f| {
-                            f.session.instances(node.item, node.scope).first().copied()
-                        });
-                    let Some(inst) = first else { return };
-                    if WARMED_PAGE.with(|w| w.replace(true)) {
-                        return;
-                    }
-                    if let Ok(el) = gloo::utils::document().create_element("div") {
-                        host.set(Some((inst, el)));
-                    }
-                });
-            }
-            || ()
-        });
-    }
-    {
-        let host = host.clone();
-        use_effect_with(host.as_ref().map(|(i, _)| *i), move |shown| {
-            if shown.is_some() {
-                when_idle(move || host.set(None));
-            }
-            || ()
-        });
-    }
-    let Some((inst, el)) = (*host).clone() else {
-        return html! {};
-    };
-    let items = ctl.0.borrow().form.item(node.item).children.clone();
-    let page = items.iter().map(|&i| {
-        html! { <super::item_view::ItemView key={i} ctl={ctl.clone()} item={i} scope={inst} {lang} page_title={false} /> }
-    });
-    create_portal(html! { <div class="member-page">{ for page }</div> }, el)
 }
 
 #[derive(Properties, PartialEq)]
