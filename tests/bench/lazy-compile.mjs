@@ -1,6 +1,8 @@
 // How many WebAssembly functions V8 compiles lazily (on their first call) during the bench's first
-// keystroke (the 60 ms after its keydown) and in the click of its first roster add, at CPU 4x: the figures of docs/benchmarks.md ("App speed",
-// third pass). Not part of `cargo xtask bench-web`; run it on the site that command built:
+// keystroke (the 60 ms after its keydown) and in the click of its first roster add, at CPU 4x, and the
+// same for a second keystroke and a second add, with the time the app took to handle each (the
+// `input` event's and the click's dispatch): the figures of docs/benchmarks.md ("App speed", third
+// pass). Not part of `cargo xtask bench-web`; run it on the site that command built:
 //
 //   cargo xtask bench-web --runs 1 --rate 4          # builds target/bench-dist
 //   node tests/bench/lazy-compile.mjs [runs]         # DOORSTEP_DIST to read another build
@@ -20,11 +22,11 @@ const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM
 const CATEGORIES = ['devtools.timeline', 'v8.wasm', 'disabled-by-default-v8.wasm.detailed'];
 
 /**
- * The `wasm.CompileLazy` events on the main thread from the event `type` until `ms` after it, or
+ * The `wasm.CompileLazy` events on the main thread from the (last) event `type` until `ms` after it, or
  * until the end of its dispatch without `ms` (the autosave's write, 150 ms later, is not counted).
  */
 function lazyCompiles(events, type, ms) {
-  const trigger = events.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === type);
+  const trigger = events.findLast((e) => e.name === 'EventDispatch' && e.args?.data?.type === type);
   if (!trigger) return [];
   const end = trigger.ts + (ms === undefined ? trigger.dur : ms * 1000);
   return events.filter((e) => e.ph === 'X' && e.tid === trigger.tid && e.name === 'wasm.CompileLazy'
@@ -38,42 +40,71 @@ async function traced(page, action) {
   return JSON.parse((await browser.stopTracing()).toString()).traceEvents;
 }
 
-async function scenario(route, ready, act, type, ms) {
+/** How long the app took to handle the (last) event `type` (its dispatch, in ms), from the same trace. */
+function handled(events, type) {
+  const e = events.findLast((x) => x.name === 'EventDispatch' && x.args?.data?.type === type);
+  return e ? e.dur / 1000 : NaN;
+}
+
+/**
+ * Opens `route`, waits for `ready`, then traces `first` and `second` (the same action done again, warm):
+ * for each, the lazy compilations after the event `type` and the time the app took to handle `handler`.
+ */
+async function scenario(route, ready, [first, second], type, ms, handler = type) {
   const context = await browser.newContext({ ...PHONE, locale: 'zh-CN', serviceWorkers: 'block' });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
   await page.goto(server.url + route);
   await ready(page);
-  const events = await traced(page, () => act(page));
+  const out = [];
+  for (const act of [first, second]) {
+    const events = await traced(page, () => act(page));
+    out.push({ compiles: lazyCompiles(events, type, ms), handled: handled(events, handler) });
+  }
   await context.close();
-  return lazyCompiles(events, type, ms);
+  return out;
 }
 
 const scenarios = {
-  'first keystroke (bench_pages, q0)': () => scenario(
+  'keystroke (bench_pages, q0)': () => scenario(
     '#/bench?form=bench_pages',
     async (page) => {
       await page.locator('#app [data-question="q0"] input').click();
       await page.waitForTimeout(300);
     },
-    async (page) => {
-      await page.keyboard.press('9');
-      await page.locator('#app [data-question="q3"]').waitFor();
-    },
+    [
+      async (page) => {
+        await page.keyboard.press('9');
+        await page.locator('#app [data-question="q3"]').waitFor();
+      },
+      async (page) => {
+        await page.waitForTimeout(500);
+        await page.keyboard.press('8');
+      },
+    ],
     'keydown',
     60, // the keydown, the input event and the render of the dependent question
+    'input',
   ),
-  'first add (member 99 of bench_pages)': () => scenario(
+  'add (member 99, then 100, of bench_pages)': () => scenario(
     '#/bench?form=bench_pages&page=household&members=98',
     async (page) => {
       await page.locator('[data-add-repeat="members"]').waitFor();
       await page.waitForTimeout(300);
     },
-    async (page) => {
-      await page.locator('[data-add-repeat="members"]').click();
-      await page.locator('[data-count="99"]').first().waitFor({ state: 'attached' });
-    },
+    [
+      async (page) => {
+        await page.locator('[data-add-repeat="members"]').click();
+        await page.locator('[data-count="99"]').first().waitFor({ state: 'attached' });
+      },
+      async (page) => {
+        await page.click('[data-testid=back-to-list]');
+        await page.waitForTimeout(500);
+        await page.locator('[data-add-repeat="members"]').click();
+        await page.locator('[data-count="100"]').first().waitFor({ state: 'attached' });
+      },
+    ],
     'click',
   ),
 };
@@ -115,15 +146,16 @@ function wasmNames(file) {
 
 const names = process.env.NAMES ? wasmNames(join(dist, 'doorstep_web_bg.wasm')) : new Map();
 for (const [label, run] of Object.entries(scenarios)) {
-  const counts = [];
+  const rows = [[], []];
   let last = [];
   for (let r = 0; r < runs; r++) {
     last = await run();
-    counts.push(`${last.length} (${(last.reduce((s, e) => s + e.dur, 0) / 1000).toFixed(1)} ms)`);
+    last.forEach((x, k) => rows[k].push(`${x.compiles.length} (${(x.compiles.reduce((s, e) => s + e.dur, 0) / 1000).toFixed(1)} ms), handled in ${x.handled.toFixed(1)} ms`));
   }
-  console.log(`${label}: lazy compilations ${counts.join(', ')}`);
+  console.log(`${label}, first time: lazy compilations ${rows[0].join('; ')}`);
+  console.log(`${label}, again:      lazy compilations ${rows[1].join('; ')}`);
   if (names.size) {
-    for (const e of last) console.log(`    ${names.get(e.args.func_index) ?? e.args.func_index}`);
+    for (const e of last[0].compiles) console.log(`    ${names.get(e.args.func_index) ?? e.args.func_index}`);
   }
 }
 await browser.close();
