@@ -12,6 +12,29 @@ use crate::util::{Error, Section, cargo, output_of, run, seconds, target_dir};
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// The temporary folder of one test run, given to the tests as `TMPDIR` (Rust's
+/// `std::env::temp_dir()` and Node's `os.tmpdir()` both follow it) and removed with everything
+/// in it when the run ends, so that the databases, bundles and browser profiles the tests make
+/// do not pile up in /tmp run after run. It is named after this process, under the system's
+/// temporary folder: a short path, as Chromium's socket path and PostgreSQL's must be.
+struct TestTmp(std::path::PathBuf);
+
+impl TestTmp {
+    fn new() -> Result<TestTmp, Error> {
+        let dir = std::env::temp_dir().join(format!("doorstep-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .map_err(|error| format!("cannot make {}: {error}", dir.display()))?;
+        Ok(TestTmp(dir))
+    }
+}
+
+impl Drop for TestTmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// The results of the steps, printed as a table at the end.
 struct Steps {
     rows: Vec<(String, bool, Duration)>,
@@ -61,6 +84,7 @@ impl Steps {
 
 pub fn test_all(root: &Path) -> Result<ExitCode, Error> {
     let start = Instant::now();
+    let tmp = TestTmp::new()?;
     let mut steps = Steps::new();
     let installed = install_everything(root, &mut steps);
     // The CLI's PostgreSQL test needs a live server; it skips (with a note) without one.
@@ -74,7 +98,8 @@ pub fn test_all(root: &Path) -> Result<ExitCode, Error> {
         // --no-fail-fast: one failing test binary must not hide the verdicts of the others.
         command
             .current_dir(root)
-            .args(["test", "--workspace", "--no-fail-fast"]);
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .env("TMPDIR", &tmp.0);
         if let Some(server) = &pg {
             command.env("DOORSTEP_TEST_POSTGRES", &server.url);
         }
@@ -82,7 +107,7 @@ pub fn test_all(root: &Path) -> Result<ExitCode, Error> {
     });
     drop(pg);
     if installed {
-        run_e2e(root, &mut steps, &[], true);
+        run_e2e(root, &mut steps, &[], true, &tmp);
     } else {
         steps.skip("end-to-end tests", "an install step failed");
     }
@@ -91,9 +116,10 @@ pub fn test_all(root: &Path) -> Result<ExitCode, Error> {
 
 pub fn e2e_only(root: &Path, files: Vec<String>) -> Result<ExitCode, Error> {
     let start = Instant::now();
+    let tmp = TestTmp::new()?;
     let mut steps = Steps::new();
     if install_everything(root, &mut steps) {
-        run_e2e(root, &mut steps, &files, false);
+        run_e2e(root, &mut steps, &files, false, &tmp);
     }
     Ok(steps.summary(start))
 }
@@ -121,7 +147,7 @@ fn install_everything(root: &Path, steps: &mut Steps) -> bool {
 /// Builds the site into its own folder (so a `cargo xtask serve` running meanwhile is not
 /// disturbed; the release wasm itself is shared through the one target folder and not built
 /// twice), serves it on a free port in this process, and runs `node --test` against it.
-fn run_e2e(root: &Path, steps: &mut Steps, files: &[String], tests_built: bool) {
+fn run_e2e(root: &Path, steps: &mut Steps, files: &[String], tests_built: bool, tmp: &TestTmp) {
     let out = target_dir(root).join("e2e-dist");
     let mut version = String::new();
     let built = steps.step(
@@ -180,7 +206,8 @@ fn run_e2e(root: &Path, steps: &mut Steps, files: &[String], tests_built: bool) 
             .env("DOORSTEP_URL", server.url())
             .env("DOORSTEP_DIST", &out)
             .env("DOORSTEP_VERSION", &version)
-            .env("DOORSTEP_CLI", &cli);
+            .env("DOORSTEP_CLI", &cli)
+            .env("TMPDIR", &tmp.0);
         let result = run(&mut command);
         drop(server);
         result
