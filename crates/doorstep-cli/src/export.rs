@@ -191,7 +191,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                 Some(b) => write_sheet(store.as_mut(), b, table, &columns, &header, &info)?,
             };
             total_rows += rows;
-            println!("{table}: {rows} rows");
+            say!("{table}: {rows} rows");
         }
         if let Some(mut b) = book {
             let path = args.out.join(format!("{form_id}.xlsx"));

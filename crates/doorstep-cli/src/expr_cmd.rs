@@ -108,14 +108,14 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     };
     let r = eval_json(e, &answers, form, &host, args.lang.as_deref());
     if let Some(err) = r.get("error") {
-        println!(
+        say!(
             "error[{}]: {}",
             err["code"].as_str().unwrap_or(""),
             err["message"].as_str().unwrap_or("")
         );
         return Ok(Outcome::Findings);
     }
-    println!(
+    say!(
         "{} ({})",
         show(&r["value"]),
         r["type"].as_str().unwrap_or("")

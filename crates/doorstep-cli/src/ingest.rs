@@ -7,9 +7,9 @@
 //! (a bad line, a database error) is rolled back whole, so the database is never half-changed.
 //!
 //! Outcomes per submission: *new* (stored), *duplicate* (same `instance_id` and the same line hash:
-//! skipped), *conflict* (same `instance_id`, different content: reported, the stored one is kept),
-//! *rejected* (the engine says it is not valid, or an attachment is missing: reported with every
-//! reason, not stored). Exit code 0 when everything was new or duplicate, 1 when something was
+//! skipped), *conflict* (same `instance_id`, different content, valid: reported, the stored one is
+//! kept), *rejected* (the engine says it is not valid, or an attachment is missing: reported with
+//! every reason, not stored, and counted as rejected even when its `instance_id` is taken). Exit code 0 when everything was new or duplicate, 1 when something was
 //! rejected or in conflict, 2 when a bundle could not be ingested at all.
 //!
 //! **Pipeline** (the speed of an office import is CPU, and every core should be busy):
@@ -161,7 +161,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     if failed > 0 {
         out.push_str(&format!(", {failed} bundle(s) refused"));
     }
-    println!("{out}");
+    say!("{out}");
     if failed > 0 {
         Err(CliError::msg(format!(
             "{failed} of {} bundle(s) could not be ingested (see above)",
@@ -814,7 +814,10 @@ impl Writer<'_> {
                     error: None,
                     pending,
                 };
-                c.error = self.begin(&c.start).err();
+                match self.begin(&c.start) {
+                    Ok(warning) => c.findings.extend(warning),
+                    Err(e) => c.error = Some(e),
+                }
                 self.current = Some(c);
             }
             Step::Fail(e) => self.batch_result(Err(e)),
@@ -849,13 +852,23 @@ impl Writer<'_> {
         });
     }
 
-    fn begin(&mut self, s: &Start) -> Result<(), CliError> {
+    /// Starts a bundle's transaction; a warning when its form differs from a stored form of the
+    /// same id and version (a supervisor changed a form without changing its version).
+    fn begin(&mut self, s: &Start) -> Result<Option<String>, CliError> {
         self.store.begin()?;
         // Tables and columns first: this is also what a new form version adds.
         for spec in &s.specs {
             self.store.ensure_table(spec)?;
         }
-        self.store.add_form(&s.form)
+        let stored = self.store.form_hashes(&s.form.id, &s.form.version)?;
+        let warning = stored.iter().any(|hash| *hash != s.form.hash).then(|| {
+            format!(
+                "warning: the form {} version {} of this bundle differs from the one of the same version already stored; both are kept and each submission names its own (form_hash), but a changed form should get a new version",
+                s.form.id, s.form.version
+            )
+        });
+        self.store.add_form(&s.form)?;
+        Ok(warning)
     }
 
     fn batch(&mut self, c: &mut Current, batch: Vec<Prepared>) -> Result<(), CliError> {
@@ -891,24 +904,31 @@ impl Writer<'_> {
             } else {
                 self.store.content_hash(&id)?
             };
-            match stored {
-                Some(h) if h == line_sha => {
+            match &stored {
+                Some(h) if *h == line_sha => {
                     c.counts.duplicate += 1;
                     continue;
                 }
-                Some(_) => {
+                // An invalid one is rejected with its reasons below, even when its instance_id is
+                // taken: the reasons are what the office needs to hear about it.
+                Some(_) if p.problems.is_empty() => {
                     c.counts.conflict += 1;
                     c.findings.push(format!(
                         "conflict {id}: already stored with different content; the stored submission was kept (compare both and, if this one is right, edit it on the device so it gets a new instance_id)"
                     ));
                     continue;
                 }
-                None => {}
+                _ => {}
             }
             if !p.problems.is_empty() {
                 c.counts.rejected += 1;
+                let taken = if stored.is_some() {
+                    " (a submission with this instance_id and other content is already stored; it was kept)"
+                } else {
+                    ""
+                };
                 c.findings
-                    .push(format!("rejected {id}: {}", p.problems.join("; ")));
+                    .push(format!("rejected {id}: {}{taken}", p.problems.join("; ")));
                 continue;
             }
             for (file, sha, r) in p.attachments {
@@ -954,14 +974,14 @@ impl Writer<'_> {
                 self.total.add(&c.counts);
                 let (counts, findings) = (&c.counts, &c.findings);
                 self.bar.suspend(|| {
-                    println!("{}: {counts}", path.display());
+                    say!("{}: {counts}", path.display());
                     // A bundle from a mismatched device can conflict thousands of times: the first
                     // lines tell what happened; the database has the rest.
                     for line in findings.iter().take(MAX_FINDINGS) {
-                        println!("  {line}");
+                        say!("  {line}");
                     }
                     if findings.len() > MAX_FINDINGS {
-                        println!("  … and {} more", findings.len() - MAX_FINDINGS);
+                        say!("  … and {} more", findings.len() - MAX_FINDINGS);
                     }
                 });
             }

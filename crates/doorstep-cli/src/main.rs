@@ -2,6 +2,16 @@
 //!
 //! Exit codes (as ripgrep and ruff): 0 success, 1 findings (lint errors, invalid data), 2 could not run.
 
+/// Prints a line on standard output as `println!` does, except that a closed pipe
+/// (`doorstep ingest … | head -1`) neither panics nor stops the command: what cannot be printed is
+/// dropped and the work goes on (an ingest still stores every bundle it was given).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod convert;
 mod db;
 mod export;

@@ -512,6 +512,72 @@ fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
         n, 0,
         "nothing from the changed bundle replaced what was stored"
     );
+
+    // The first one changed again, now invalid: rejected with its reasons (not a bare conflict).
+    // The form of this bundle is changed too, keeping its version: a warning says so.
+    let changed_form = {
+        let archive = doorstep_core::bundle::zip::read(&original).unwrap();
+        let mut form: serde_json::Value =
+            serde_json::from_slice(archive.get("form.json").unwrap().data).unwrap();
+        form["title"] = "changed, same version".into();
+        serde_json::to_vec(&form).unwrap()
+    };
+    let changed_hash = doorstep_core::form::load(std::str::from_utf8(&changed_form).unwrap())
+        .form
+        .unwrap()
+        .hash
+        .clone();
+    let invalid = rebuild(&original, |name, b| {
+        if name == "form.json" {
+            return changed_form.clone();
+        }
+        if name != "submissions.jsonl" {
+            return b.to_vec();
+        }
+        // Every line names the changed form, so every one differs from what is stored.
+        let text = std::str::from_utf8(b).unwrap();
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+            v["meta"]["form"]["hash"] = changed_hash.clone().into();
+            if i == 0 {
+                v["data"]["annual_income"] = (-5).into();
+            }
+            out.push_str(&serde_json::to_string(&v).unwrap());
+            out.push('\n');
+        }
+        out.into_bytes()
+    });
+    let bundle = dir.join("invalid.zip");
+    std::fs::write(&bundle, invalid).unwrap();
+    let r = doorstep(&[
+        "ingest",
+        bundle.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (1, ""), "{}", r.stdout);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines.iter().any(
+            |l| l.starts_with("  warning: the form household_needs version ")
+                && l.contains("differs from the one of the same version already stored")
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("  rejected uuid:")
+            && l.ends_with("annual_income: 年收入应在0到200万元之间，请核对 (constraint) (a submission with this instance_id and other content is already stored; it was kept)")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .ends_with("total: 0 new, 0 duplicate, 39 conflict, 1 rejected\n"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -544,6 +610,67 @@ fn errors_name_the_file_and_what_to_do() {
         "{}",
         r.stderr
     );
+
+    // Export and report only read: a file that is not a Doorstep database (empty, or another
+    // program's SQLite file) is refused and left exactly as it was.
+    let empty = dir.join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let foreign = dir.join("foreign.db");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE patients (id INTEGER PRIMARY KEY, name TEXT)")
+        .unwrap();
+    let foreign_bytes = std::fs::read(&foreign).unwrap();
+    for db in [&empty, &foreign] {
+        let name = db.to_str().unwrap();
+        for args in [
+            vec![
+                "export",
+                "--db",
+                name,
+                "--out",
+                dir.join("ex").to_str().unwrap(),
+            ],
+            vec![
+                "report",
+                "--db",
+                name,
+                "-o",
+                dir.join("r.html").to_str().unwrap(),
+            ],
+        ] {
+            let r = doorstep(&args);
+            assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{args:?}");
+            assert_eq!(
+                r.stderr,
+                format!(
+                    "error: {name} is not a Doorstep database (it has no doorstep_forms, doorstep_bundles, \
+                     doorstep_submissions table); give --db the database that `doorstep ingest` wrote\n"
+                ),
+                "{args:?}"
+            );
+        }
+    }
+    assert_eq!(std::fs::read(&empty).unwrap(), b"");
+    assert_eq!(std::fs::read(&foreign).unwrap(), foreign_bytes);
+    assert!(!dir.join("r.html").exists() && !dir.join("ex").exists());
+
+    // SQLite says only "unable to open database file"; the message says which folder is missing.
+    let r = doorstep(&[
+        "ingest",
+        "--db",
+        dir.join("no-such-folder/o.db").to_str().unwrap(),
+        "/nonexistent/x.zip",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(&format!(
+            "the folder {} does not exist",
+            dir.join("no-such-folder").display()
+        )),
+        "{}",
+        r.stderr
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -571,6 +698,37 @@ fn ingest_into_postgresql() {
     let (base, _) = url.rsplit_once('/').expect("the URL names a database");
     let db = format!("{base}/{name}");
     let dir = temp("pg");
+    // Export only reads: an empty database is refused, not given Doorstep's tables.
+    let r = doorstep(&[
+        "export",
+        "--db",
+        &db,
+        "--out",
+        dir.join("ex0").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("is not a Doorstep database (it has no doorstep_forms"),
+        "{}",
+        r.stderr
+    );
+    // The server's own reason, not the client's bare "db error".
+    let missing = format!("{base}/{name}_missing");
+    let r = doorstep(&[
+        "export",
+        "--db",
+        &missing,
+        "--out",
+        dir.join("ex0").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains(&format!("database \"{name}_missing\" does not exist")),
+        "{}",
+        r.stderr
+    );
     let bundles = make_bundles(&dir);
     let mut args = vec!["ingest"];
     args.extend(bundles.iter().map(String::as_str));

@@ -432,6 +432,8 @@ pub trait Store {
     /// Stores a form definition unless one with the same hash is there.
     fn add_form(&mut self, form: &FormRow) -> Result<(), CliError>;
     fn forms(&mut self) -> Result<Vec<FormRow>, CliError>;
+    /// The hashes of the stored definitions of one form version (normally one).
+    fn form_hashes(&mut self, form_id: &str, version: &str) -> Result<Vec<String>, CliError>;
     /// The content hash of a stored submission.
     fn content_hash(&mut self, instance_id: &str) -> Result<Option<String>, CliError>;
     /// Stores a submission's envelope unless its `instance_id` is stored already; whether it was
@@ -497,14 +499,19 @@ pub fn open(db: &str) -> Result<Box<dyn Store>, CliError> {
     }
 }
 
-/// Opens an existing database for reading (export, report): a missing SQLite file is an error.
+/// Opens an existing database only to read it (export, report): nothing is created or changed,
+/// and a missing SQLite file, or one that is not a Doorstep database, is an error.
 pub fn open_existing(db: &str) -> Result<Box<dyn Store>, CliError> {
-    if !db.contains("://") && !std::path::Path::new(db).exists() {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        return Ok(Box::new(postgres::Pg::open_existing(db)?));
+    }
+    let path = std::path::Path::new(db);
+    if !path.exists() {
         return Err(CliError::msg(format!(
             "database {db} does not exist; ingest bundles into it first with `doorstep ingest BUNDLE --db {db}`"
         )));
     }
-    open(db)
+    Ok(Box::new(sqlite::Sqlite::open_read_only(path)?))
 }
 
 /// `"name"` with inner quotes doubled: identifiers come from forms, so always quote them.

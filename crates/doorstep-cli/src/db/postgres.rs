@@ -39,7 +39,52 @@ CREATE TABLE IF NOT EXISTS doorstep_attachments (
 ";
 
 fn err(e: postgres::Error) -> CliError {
-    CliError::msg(format!("postgresql: {e}"))
+    CliError::msg(format!("postgresql: {}", describe(&e)))
+}
+
+/// What the server or the connection said: the client's own text for a server error is only
+/// "db error", so the server's message (and its detail and hint) is taken from inside it, and
+/// for a failed connection the causes ("connection refused", an unknown host) are added.
+fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut text = db.message().to_string();
+        if let Some(detail) = db.detail() {
+            text.push_str(&format!(" ({detail})"));
+        }
+        if let Some(hint) = db.hint() {
+            text.push_str(&format!("; {hint}"));
+        }
+        return text;
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(&format!(": {cause_text}"));
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// The server and database of a URL, without the user and password it may carry.
+fn shown(url: &str) -> &str {
+    url.rsplit('@').next().unwrap_or(url)
+}
+
+fn connect(url: &str) -> Result<Client, CliError> {
+    let mut client = Client::connect(url, NoTls).map_err(|e| {
+        CliError::msg(format!(
+            "cannot connect to postgresql at {}: {}; check that the server runs and the URL is right",
+            shown(url),
+            describe(&e)
+        ))
+    })?;
+    client
+        .batch_execute("SET client_min_messages = warning")
+        .map_err(err)?;
+    Ok(client)
 }
 
 fn sql_type(t: ColType) -> &'static str {
@@ -60,14 +105,38 @@ fn col_type_of(pg: &str) -> ColType {
 
 impl Pg {
     pub fn open(url: &str) -> Result<Pg, CliError> {
-        // The URL may carry a password: name the server, never the whole URL.
-        let shown = url.rsplit('@').next().unwrap_or(url);
-        let mut client = Client::connect(url, NoTls)
-            .map_err(|e| CliError::msg(format!("cannot connect to postgresql at {shown}: {e}; check that the server runs and the URL is right")))?;
-        client
-            .batch_execute("SET client_min_messages = warning")
-            .map_err(err)?;
+        let mut client = connect(url)?;
         client.batch_execute(SCHEMA).map_err(err)?;
+        Ok(Pg {
+            client,
+            known: HashMap::new(),
+            statements: HashMap::new(),
+        })
+    }
+
+    /// Connects only to read (export, report): the session is read-only, nothing is created, and
+    /// a database without Doorstep's tables is refused.
+    pub fn open_existing(url: &str) -> Result<Pg, CliError> {
+        let mut client = connect(url)?;
+        client
+            .batch_execute("SET default_transaction_read_only = on")
+            .map_err(err)?;
+        let mut missing = Vec::new();
+        for table in ["doorstep_forms", "doorstep_bundles", "doorstep_submissions"] {
+            let row = client
+                .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+                .map_err(err)?;
+            if !row.get::<_, bool>(0) {
+                missing.push(table);
+            }
+        }
+        if !missing.is_empty() {
+            return Err(CliError::msg(format!(
+                "the postgresql database at {} is not a Doorstep database (it has no {} table); ingest bundles into it first",
+                shown(url),
+                missing.join(", ")
+            )));
+        }
         Ok(Pg {
             client,
             known: HashMap::new(),
@@ -195,6 +264,16 @@ impl Store for Pg {
             )
             .map(|_| ())
             .map_err(err)
+    }
+    fn form_hashes(&mut self, form_id: &str, version: &str) -> Result<Vec<String>, CliError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT hash FROM doorstep_forms WHERE form_id = $1 AND version = $2",
+                &[&form_id, &version],
+            )
+            .map_err(err)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
     fn forms(&mut self) -> Result<Vec<FormRow>, CliError> {
         let rows = self

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, params, types::ValueRef};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params, types::ValueRef};
 
 use super::{
     BundleRow, ColType, FormRow, Rows, Store, SubmissionRow, TableSpec, Val, ValRef, quote,
@@ -45,6 +45,56 @@ CREATE TABLE IF NOT EXISTS doorstep_attachments (
     PRIMARY KEY (instance_id, file));
 ";
 
+/// A path as the path of a `file:` URI: the characters a URI gives a meaning to are escaped.
+fn uri_path(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Why SQLite could not open (or create) the database file: SQLite says only "unable to open
+/// database file", so the folder and the file are looked at to say which.
+fn why_not_opened(path: &Path, e: &rusqlite::Error) -> String {
+    let p = path.display();
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return format!(
+            "cannot open database {p}: the folder {} does not exist",
+            folder.display()
+        );
+    }
+    if path.is_dir() {
+        return format!("cannot open database {p}: it is a folder, not a file");
+    }
+    if !path.exists() {
+        // Creating the file says what is wrong with the folder (permission denied, read-only file
+        // system, disk full); the probe is removed again.
+        match std::fs::File::create_new(path) {
+            Err(io) => {
+                return format!(
+                    "cannot create database {p} in the folder {}: {io}",
+                    folder.display()
+                );
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+    format!("cannot open database {p}: {e}; check the path and that the file is a SQLite database")
+}
+
 fn err(path: &str, e: rusqlite::Error) -> CliError {
     CliError::msg(format!("database {path}: {e}"))
 }
@@ -56,7 +106,7 @@ pub fn now() -> String {
 impl Sqlite {
     pub fn open(path: &Path) -> Result<Sqlite, CliError> {
         let p = path.display().to_string();
-        let conn = Connection::open(path).map_err(|e| CliError::msg(format!("cannot open database {p}: {e}; check the path and that the file is a SQLite database")))?;
+        let conn = Connection::open(path).map_err(|e| CliError::msg(why_not_opened(path, &e)))?;
         // A database written by another program is refused here rather than half-used.
         conn.execute_batch(SCHEMA).map_err(|e| {
             CliError::msg(format!(
@@ -65,6 +115,51 @@ impl Sqlite {
         })?;
         // Two INSERTs per data table (a chunk, one row) and the fixed ones: all stay prepared.
         conn.set_prepared_statement_cache_capacity(64);
+        Ok(Sqlite {
+            conn,
+            path: p,
+            known: HashMap::new(),
+            inserts: HashMap::new(),
+        })
+    }
+
+    /// Opens an office database only to read it (export, report): nothing is created or changed,
+    /// so a database on a read-only medium or shared read-only works, and a file that is not a
+    /// Doorstep database (another program's SQLite file, an empty file) is refused untouched.
+    pub fn open_read_only(path: &Path) -> Result<Sqlite, CliError> {
+        let p = path.display().to_string();
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let tables_of = |conn: &Connection| -> Result<Vec<String>, rusqlite::Error> {
+            let mut statement =
+                conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
+            statement.query_map([], |row| row.get(0))?.collect()
+        };
+        let mut conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| CliError::msg(format!("cannot open database {p}: {e}")))?;
+        let mut tables = tables_of(&conn);
+        if let Err(rusqlite::Error::SqliteFailure(failure, _)) = &tables
+            && failure.code == rusqlite::ErrorCode::ReadOnly
+        {
+            // A database in WAL mode needs its `-shm` file, which a reader cannot make in a folder
+            // it may not write (a read-only share, a CD, another user's folder). Nobody can be
+            // writing the file there either, so it is read as immutable.
+            let uri = format!("file:{}?immutable=1", uri_path(path));
+            conn = Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                .map_err(|e| CliError::msg(format!("cannot open database {p}: {e}")))?;
+            tables = tables_of(&conn);
+        }
+        let tables = tables
+            .map_err(|e| CliError::msg(format!("{p} is not a database doorstep can read: {e}")))?;
+        let missing: Vec<&str> = ["doorstep_forms", "doorstep_bundles", "doorstep_submissions"]
+            .into_iter()
+            .filter(|t| !tables.iter().any(|have| have == t))
+            .collect();
+        if !missing.is_empty() {
+            return Err(CliError::msg(format!(
+                "{p} is not a Doorstep database (it has no {} table); give --db the database that `doorstep ingest` wrote",
+                missing.join(", ")
+            )));
+        }
         Ok(Sqlite {
             conn,
             path: p,
@@ -225,6 +320,15 @@ impl Store for Sqlite {
             )
             .map(|_| ())
             .map_err(|e| self.e(e))
+    }
+    fn form_hashes(&mut self, form_id: &str, version: &str) -> Result<Vec<String>, CliError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT hash FROM doorstep_forms WHERE form_id = ?1 AND version = ?2")
+            .map_err(|e| err(&self.path, e))?;
+        stmt.query_map(params![form_id, version], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| err(&self.path, e))
     }
     fn forms(&mut self) -> Result<Vec<FormRow>, CliError> {
         let mut stmt = self

@@ -88,7 +88,7 @@ pub fn write_all(form: &Rc<Form>, pool: &[Template], args: &Args) -> Result<(), 
         };
         std::fs::write(&path, &bundle.bytes)
             .map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
-        println!("{}: {} submissions", path.display(), bundle.included.len());
+        say!("{}: {} submissions", path.display(), bundle.included.len());
     }
     Ok(())
 }
