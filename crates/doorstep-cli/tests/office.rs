@@ -94,6 +94,22 @@ fn make_bundles(dir: &Path) -> Vec<String> {
         hh.to_str().unwrap(),
     ]);
     assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    // 40 distinct interviews in two bundles: none repeats (each bundle does not start the pool over).
+    let mut answers = std::collections::BTreeSet::new();
+    for bundle in bundles_in(&hh) {
+        let bytes = std::fs::read(&bundle).unwrap();
+        let archive = doorstep_core::bundle::zip::read(&bytes).unwrap();
+        let jsonl = std::str::from_utf8(archive.get("submissions.jsonl").unwrap().data).unwrap();
+        for line in jsonl.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            answers.insert(v["data"].to_string());
+        }
+    }
+    assert_eq!(
+        answers.len(),
+        40,
+        "synth repeated interviews across bundles"
+    );
     let cv = dir.join("cv");
     std::fs::create_dir_all(&cv).unwrap();
     let r = doorstep(&[

@@ -8,7 +8,7 @@ use doorstep_core::form::compiled::Form;
 use doorstep_core::submission::Submission;
 
 use super::rng::Rng;
-use super::{Args, DEVICES, Template, device_name, envelope};
+use super::{Args, Template, device_name, envelope};
 use crate::CliError;
 
 pub fn write_all(form: &Rc<Form>, pool: &[Template], args: &Args) -> Result<(), CliError> {
@@ -30,17 +30,13 @@ pub fn write_all(form: &Rc<Form>, pool: &[Template], args: &Args) -> Result<(), 
     for b in 0..bundles {
         let n = per.min(args.count - made);
         let (device_id, surveyor) = device_name(b);
-        // A device's own interviews first, then the rest of the pool (with this device's name): a single
-        // bundle must still draw on every distinct interview, or a small demo repeats a handful.
-        let mine: Vec<&Template> = pool
-            .iter()
-            .filter(|t| t.device_id == device_id)
-            .chain(pool.iter().filter(|t| t.device_id != device_id))
-            .collect();
         let mut subs = Vec::with_capacity(n as usize);
         let mut attachments = Vec::new();
         for k in 0..n {
-            let t = mine[((b / DEVICES) * per + k) as usize % mine.len()];
+            // The pool in order across all bundles (under this bundle's device name): every
+            // distinct interview is used before any repeats, however the submissions are split
+            // into bundles.
+            let t = &pool[((made + k) % pool.len() as u64) as usize];
             let id = rng.uuid();
             let mut env = envelope(form, t, &id);
             env["meta"]["device_id"] = device_id.clone().into();
