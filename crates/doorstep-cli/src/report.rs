@@ -33,10 +33,14 @@ pub struct Args {
     /// The HTML file to write.
     #[arg(short, long)]
     pub out: PathBuf,
-    /// The language of labels and headings (`zh-CN` or `en`).
-    #[arg(long, default_value = "zh-CN")]
+    /// The language of labels and headings.
+    #[arg(long, default_value = "zh-CN", value_parser = LANGS)]
     pub lang: String,
 }
+
+/// The languages the report is written in (its own headings exist in these two); anything else
+/// is a usage error from the argument parser (exit code 2), before the database is opened.
+pub const LANGS: [&str; 2] = ["zh-CN", "en"];
 
 /// Escapes text for HTML and SVG (element content and attribute values).
 pub fn esc(s: &str) -> String {
@@ -132,105 +136,425 @@ fn label(labels: &HashMap<String, String>, v: &str) -> String {
     labels.get(v).cloned().unwrap_or_else(|| v.to_string())
 }
 
-/// The width of a label in pixels at the chart's font size: wide (CJK, full-width) characters take
-/// about twice the room of Latin ones.
-fn text_width(s: &str) -> f64 {
+/// The font size of chart text in SVG user units: CSS pixels when a chart is at its natural width.
+const FONT: f64 = 13.0;
+/// The natural width of a bar chart. Narrow on purpose: on a 360 px phone (about 336 px for
+/// content) it shrinks by less than a tenth, so its text stays about 12 px.
+const BAR_CHART_W: f64 = 360.0;
+/// The widest a month chart grows before its columns get thinner.
+const PAIR_CHART_MAX_W: f64 = 900.0;
+/// A chart is never drawn smaller than this share of its natural width (its text stays legible):
+/// where the room is narrower, the chart scrolls sideways inside its own box, never the page.
+const MIN_SCALE: f64 = 0.9;
+
+/// Whether a character takes about 1 em (CJK, full-width forms) rather than about 0.6 em.
+fn is_wide(c: char) -> bool {
+    (c as u32) >= 0x1100
+}
+
+/// The estimated width of `s` at font `size`: wide characters about 1 em, others about 0.6 em.
+fn text_width(s: &str, size: f64) -> f64 {
     s.chars()
-        .map(|c| if (c as u32) >= 0x1100 { 14.0 } else { 7.5 })
-        .sum()
+        .map(|c| if is_wide(c) { 1.0 } else { 0.6 })
+        .sum::<f64>()
+        * size
+}
+
+/// Breaks `s` into lines no wider than `max` (estimated, at font `size`): Latin text at spaces,
+/// CJK text between any two characters but not before closing punctuation nor after opening
+/// punctuation. A word wider than a whole line is cut between characters.
+fn wrap(s: &str, max: f64, size: f64) -> Vec<String> {
+    const CLOSING: &str = "，。、；：！？）」』】〉》,.;:!?)%";
+    const OPENING: &str = "（「『【〈《(";
+    // Tokens that must not be split; `None` stands for a breakable space.
+    let mut tokens: Vec<Option<String>> = Vec::new();
+    let mut glue_next = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            tokens.push(None);
+            glue_next = false;
+            continue;
+        }
+        let joins_prev = glue_next
+            || CLOSING.contains(c)
+            || (!is_wide(c)
+                && matches!(tokens.last(), Some(Some(t)) if !t.chars().last().is_some_and(is_wide)));
+        match tokens.last_mut() {
+            Some(Some(t)) if joins_prev => t.push(c),
+            _ => tokens.push(Some(c.to_string())),
+        }
+        glue_next = OPENING.contains(c);
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut space = false;
+    for t in tokens {
+        let Some(t) = t else {
+            space = !line.is_empty();
+            continue;
+        };
+        let joined = format!("{line}{}{t}", if space { " " } else { "" });
+        space = false;
+        if text_width(&joined, size) <= max {
+            line = joined;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if text_width(&t, size) <= max {
+            line = t;
+            continue;
+        }
+        for c in t.chars() {
+            if !line.is_empty() && text_width(&format!("{line}{c}"), size) > max {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Anchor {
+    Start,
+    Middle,
+    End,
+}
+
+#[derive(Debug)]
+enum Item {
+    Text {
+        x: f64,
+        /// The baseline.
+        y: f64,
+        anchor: Anchor,
+        class: &'static str,
+        text: String,
+    },
+    Rect {
+        x: f64,
+        y: f64,
+        w: f64,
+        h: f64,
+        class: &'static str,
+    },
+}
+
+/// A chart laid out in SVG user units, before it is written: the layout can be checked (no text
+/// over other text, nothing outside the box) without a browser.
+#[derive(Debug)]
+struct Chart {
+    title: String,
+    w: f64,
+    h: f64,
+    items: Vec<Item>,
+}
+
+/// A number for an SVG attribute: at most one decimal.
+fn num(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+impl Chart {
+    fn new(title: &str, w: f64) -> Self {
+        Chart {
+            title: title.to_string(),
+            w,
+            h: 0.0,
+            items: Vec::new(),
+        }
+    }
+
+    fn text(&mut self, x: f64, y: f64, anchor: Anchor, class: &'static str, text: &str) {
+        self.items.push(Item::Text {
+            x,
+            y,
+            anchor,
+            class,
+            text: text.to_string(),
+        });
+    }
+
+    fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, class: &'static str) {
+        self.items.push(Item::Rect { x, y, w, h, class });
+    }
+
+    /// The estimated boxes of the texts, `(left, top, right, bottom, text)`.
+    #[cfg(test)]
+    fn text_boxes(&self) -> Vec<(f64, f64, f64, f64, &str)> {
+        self.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Text {
+                    x, y, anchor, text, ..
+                } => {
+                    let w = text_width(text, FONT);
+                    let left = match anchor {
+                        Anchor::Start => *x,
+                        Anchor::Middle => x - w / 2.0,
+                        Anchor::End => x - w,
+                    };
+                    Some((
+                        left,
+                        y - 0.8 * FONT,
+                        left + w,
+                        y + 0.2 * FONT,
+                        text.as_str(),
+                    ))
+                }
+                Item::Rect { .. } => None,
+            })
+            .collect()
+    }
+
+    /// Inline SVG that scales to the width available, down to `MIN_SCALE` of its natural size,
+    /// and never grows past it; in a box that scrolls sideways when even that does not fit.
+    fn svg(&self) -> String {
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            r#"<div class="cw"><svg class="chart" role="img" aria-label="{}" viewBox="0 0 {w} {h}" style="max-width:{w}px;min-width:{min}px">"#,
+            esc(&self.title),
+            w = num(self.w),
+            h = num(self.h),
+            min = num((self.w * MIN_SCALE).floor()),
+        );
+        for i in &self.items {
+            match i {
+                Item::Text {
+                    x,
+                    y,
+                    anchor,
+                    class,
+                    text,
+                } => {
+                    let _ = write!(
+                        s,
+                        r#"<text x="{}" y="{}"{} class="{class}">{}</text>"#,
+                        num(*x),
+                        num(*y),
+                        match anchor {
+                            Anchor::Start => "",
+                            Anchor::Middle => r#" text-anchor="middle""#,
+                            Anchor::End => r#" text-anchor="end""#,
+                        },
+                        esc(text)
+                    );
+                }
+                Item::Rect { x, y, w, h, class } => {
+                    let _ = write!(
+                        s,
+                        r#"<rect x="{}" y="{}" width="{}" height="{}" class="{class}"/>"#,
+                        num(*x),
+                        num(*y),
+                        num(*w),
+                        num(*h)
+                    );
+                }
+            }
+        }
+        s.push_str("</svg></div>");
+        s
+    }
 }
 
 /// A horizontal bar chart as inline SVG. `rows`: (label, value); values shown as given by `fmt`.
 pub fn bar_chart(title: &str, rows: &[(String, f64)], fmt: &dyn Fn(f64) -> String) -> String {
-    let row_h = 24.0;
-    // Wide enough for the longest label: care categories have long Chinese names.
+    bar_layout(title, rows, fmt).svg()
+}
+
+/// Short labels go left of their bars; long ones (care categories have long Chinese names) on
+/// their own line above the bar, wrapped to the chart's width, so the chart stays phone-narrow.
+fn bar_layout(title: &str, rows: &[(String, f64)], fmt: &dyn Fn(f64) -> String) -> Chart {
+    let w = BAR_CHART_W;
+    let mut c = Chart::new(title, w);
+    let values: Vec<String> = rows.iter().map(|r| fmt(r.1)).collect();
+    let value_w = values
+        .iter()
+        .map(|v| text_width(v, FONT))
+        .fold(0.0, f64::max);
     let label_w = rows
         .iter()
-        .map(|r| text_width(&r.0))
-        .fold(120.0, f64::max)
-        .min(560.0)
-        + 12.0;
-    let bar_w = 380.0;
-    let h = row_h * rows.len() as f64 + 10.0;
+        .map(|r| text_width(&r.0, FONT))
+        .fold(0.0, f64::max);
     let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1e-9);
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {} {h}" width="{}" height="{h}">"#,
-        esc(title),
-        label_w + bar_w + 110.0,
-        label_w + bar_w + 110.0
-    );
-    for (i, (l, v)) in rows.iter().enumerate() {
-        let y = 5.0 + row_h * i as f64;
-        let w = (v / max * bar_w).max(if *v > 0.0 { 1.0 } else { 0.0 });
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="end" class="l">{}</text><rect x="{label_w}" y="{}" width="{w:.1}" height="{}" class="b"/><text x="{}" y="{}" class="v">{}</text>"#,
-            label_w - 8.0,
-            y + 16.0,
-            esc(l),
-            y + 3.0,
-            row_h - 6.0,
-            label_w + w + 6.0,
-            y + 16.0,
-            esc(&fmt(*v))
-        );
+    let bar = |v: f64, span: f64| (v / max * span).max(if v > 0.0 { 1.0 } else { 0.0 });
+    let mut y = 4.0;
+    if label_w + 8.0 <= w * 0.4 {
+        let bar_x = label_w + 8.0;
+        let span = w - bar_x - value_w - 8.0;
+        for ((l, v), vs) in rows.iter().zip(&values) {
+            let bw = bar(*v, span);
+            c.text(bar_x - 6.0, y + 14.0, Anchor::End, "l", l);
+            c.rect(bar_x, y + 2.0, bw, 16.0, "b");
+            c.text(bar_x + bw + 5.0, y + 14.0, Anchor::Start, "v", vs);
+            y += 22.0;
+        }
+    } else {
+        let span = w - 1.0 - value_w - 8.0;
+        for ((l, v), vs) in rows.iter().zip(&values) {
+            for line in wrap(l, w - 2.0, FONT) {
+                c.text(1.0, y + 13.0, Anchor::Start, "l", &line);
+                y += 16.0;
+            }
+            let bw = bar(*v, span);
+            c.rect(1.0, y + 2.0, bw, 14.0, "b");
+            c.text(1.0 + bw + 5.0, y + 13.5, Anchor::Start, "v", vs);
+            y += 26.0;
+        }
     }
-    s.push_str("</svg>");
-    s
+    c.h = y + 4.0;
+    c
+}
+
+/// The axis label of a period: a `YYYY-MM` month as its month name (`8月`, `Aug`) over its year;
+/// anything else as it is.
+fn period_label(p: &str, zh: bool) -> (String, Option<String>) {
+    const EN: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let b = p.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() == 7
+        && b[4] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && let Ok(m @ 1..=12) = p[5..].parse::<usize>()
+    {
+        let month = if zh {
+            format!("{m}月")
+        } else {
+            EN[m - 1].to_string()
+        };
+        return (month, Some(p[..4].to_string()));
+    }
+    if p.is_empty() {
+        return ((if zh { "无日期" } else { "no date" }).to_string(), None);
+    }
+    (p.to_string(), None)
 }
 
 /// A grouped bar chart of two series by period (entries and exits by month).
-pub fn pair_chart(title: &str, periods: &[(String, f64, f64)], names: (&str, &str)) -> String {
-    let col_w = 46.0;
-    let h = 200.0;
-    let w = (col_w * periods.len() as f64 + 60.0).max(320.0);
+pub fn pair_chart(
+    title: &str,
+    periods: &[(String, f64, f64)],
+    names: (&str, &str),
+    zh: bool,
+) -> String {
+    pair_layout(title, periods, names, zh).svg()
+}
+
+fn pair_layout(
+    title: &str,
+    periods: &[(String, f64, f64)],
+    names: (&str, &str),
+    zh: bool,
+) -> Chart {
+    let n = periods.len() as f64;
+    let left = 8.0;
+    let value_w = periods
+        .iter()
+        .flat_map(|p| [p.1, p.2])
+        .map(|v| text_width(&int(v), FONT))
+        .fold(0.0, f64::max);
+    // A column holds two bars and their numbers side by side; with many periods the columns get
+    // thinner, the numbers are left to the table below, and the axis labels are thinned out.
+    let roomy = (value_w + 22.0).max(46.0);
+    let pitch = if left * 2.0 + roomy * n <= PAIR_CHART_MAX_W {
+        roomy
+    } else {
+        ((PAIR_CHART_MAX_W - left * 2.0) / n).max(16.0)
+    };
+    let show_values = pitch >= roomy;
+    let bw = ((pitch - 10.0) / 2.0).min(16.0);
+    let top = if show_values {
+        2.0 * (FONT + 2.0) + 4.0
+    } else {
+        8.0
+    };
+    let plot_h = 150.0;
+    let base = top + plot_h;
     let max = periods
         .iter()
         .map(|p| p.1.max(p.2))
         .fold(0.0, f64::max)
         .max(1.0);
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg class="chart" role="img" aria-label="{}" viewBox="0 0 {w} {}" width="{w}" height="{}">"#,
-        esc(title),
-        h + 60.0,
-        h + 60.0
-    );
+    let legend_w = [names.0, names.1]
+        .iter()
+        .map(|t| 16.0 + text_width(t, FONT))
+        .fold(0.0, f64::max);
+    let w = (left * 2.0 + pitch * n)
+        .max(320.0)
+        .max(left * 2.0 + legend_w);
+    let mut c = Chart::new(title, w);
+    let mut last_label_right = f64::NEG_INFINITY;
+    let mut last_year: Option<(String, f64)> = None;
+    let mut any_year = false;
     for (i, (p, a, b)) in periods.iter().enumerate() {
-        let x = 30.0 + col_w * i as f64;
-        let ha = a / max * (h - 20.0);
-        let hb = b / max * (h - 20.0);
-        let _ = write!(
-            s,
-            r#"<rect x="{x}" y="{}" width="16" height="{ha:.1}" class="b"/><rect x="{}" y="{}" width="16" height="{hb:.1}" class="b2"/><text x="{}" y="{}" class="v" text-anchor="middle">{}</text><text x="{}" y="{}" class="v" text-anchor="middle">{}</text><text x="{}" y="{}" class="l" text-anchor="middle">{}</text>"#,
-            h - ha,
-            x + 18.0,
-            h - hb,
-            x + 8.0,
-            h - ha - 3.0,
-            a,
-            x + 26.0,
-            h - hb - 3.0,
-            b,
-            x + 17.0,
-            h + 16.0,
-            esc(p)
-        );
+        let cx = left + pitch * (i as f64 + 0.5);
+        let (ha, hb) = (a / max * plot_h, b / max * plot_h);
+        let (xa, xb) = (cx - bw - 1.0, cx + 1.0);
+        c.rect(xa, base - ha, bw, ha, "b");
+        c.rect(xb, base - hb, bw, hb, "b2");
+        if show_values {
+            // Two numbers over bars of about the same height would overprint: lift the taller's.
+            let (mut ya, mut yb) = (base - ha - 4.0, base - hb - 4.0);
+            if (ya - yb).abs() < FONT + 1.0 {
+                if ya <= yb {
+                    ya = yb - FONT - 1.0;
+                } else {
+                    yb = ya - FONT - 1.0;
+                }
+            }
+            c.text(xa + bw / 2.0, ya, Anchor::Middle, "v", &int(*a));
+            c.text(xb + bw / 2.0, yb, Anchor::Middle, "v", &int(*b));
+        }
+        let (label, year) = period_label(p, zh);
+        let lw = text_width(&label, FONT);
+        if cx - lw / 2.0 < last_label_right + 6.0 {
+            continue;
+        }
+        last_label_right = cx + lw / 2.0;
+        c.text(cx, base + 16.0, Anchor::Middle, "l", &label);
+        if let Some(year) = year {
+            let yw = text_width(&year, FONT);
+            let show = last_year
+                .as_ref()
+                .is_none_or(|(y, right)| *y != year && cx - yw / 2.0 >= right + 6.0);
+            if show {
+                c.text(cx, base + 31.0, Anchor::Middle, "l", &year);
+                last_year = Some((year, cx + yw / 2.0));
+                any_year = true;
+            }
+        }
     }
-    let _ = write!(
-        s,
-        r#"<rect x="30" y="{}" width="12" height="12" class="b"/><text x="46" y="{}" class="l">{}</text><rect x="150" y="{}" width="12" height="12" class="b2"/><text x="166" y="{}" class="l">{}</text></svg>"#,
-        h + 32.0,
-        h + 43.0,
-        esc(names.0),
-        h + 32.0,
-        h + 43.0,
-        esc(names.1)
-    );
-    s
+    // The legend: each entry as wide as its text, on the next line when the line is full. Its
+    // lines are phone-narrow, so a wide chart scrolled to its start still shows the legend.
+    let mut y = base + if any_year { 42.0 } else { 26.0 };
+    let mut x = left;
+    let line_end = w.min(320.0) - left;
+    for (name, class) in [(names.0, "b"), (names.1, "b2")] {
+        let ew = 16.0 + text_width(name, FONT);
+        if x > left && x + ew > line_end {
+            x = left;
+            y += 20.0;
+        }
+        c.rect(x, y, 12.0, 12.0, class);
+        c.text(x + 16.0, y + 11.0, Anchor::Start, "l", name);
+        x += ew + 18.0;
+    }
+    c.h = y + 12.0 + 8.0;
+    c
 }
 
 fn counts_sorted(m: HashMap<String, f64>) -> Vec<(String, f64)> {
@@ -279,16 +603,32 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{t}</title>
 <style>
-body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 2em auto; max-width: 62em; padding: 0 1em; color: #222; line-height: 1.5; }}
+body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 2em auto; max-width: 62em; padding: 0 1em; color: #222; line-height: 1.5; overflow-wrap: break-word; }}
 h1 {{ font-size: 1.6em; border-bottom: 2px solid #2b6cb0; padding-bottom: .3em; }}
 h2 {{ font-size: 1.25em; margin-top: 2em; color: #2b6cb0; }}
+.cw, .tw {{ max-width: 100%; overflow-x: auto; }}
+.chart {{ display: block; width: 100%; height: auto; margin: .5em 0; }}
 table {{ border-collapse: collapse; margin: .5em 0 1em; }}
-th, td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: left; white-space: nowrap; }} td:last-child {{ white-space: normal; }}
+th, td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }}
+th, td {{ word-break: keep-all; }} td.n {{ white-space: nowrap; }} td.t {{ word-break: normal; min-width: 14em; }}
 td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
-.chart text {{ font-family: inherit; font-size: 13px; fill: #222; }}
+.chart text {{ font-family: inherit; font-size: {font}px; fill: #222; }}
 .chart .b {{ fill: #2b6cb0; }} .chart .b2 {{ fill: #dd6b20; }}
 .note {{ color: #777; font-size: .9em; }}
-@media print {{ h2 {{ break-before: auto; }} table, svg {{ break-inside: avoid; }} }}
+@media (max-width: 40em) {{
+ body {{ margin: 1em auto; padding: 0 .75em; }}
+ h1 {{ font-size: 1.35em; }}
+ table.cards, table.cards tbody, table.cards tr {{ display: block; }}
+ table.cards thead {{ display: none; }}
+ table.cards tr {{ border: 1px solid #ccc; border-radius: 4px; margin: 0 0 .5em; padding: .3em .5em; }}
+ table.cards td {{ display: inline-block; border: 0; padding: 0 .5em 0 0; }}
+ table.cards td::before {{ content: attr(data-label) ": "; color: #666; }}
+ :lang(zh) table.cards td::before {{ content: attr(data-label) "："; }}
+ table.cards td:first-child {{ font-weight: bold; }}
+ table.cards td:first-child::before {{ content: none; }}
+ table.cards td.t {{ display: block; min-width: 0; padding: .15em 0 0; text-align: left; }}
+}}
+@media print {{ h2 {{ break-before: auto; }} table, svg {{ break-inside: avoid; }} .chart {{ min-width: 0 !important; }} .cw, .tw {{ overflow: visible; }} }}
 </style></head><body>
 <h1>{t}</h1>
 <p class="note">{gen} {generated} · {db}</p>
@@ -296,9 +636,10 @@ td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 </body></html>
 "#,
         lang = esc(&args.lang),
+        font = FONT,
         t = esc(title),
         gen = esc(cx.t("生成时间", "Generated")),
-        db = esc(&args.db.rsplit('@').next().unwrap_or(&args.db).to_string()),
+        db = esc(args.db.rsplit('@').next().unwrap_or(&args.db)),
     );
     std::fs::write(&args.out, html).map_err(|e| {
         CliError::msg(format!(
@@ -310,8 +651,23 @@ td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
     Ok(Outcome::Clean)
 }
 
-fn table_html(head: &[&str], rows: &[Vec<String>], numeric_from: usize) -> String {
-    let mut s = String::from("<table><thead><tr>");
+/// A table in a box that scrolls sideways when the table is wider than the page. Columns from
+/// `numeric_from` on are numbers; `text_col`, a long text, wraps and gets a sensible width, and
+/// on a phone each row of such a table becomes a card (the header's text before each value).
+fn table_html(
+    head: &[&str],
+    rows: &[Vec<String>],
+    numeric_from: usize,
+    text_col: Option<usize>,
+) -> String {
+    let mut s = format!(
+        r#"<div class="tw"><table{}><thead><tr>"#,
+        if text_col.is_some() {
+            r#" class="cards""#
+        } else {
+            ""
+        }
+    );
     for (i, h) in head.iter().enumerate() {
         let _ = write!(
             s,
@@ -330,18 +686,21 @@ fn table_html(head: &[&str], rows: &[Vec<String>], numeric_from: usize) -> Strin
         for (i, c) in r.iter().enumerate() {
             let _ = write!(
                 s,
-                "<td{}>{}</td>",
+                r#"<td{} data-label="{}">{}</td>"#,
                 if i >= numeric_from {
                     r#" class="n""#
+                } else if text_col == Some(i) {
+                    r#" class="t""#
                 } else {
                     ""
                 },
+                esc(head.get(i).copied().unwrap_or("")),
                 esc(c)
             );
         }
         s.push_str("</tr>");
     }
-    s.push_str("</tbody></table>");
+    s.push_str("</tbody></table></div>");
     s
 }
 
@@ -445,6 +804,7 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
             ],
             &rows,
             2,
+            None,
         ));
     } else {
         note(
@@ -514,6 +874,7 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
             ],
             &rows,
             5,
+            Some(4),
         ));
     } else {
         note(
@@ -609,6 +970,7 @@ fn visits(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         ],
         &trows,
         1,
+        None,
     ));
     let chart: Vec<(String, f64)> = rows
         .iter()
@@ -666,6 +1028,7 @@ fn emergencies(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         ],
         &trows,
         1,
+        None,
     ));
     Ok(())
 }
@@ -723,6 +1086,7 @@ fn register(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         cx.t("纳入与退出", "Entries and exits"),
         &periods,
         (&names.0, &names.1),
+        cx.zh,
     ));
     let (ta, tb) = periods
         .iter()
@@ -736,6 +1100,218 @@ fn register(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         &[cx.t("月份", "Month"), &names.0, &names.1],
         &rows,
         1,
+        None,
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No text over other text, and every text inside the chart's box.
+    fn assert_clean(c: &Chart) {
+        let boxes = c.text_boxes();
+        for (i, a) in boxes.iter().enumerate() {
+            assert!(
+                a.0 >= 0.0 && a.1 >= 0.0 && a.2 <= c.w && a.3 <= c.h,
+                "{:?} outside the {}x{} chart",
+                a,
+                c.w,
+                c.h
+            );
+            for b in &boxes[i + 1..] {
+                let apart = a.2 <= b.0 || b.2 <= a.0 || a.3 <= b.1 || b.3 <= a.1;
+                assert!(apart, "{a:?} overlaps {b:?}");
+            }
+        }
+    }
+
+    fn months(n: usize) -> Vec<(String, f64, f64)> {
+        (0..n)
+            .map(|i| {
+                (
+                    format!("{}-{:02}", 2024 + i / 12, i % 12 + 1),
+                    (i * 7 % 13) as f64,
+                    (i * 5 % 11) as f64,
+                )
+            })
+            .collect()
+    }
+
+    fn axis_labels(c: &Chart, y_from: f64) -> Vec<String> {
+        c.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Text { y, text, class, .. } if *class == "l" && *y > y_from => {
+                    Some(text.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn charts_scale_to_the_width_available() {
+        let rows = vec![
+            (
+                "① 困难计生家庭（伤残、病残、死亡、丧失劳动能力）".to_string(),
+                207.0,
+            ),
+            ("② 育龄群众生殖健康".to_string(), 168.0),
+        ];
+        for svg in [
+            bar_chart("关怀类别", &rows, &int),
+            pair_chart("纳入与退出", &months(4), ("纳入", "退出"), true),
+            pair_chart("x", &months(40), ("a", "b"), false),
+        ] {
+            let open = &svg[svg.find("<svg").unwrap()..];
+            let open = &open[..open.find('>').unwrap()];
+            assert!(open.contains(" viewBox=\"0 0 "), "{open}");
+            assert!(
+                !open.contains(" width=") && !open.contains(" height="),
+                "a fixed size: {open}"
+            );
+            assert!(svg.starts_with(r#"<div class="cw">"#), "{svg}");
+        }
+        // Natural widths small enough for a phone: bar charts shrink by less than a tenth at 336 px.
+        assert!(bar_layout("t", &rows, &int).w <= 360.0);
+        assert!(pair_layout("t", &months(4), ("纳入", "退出"), true).w <= 336.0);
+    }
+
+    #[test]
+    fn long_labels_go_above_their_bars_and_wrap() {
+        let en = vec![
+            (
+                "1. Families in hardship (disability, illness, death, inability to work)"
+                    .to_string(),
+                207.0,
+            ),
+            ("2. Girls growing up healthy".to_string(), 12345.67),
+        ];
+        let c = bar_layout("Care categories", &en, &money);
+        assert_clean(&c);
+        assert!(c.w <= BAR_CHART_W);
+        let zh = vec![
+            (
+                "① 困难计生家庭（伤残、病残、死亡、丧失劳动能力）（伤残、病残、死亡、丧失劳动能力）"
+                    .to_string(),
+                3.0,
+            ),
+            ("石桥镇".to_string(), 0.0),
+        ];
+        let c = bar_layout("关怀类别", &zh, &int);
+        assert_clean(&c);
+        let short = vec![("石桥镇".to_string(), 74.0), ("白云乡".to_string(), 62.0)];
+        assert_clean(&bar_layout("按乡镇", &short, &int));
+        assert_clean(&bar_layout("空", &[], &int));
+    }
+
+    #[test]
+    fn wrapping_keeps_punctuation_and_words_together() {
+        let lines = wrap(
+            "困难计生家庭（伤残、病残、死亡、丧失劳动能力）",
+            130.0,
+            13.0,
+        );
+        assert!(lines.len() > 1, "{lines:?}");
+        for l in &lines {
+            assert!(text_width(l, 13.0) <= 130.0, "{l}");
+            assert!(!l.starts_with(['、', '）']), "{lines:?}");
+            assert!(!l.ends_with('（'), "{lines:?}");
+        }
+        assert_eq!(
+            lines.concat(),
+            "困难计生家庭（伤残、病残、死亡、丧失劳动能力）"
+        );
+        assert_eq!(
+            wrap("Families in hardship (disability)", 100.0, 10.0),
+            ["Families in", "hardship", "(disability)"]
+        );
+        assert_eq!(
+            wrap("Supercalifragilistic", 60.0, 10.0),
+            ["Supercalif", "ragilistic"]
+        );
+        assert_eq!(wrap("", 60.0, 10.0), [""]);
+    }
+
+    #[test]
+    fn month_chart_labels_and_legend_do_not_overlap() {
+        let en = (
+            "Enter the special-hardship register",
+            "Leave the special-hardship register",
+        );
+        let zh = ("纳入特困家庭名册", "退出特困家庭名册");
+        for n in [1, 4, 12, 24, 40, 100] {
+            for (names, is_zh) in [(zh, true), (en, false)] {
+                let c = pair_layout("t", &months(n), names, is_zh);
+                assert_clean(&c);
+            }
+        }
+        // Equal three-digit numbers over neighbouring bars, and big numbers.
+        let big = vec![
+            ("2026-08".to_string(), 120.0, 118.0),
+            ("2026-09".to_string(), 12000.0, 11999.0),
+            ("".to_string(), 5.0, 0.0),
+            ("not a month".to_string(), 0.0, 0.0),
+        ];
+        assert_clean(&pair_layout("t", &big, en, false));
+        // The legend's second entry is placed after the first one's text, or on the next line.
+        let c = pair_layout("t", &months(4), en, false);
+        let legend: Vec<_> = c
+            .text_boxes()
+            .into_iter()
+            .filter(|b| b.4.starts_with("Enter") || b.4.starts_with("Leave"))
+            .collect();
+        assert_eq!(legend.len(), 2);
+        assert!(legend[1].1 >= legend[0].3 || legend[1].0 >= legend[0].2 + 12.0);
+    }
+
+    #[test]
+    fn month_labels_are_short_and_thinned_when_too_many() {
+        let c = pair_layout("t", &months(4), ("纳入", "退出"), true);
+        let base = c.h - 80.0;
+        assert_eq!(
+            axis_labels(&c, base)[..5],
+            ["1月", "2024", "2月", "3月", "4月"]
+        );
+        let c = pair_layout("t", &months(4), ("in", "out"), false);
+        assert_eq!(
+            axis_labels(&c, c.h - 80.0)[..5],
+            ["Jan", "2024", "Feb", "Mar", "Apr"]
+        );
+        // Forty months keep the chart within its maximum width, with every other month named.
+        let c = pair_layout("t", &months(40), ("in", "out"), false);
+        assert!(c.w <= PAIR_CHART_MAX_W);
+        let labels = axis_labels(&c, c.h - 80.0);
+        let named = labels.iter().filter(|l| l.len() == 3).count();
+        assert!((10..40).contains(&named), "{labels:?}");
+        assert!(labels.contains(&"2025".to_string()) && labels.contains(&"2026".to_string()));
+        assert_eq!(period_label("2026-13", true), ("2026-13".to_string(), None));
+        assert_eq!(period_label("2026-+1", true), ("2026-+1".to_string(), None));
+        assert_eq!(period_label("年年-12", true), ("年年-12".to_string(), None));
+        assert_eq!(period_label("", false), ("no date".to_string(), None));
+    }
+
+    #[test]
+    fn a_table_with_long_text_becomes_cards_on_a_phone() {
+        let t = table_html(
+            &["户主", "原因"],
+            &[vec!["何伟".into(), "基本生活难以维持（+30）".into()]],
+            2,
+            Some(1),
+        );
+        assert!(
+            t.starts_with(r#"<div class="tw"><table class="cards">"#),
+            "{t}"
+        );
+        assert!(t.contains(r#"<td class="t" data-label="原因">基本生活难以维持（+30）</td>"#));
+        let t = table_html(
+            &["月份", "纳入"],
+            &[vec!["2026-08".into(), "3".into()]],
+            1,
+            None,
+        );
+        assert!(t.starts_with(r#"<div class="tw"><table><thead>"#), "{t}");
+    }
 }

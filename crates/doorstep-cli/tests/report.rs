@@ -1,0 +1,122 @@
+//! `doorstep report` through the real binary: the page works on a phone (charts scale to the width
+//! available, long tables become cards), and an unknown `--lang` is a usage error.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn doorstep(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn form(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../forms")
+        .join(format!("{name}.form.json"))
+        .display()
+        .to_string()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("doorstep-report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A database with households and register changes.
+fn office_db(dir: &Path) -> String {
+    let db = dir.join("o.db").display().to_string();
+    let mut bundles = Vec::new();
+    for f in ["household_needs", "register_change"] {
+        let out = dir.join(format!("{f}.zip")).display().to_string();
+        let r = doorstep(&["synth", "--form", &form(f), "--count", "60", "-o", &out]);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+        bundles.push(out);
+    }
+    let mut args = vec!["ingest", "--db", &db];
+    args.extend(bundles.iter().map(String::as_str));
+    let r = doorstep(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    db
+}
+
+#[test]
+fn the_report_fits_a_phone_in_both_languages() {
+    let dir = temp("phone");
+    let db = office_db(&dir);
+    for lang in ["zh-CN", "en"] {
+        let html = dir.join(format!("{lang}.html"));
+        let r = doorstep(&[
+            "report",
+            "--db",
+            &db,
+            "-o",
+            html.to_str().unwrap(),
+            "--lang",
+            lang,
+        ]);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.contains(&format!(r#"<html lang="{lang}">"#)));
+        let svgs: Vec<&str> = page
+            .split("<svg")
+            .skip(1)
+            .map(|s| &s[..s.find('>').unwrap()])
+            .collect();
+        assert!(svgs.len() >= 4, "{lang}: {svgs:?}");
+        for s in &svgs {
+            assert!(s.contains(" viewBox=\"0 0 "), "{lang}: {s}");
+            // A fixed pixel size would make the page as wide as the chart.
+            assert!(
+                !s.contains(" width=") && !s.contains(" height="),
+                "{lang}: {s}"
+            );
+        }
+        assert_eq!(page.matches(r#"<div class="cw"><svg"#).count(), svgs.len());
+        assert!(page.contains(".chart { display: block; width: 100%; height: auto;"));
+        assert!(page.contains("@media (max-width: 40em)"));
+        // The urgent households' reasons: a column that wraps, in a table that becomes cards.
+        assert!(page.contains(r#"<table class="cards">"#), "{lang}");
+        assert!(page.contains(r#"<td class="t" data-label=""#), "{lang}");
+        // Month labels are short (`8月`, `Aug`) with the year under the first.
+        assert!(!page.contains(r#"class="l">2026-"#), "{lang}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unknown_language_is_refused() {
+    let dir = temp("lang");
+    let html = dir.join("r.html");
+    let r = doorstep(&[
+        "report",
+        "--db",
+        dir.join("none.db").to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+        "--lang",
+        "fr",
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("'fr'") && r.stderr.contains("zh-CN") && r.stderr.contains("en"),
+        "{}",
+        r.stderr
+    );
+    assert!(!html.exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
