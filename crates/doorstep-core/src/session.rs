@@ -1579,14 +1579,17 @@ fn default_message(code: &str, lang: &str, min: Option<u64>, max: Option<u64>) -
         ("choice", true) => "所选项已不在可选范围内，请重新选择".into(),
         ("choice", false) => "The selected option is no longer available; choose again.".into(),
         ("repeat-min", true) => format!("至少需要 {} 条", min.unwrap_or(0)),
-        ("repeat-min", false) => format!("At least {} entries are needed.", min.unwrap_or(0)),
+        ("repeat-min", false) => match min.unwrap_or(0) {
+            1 => "At least 1 entry is needed.".into(),
+            n => format!("At least {n} entries are needed."),
+        },
         ("repeat-max", true) => {
             format!("最多 {} 条", max.unwrap_or(crate::form::DEFAULT_REPEAT_MAX))
         }
-        ("repeat-max", false) => format!(
-            "At most {} entries are allowed.",
-            max.unwrap_or(crate::form::DEFAULT_REPEAT_MAX)
-        ),
+        ("repeat-max", false) => match max.unwrap_or(crate::form::DEFAULT_REPEAT_MAX) {
+            1 => "At most 1 entry is allowed.".into(),
+            n => format!("At most {n} entries are allowed."),
+        },
         (_, true) => "答案有问题".into(),
         (_, false) => "There is a problem with this answer.".into(),
     }

@@ -88,6 +88,11 @@ pub struct Strings {
     pub form_url_placeholder: &'static str,
     pub load: &'static str,
     pub form_refused: &'static str,
+    /// The short notice when a form was refused (the details are below the loading buttons).
+    pub form_refused_short: &'static str,
+    /// The heading when the file or the address could not be read at all.
+    pub form_not_read: &'static str,
+    pub form_not_read_short: &'static str,
     pub form_installed: &'static str,
     pub version: &'static str,
     pub saved: &'static str,
@@ -112,6 +117,8 @@ pub struct Strings {
     pub section_done: &'static str,
     pub section_errors: &'static str,
     pub section_todo: &'static str,
+    /// A section that does not apply (everything in it is irrelevant now).
+    pub section_not_applicable: &'static str,
     pub add_member: &'static str,
     pub remove: &'static str,
     pub move_up: &'static str,
@@ -192,6 +199,9 @@ pub static ZH: Strings = Strings {
     form_url_placeholder: "https://…/表单.form.json",
     load: "加载",
     form_refused: "表单有错误，未安装：",
+    form_refused_short: "表单有错误，未安装。错误见下方。",
+    form_not_read: "无法读取表单（文件打不开，或网址下载失败），未安装：",
+    form_not_read_short: "无法读取表单，未安装。原因见下方。",
     form_installed: "表单已安装。",
     version: "版本",
     saved: "已保存",
@@ -216,6 +226,7 @@ pub static ZH: Strings = Strings {
     section_done: "已完成",
     section_errors: "有错误",
     section_todo: "未完成",
+    section_not_applicable: "不适用",
     add_member: "添加成员",
     remove: "删除",
     move_up: "上移",
@@ -296,6 +307,9 @@ pub static EN: Strings = Strings {
     form_url_placeholder: "https://…/form.form.json",
     load: "Load",
     form_refused: "The form has errors and was not installed:",
+    form_refused_short: "The form has errors and was not installed; see below.",
+    form_not_read: "The form could not be read (the file would not open, or the address could not be downloaded), so it was not installed:",
+    form_not_read_short: "The form could not be read and was not installed; see below.",
     form_installed: "The form is installed.",
     version: "version",
     saved: "Saved",
@@ -320,6 +334,7 @@ pub static EN: Strings = Strings {
     section_done: "done",
     section_errors: "has errors",
     section_todo: "to do",
+    section_not_applicable: "does not apply",
     add_member: "Add a member",
     remove: "Remove",
     move_up: "Move up",
@@ -494,9 +509,105 @@ pub fn bytes(n: f64) -> String {
     }
 }
 
+/// Typed digits as ASCII: a Chinese keyboard in full-width mode types "１２" and "－５", and a
+/// Chinese input method types "。" for a decimal point; the number parsers read them as 12, -5 and
+/// ".". Everything else is left as it is (and refused by the parser if it is not a number).
+pub fn ascii_digits(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| match c {
+                '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+                '－' | '−' => '-',
+                '＋' => '+',
+                '．' | '。' => '.',
+                '　' => ' ',
+                c => c,
+            })
+            .collect(),
+    )
+}
+
+/// The list's message when a search finds nothing (not "no drafts", which would look like loss).
+pub fn no_match(lang: Lang, query: &str) -> String {
+    match lang {
+        Lang::Zh => format!("没有符合“{}”的调查。", query.trim()),
+        Lang::En => format!("No interview matches “{}”.", query.trim()),
+    }
+}
+
+/// The confirmation before an interview is deleted, naming it.
+pub fn confirm_delete_named(lang: Lang, name: &str) -> String {
+    match lang {
+        Lang::Zh => format!("确定删除“{name}”吗？删除后无法恢复。"),
+        Lang::En => format!("Delete “{name}”? It cannot be undone."),
+    }
+}
+
+/// The confirmation before a roster entry is removed, naming it ("家庭成员 · 陈丽", "发放明细 2").
+pub fn confirm_remove_named(lang: Lang, who: &str) -> String {
+    match lang {
+        Lang::Zh => format!("确定删除“{who}”及其全部回答吗？"),
+        Lang::En => format!("Remove “{who}” and all their answers?"),
+    }
+}
+
+/// The button that adds an entry to a roster, after the roster's label: "添加家庭成员",
+/// "Add to Household members"; without a label, "添加成员" / "Add a member".
+pub fn add_to(lang: Lang, roster: &str) -> String {
+    match (lang, roster.trim()) {
+        (Lang::Zh, "") => ZH.add_member.to_string(),
+        (Lang::En, "") => EN.add_member.to_string(),
+        (Lang::Zh, label) => format!("添加{label}"),
+        (Lang::En, label) => format!("Add to {label}"),
+    }
+}
+
+/// A number for reading: a whole decimal shows no ".0" (96000, not 96000.0).
+pub fn number_text(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(x) if n.is_f64() && x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.0}"),
+        _ => n.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_width_digits_and_whole_decimals() {
+        assert_eq!(ascii_digits("１２"), "12");
+        assert_eq!(ascii_digits("－５。５"), "-5.5");
+        assert_eq!(ascii_digits("12"), "12");
+        assert_eq!(ascii_digits("１a"), "1a");
+        let n = |v: serde_json::Value| match v {
+            serde_json::Value::Number(n) => number_text(&n),
+            _ => unreachable!(),
+        };
+        assert_eq!(n(serde_json::json!(96000.0)), "96000");
+        assert_eq!(n(serde_json::json!(500.5)), "500.5");
+        assert_eq!(n(serde_json::json!(-3)), "-3");
+        assert_eq!(n(serde_json::json!(1e20)), "1e+20");
+    }
+
+    #[test]
+    fn confirmations_and_buttons_name_what_they_act_on() {
+        assert_eq!(add_to(Lang::Zh, "家庭成员"), "添加家庭成员");
+        assert_eq!(add_to(Lang::En, "Aid items"), "Add to Aid items");
+        assert_eq!(add_to(Lang::Zh, " "), "添加成员");
+        assert_eq!(
+            confirm_delete_named(Lang::Zh, "王家"),
+            "确定删除“王家”吗？删除后无法恢复。"
+        );
+        assert_eq!(
+            confirm_remove_named(Lang::En, "Members · Chen Li"),
+            "Remove “Members · Chen Li” and all their answers?"
+        );
+        assert_eq!(no_match(Lang::Zh, " 王 "), "没有符合“王”的调查。");
+    }
 
     #[test]
     fn picks_the_form_language_with_fallback() {

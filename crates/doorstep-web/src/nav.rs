@@ -146,6 +146,28 @@ pub fn pos_of(form: &Form, pages: &[Page], session: &Session, node: Node) -> Pos
     Pos { page, member }
 }
 
+/// Whether a page has anything to show now: one of its items is relevant. A page whose items are
+/// all irrelevant (a section that does not apply to this household, or everything after a refused
+/// consent) is skipped by "next" and "previous" and called not applicable in the contents.
+pub fn page_applies(session: &Session, page: &Page) -> bool {
+    page.items
+        .iter()
+        .any(|&item| session.state(Node { item, scope: 0 }).relevant)
+}
+
+/// The first page after `from` that applies; `None` when the rest of the form does not apply
+/// (the next step is then the review).
+pub fn next_page(session: &Session, pages: &[Page], from: usize) -> Option<usize> {
+    (from + 1..pages.len()).find(|&i| page_applies(session, &pages[i]))
+}
+
+/// The last page before `from` that applies.
+pub fn previous_page(session: &Session, pages: &[Page], from: usize) -> Option<usize> {
+    (0..from.min(pages.len()))
+        .rev()
+        .find(|&i| page_applies(session, &pages[i]))
+}
+
 /// The table of contents' verdict on a page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageStatus {
@@ -155,11 +177,27 @@ pub enum PageStatus {
     Todo,
     /// An answer breaks a constraint or has the wrong type.
     Errors,
+    /// Nothing on the page applies now (see [`page_applies`]).
+    NotApplicable,
 }
 
 /// One verdict per page, from the session's problems.
-pub fn page_status(form: &Form, pages: &[Page], problems: &[Problem]) -> Vec<PageStatus> {
-    let mut out = vec![PageStatus::Done; pages.len()];
+pub fn page_status(
+    form: &Form,
+    pages: &[Page],
+    session: &Session,
+    problems: &[Problem],
+) -> Vec<PageStatus> {
+    let mut out: Vec<PageStatus> = pages
+        .iter()
+        .map(|page| {
+            if page_applies(session, page) {
+                PageStatus::Done
+            } else {
+                PageStatus::NotApplicable
+            }
+        })
+        .collect();
     for p in problems {
         if p.node.item as usize >= form.items.len() {
             continue;
@@ -221,7 +259,7 @@ mod tests {
         let f = load("pages");
         let p = pages(&f);
         let mut s = Session::new(f.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
-        let st = page_status(&f, &p, &s.validate());
+        let st = page_status(&f, &p, &s, &s.validate());
         assert_eq!(
             st,
             vec![PageStatus::Todo, PageStatus::Done, PageStatus::Done]
@@ -232,7 +270,7 @@ mod tests {
             value: 9.into(),
         })
         .unwrap();
-        let st = page_status(&f, &p, &s.validate());
+        let st = page_status(&f, &p, &s, &s.validate());
         assert_eq!(st[0], PageStatus::Errors);
         let m = f.node("m").unwrap();
         s.apply(doorstep_core::session::Action::AddInstance {
@@ -252,6 +290,56 @@ mod tests {
                 member: Some(inst)
             }
         );
-        assert_eq!(page_status(&f, &p, &s.validate())[2], PageStatus::Todo);
+        assert_eq!(page_status(&f, &p, &s, &s.validate())[2], PageStatus::Todo);
+    }
+
+    /// A refused consent hides the rest: "next" goes past the sections that do not apply, and the
+    /// contents calls them not applicable instead of done.
+    #[test]
+    fn pages_that_do_not_apply_are_skipped() {
+        let src = r#"{"format": "doorstep-form/1", "id": "t", "version": "1", "title": "T", "languages": ["en"],
+            "settings": {"navigation": "pages"},
+            "items": [
+              {"type": "group", "name": "start", "label": "Start", "items": [
+                 {"type": "select_one", "name": "consent", "label": "Consent?", "choices": "yn"}]},
+              {"type": "group", "name": "family", "label": "Family", "relevant": "${consent} = 'yes'", "items": [
+                 {"type": "text", "name": "name", "label": "Name", "required": true}]},
+              {"type": "group", "name": "income", "label": "Income", "relevant": "${consent} = 'yes'", "items": [
+                 {"type": "integer", "name": "income_total", "label": "Income"}]},
+              {"type": "group", "name": "end", "label": "End", "items": [
+                 {"type": "note", "name": "thanks", "label": "Thank you"}]}
+            ],
+            "choices": {"yn": [{"value": "yes", "label": "Yes"}, {"value": "no", "label": "No"}]}}"#;
+        let r = form::load(src);
+        let f = Rc::new(r.form.unwrap_or_else(|| panic!("{:?}", r.diagnostics)));
+        let p = pages(&f);
+        assert_eq!(p.len(), 4);
+        let mut s = Session::new(f.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
+        let consent = f.node("consent").unwrap();
+        s.apply(doorstep_core::session::Action::Answer {
+            node: consent,
+            value: "no".into(),
+        })
+        .unwrap();
+        assert_eq!(next_page(&s, &p, 0), Some(3));
+        assert_eq!(previous_page(&s, &p, 3), Some(0));
+        assert_eq!(next_page(&s, &p, 3), None);
+        assert_eq!(
+            page_status(&f, &p, &s, &s.validate()),
+            vec![
+                PageStatus::Done,
+                PageStatus::NotApplicable,
+                PageStatus::NotApplicable,
+                PageStatus::Done
+            ]
+        );
+        s.apply(doorstep_core::session::Action::Answer {
+            node: consent,
+            value: "yes".into(),
+        })
+        .unwrap();
+        assert_eq!(next_page(&s, &p, 0), Some(1));
+        assert_eq!(previous_page(&s, &p, 3), Some(2));
+        assert_eq!(page_status(&f, &p, &s, &s.validate())[1], PageStatus::Todo);
     }
 }

@@ -105,6 +105,13 @@ impl SubmissionRecord {
     pub fn is_finalized(&self) -> bool {
         self.envelope.meta.status == "finalized"
     }
+    /// The name to list the interview under: its `instance_name` without the separators left
+    /// around parts not yet answered ("· 2026-11-24" when the head's name is still empty); empty
+    /// when nothing is left (the list then says "untitled").
+    pub fn shown_name(&self) -> &str {
+        self.name
+            .trim_matches(|c: char| c == '·' || c.is_whitespace())
+    }
     /// The form's title in the interface language, else in the form's default language.
     pub fn title_in(&self, lang: Lang) -> &str {
         self.form_titles
@@ -162,9 +169,21 @@ mod tests {
         let json = r#"{"envelope": {"meta": {"instance_id": "uuid:1", "form": {"id": "f", "version": "1", "hash": "sha256:0"},
           "status": "draft", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"}, "data": {"a": 1}},
           "name": "王家", "future_field": [1, 2]}"#;
-        let r: SubmissionRecord = serde_json::from_str(json).unwrap();
+        let mut r: SubmissionRecord = serde_json::from_str(json).unwrap();
         assert!(r.matches("王"));
         assert!(!r.matches("李"));
+        assert_eq!(r.shown_name(), "王家");
+        r.name = " · 2026-11-24".into();
+        assert_eq!(
+            r.shown_name(),
+            "2026-11-24",
+            "no separator before a missing name"
+        );
+        r.name = "王家 · ".into();
+        assert_eq!(r.shown_name(), "王家");
+        r.name = " · ".into();
+        assert_eq!(r.shown_name(), "");
+        r.name = "王家".into();
         let back = serde_json::to_string(&r).unwrap();
         assert!(back.contains("future_field"));
         assert!(

@@ -11,7 +11,7 @@ use super::toc::Toc;
 use super::{Ctl, use_topic};
 use crate::filling::{Scroll, Topic};
 use crate::i18n::nth_member;
-use crate::nav::Pos;
+use crate::nav::{Pos, next_page, previous_page};
 use crate::services::interviews;
 use crate::state::Screen;
 
@@ -162,38 +162,39 @@ pub fn fill_screen(p: &Props) -> Html {
                 .title_item
                 .map(|i| f.session.label(Node { item: i, scope: 0 }))
                 .unwrap_or_default();
-            let prev = (pos.page > 0).then(|| {
+            // Pages that do not apply now are passed over (`nav::page_applies`). The screen does not
+            // re-render on answers, so the buttons look for their page when tapped; their labels
+            // are what applied when the page was shown.
+            let prev = previous_page(&f.session, &f.pages, pos.page).map(|_| {
                 let ctl = ctl.clone();
                 Callback::from(move |_: MouseEvent| {
-                    go(
-                        &ctl,
-                        Pos {
-                            page: pos.page - 1,
-                            member: None,
-                        },
-                    )
+                    let to = {
+                        let f = ctl.0.borrow();
+                        previous_page(&f.session, &f.pages, pos.page)
+                    };
+                    if let Some(page) = to {
+                        go(&ctl, Pos { page, member: None })
+                    }
                 })
             });
-            let next = if pos.page + 1 < npages {
-                let ctl = ctl.clone();
-                Callback::from(move |_: MouseEvent| {
-                    go(
-                        &ctl,
-                        Pos {
-                            page: pos.page + 1,
-                            member: None,
-                        },
-                    )
-                })
-            } else {
+            let next = {
                 let ctx = p.ctx.clone();
                 let ctl = ctl.clone();
                 Callback::from(move |_: MouseEvent| {
-                    ctl.0.borrow_mut().show_all_errors = true;
-                    ctx.go(Screen::Review)
+                    let to = {
+                        let f = ctl.0.borrow();
+                        next_page(&f.session, &f.pages, pos.page)
+                    };
+                    match to {
+                        Some(page) => go(&ctl, Pos { page, member: None }),
+                        None => {
+                            ctl.0.borrow_mut().show_all_errors = true;
+                            ctx.go(Screen::Review)
+                        }
+                    }
                 })
             };
-            let next_label = if pos.page + 1 < npages {
+            let next_label = if next_page(&f.session, &f.pages, pos.page).is_some() {
                 t.next
             } else {
                 t.review

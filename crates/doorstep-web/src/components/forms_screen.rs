@@ -19,7 +19,9 @@ pub fn forms_screen(p: &Props) -> Html {
     let lang = ctx.lang();
     let t = lang.t();
     let forms = use_state(|| None::<Vec<FormRecord>>);
-    let diags = use_state(Vec::<String>::new);
+    // What the last refused form got: its heading (the file could not be read, or the form has
+    // errors) and the lines below it.
+    let diags = use_state(|| (None::<&'static str>, Vec::<String>::new()));
     let url = use_state(String::new);
     let busy = use_state(|| false);
     {
@@ -44,12 +46,12 @@ pub fn forms_screen(p: &Props) -> Html {
                 let t = ctx.lang().t();
                 match result {
                     Err(e) => {
-                        diags.set(vec![e]);
-                        ctx.say(true, t.form_refused);
+                        diags.set((Some(t.form_not_read), vec![e]));
+                        ctx.say(true, t.form_not_read_short);
                     }
                     Ok(bytes) => match interviews::install(&bytes, origin).await {
                         Ok(_) => {
-                            diags.set(Vec::new());
+                            diags.set((None, Vec::new()));
                             ctx.say(false, t.form_installed);
                             ctx.state.dispatch(AppAction::Refresh);
                         }
@@ -60,8 +62,8 @@ pub fn forms_screen(p: &Props) -> Html {
                             if list.len() > 50 {
                                 shown.push(format!("… +{}", list.len() - 50));
                             }
-                            diags.set(shown);
-                            ctx.say(true, t.form_refused);
+                            diags.set((Some(t.form_refused), shown));
+                            ctx.say(true, t.form_refused_short);
                         }
                     },
                 }
@@ -177,10 +179,10 @@ pub fn forms_screen(p: &Props) -> Html {
                         <button class="btn" type="submit" disabled={*busy}>{ t.load }</button>
                     </div>
                 </form>
-                if !diags.is_empty() {
+                if let (Some(heading), lines) = &*diags {
                     <div class="notice error" role="alert">
-                        <strong>{ t.form_refused }</strong>
-                        { for diags.iter().map(|d| html! { <p class="diag">{ d.clone() }</p> }) }
+                        <strong>{ *heading }</strong>
+                        { for lines.iter().map(|d| html! { <p class="diag">{ d.clone() }</p> }) }
                     </div>
                 }
             </div>

@@ -22,7 +22,7 @@ pub fn list_screen(p: &Props) -> Html {
     let t = lang.t();
     let list = use_state(|| None::<Vec<SubmissionRecord>>);
     let query = use_state(String::new);
-    let confirm = use_state(|| None::<String>);
+    let confirm = use_state(|| None::<(String, String)>);
     {
         let list = list.clone();
         use_effect_with((ctx.state.refresh, p.finalized), move |_| {
@@ -79,12 +79,13 @@ pub fn list_screen(p: &Props) -> Html {
                 });
             })
         };
+        let name = if r.shown_name().is_empty() { t.untitled.to_string() } else { r.shown_name().to_string() };
         let ask = {
             let confirm = confirm.clone();
             let id = id.clone();
-            Callback::from(move |_: MouseEvent| confirm.set(Some(id.clone())))
+            let name = name.clone();
+            Callback::from(move |_: MouseEvent| confirm.set(Some((id.clone(), name.clone()))))
         };
-        let name = if r.name.is_empty() { t.untitled.to_string() } else { r.name.clone() };
         let m = &r.envelope.meta;
         let exported = if r.exported_in.is_empty() {
             t.not_exported.to_string()
@@ -94,7 +95,8 @@ pub fn list_screen(p: &Props) -> Html {
         html! {
             <li key={id.clone()} data-instance={id.clone()}>
                 <div class="name">{ name.clone() }</div>
-                <div class="muted">{ format!("{} · {} {}", r.title_in(lang), t.updated, m.updated_at.replace('T', " ").chars().take(16).collect::<String>()) }</div>
+                <div class="muted">{ format!("{} · {} ", r.title_in(lang), t.updated) }
+                    <span style="white-space:nowrap">{ m.updated_at.replace('T', " ").chars().take(16).collect::<String>() }</span></div>
                 if p.finalized { <div class="muted">{ exported }</div> }
                 <div class="row" style="margin-top:6px">
                     <button class="btn grow" onclick={open} aria-label={format!("{}: {}", if p.finalized { t.edit } else { t.open }, name)}>
@@ -104,7 +106,7 @@ pub fn list_screen(p: &Props) -> Html {
             </li>
         }
     });
-    let dialog = (*confirm).clone().map(|id| {
+    let dialog = (*confirm).clone().map(|(id, name)| {
         let ctx = ctx.clone();
         let confirm_yes = confirm.clone();
         let confirm_no = confirm.clone();
@@ -119,12 +121,14 @@ pub fn list_screen(p: &Props) -> Html {
                 ctx.state.dispatch(AppAction::Refresh);
             });
         });
-        html! { <Confirm text={t.confirm_delete} yes={t.delete} no={t.cancel} {on_yes} on_no={Callback::from(move |_| confirm_no.set(None))} /> }
+        html! { <Confirm text={crate::i18n::confirm_delete_named(lang, &name)} yes={t.delete} no={t.cancel} {on_yes} on_no={Callback::from(move |_| confirm_no.set(None))} /> }
     });
-    let empty = if p.finalized {
-        t.no_finalized
+    let empty = if !query.trim().is_empty() {
+        crate::i18n::no_match(lang, &query)
+    } else if p.finalized {
+        t.no_finalized.to_string()
     } else {
-        t.no_drafts
+        t.no_drafts.to_string()
     };
     html! {
         <>

@@ -133,7 +133,7 @@ pub fn question(p: &Props) -> Html {
         }
         match v {
             Some(Json::String(s)) => s.clone(),
-            Some(Json::Number(n)) => n.to_string(),
+            Some(Json::Number(n)) => crate::i18n::number_text(n),
             Some(other) => other.to_string(),
             None => String::new(),
         }
@@ -420,6 +420,7 @@ fn parse_text(s: &str, _: Lang) -> Result<Option<Json>, String> {
 }
 
 fn parse_integer(s: &str, lang: Lang) -> Result<Option<Json>, String> {
+    let s = crate::i18n::ascii_digits(s);
     let s = s.trim();
     if s.is_empty() {
         return Ok(None);
@@ -430,7 +431,10 @@ fn parse_integer(s: &str, lang: Lang) -> Result<Option<Json>, String> {
 }
 
 fn parse_decimal(s: &str, lang: Lang) -> Result<Option<Json>, String> {
-    let s = s.trim().replace('，', ".").replace(',', ".");
+    let s = crate::i18n::ascii_digits(s)
+        .trim()
+        .replace('，', ".")
+        .replace(',', ".");
     if s.is_empty() {
         return Ok(None);
     }

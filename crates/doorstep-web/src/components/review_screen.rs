@@ -99,6 +99,7 @@ fn summary(f: &Filling) -> Vec<(usize, String, String, Node)> {
                                 o["lat"],
                                 o.get("lon").cloned().unwrap_or_default()
                             ),
+                            Json::Number(n) => crate::i18n::number_text(n),
                             other => other.to_string(),
                         };
                         out.push((
@@ -125,6 +126,10 @@ pub fn review_screen(p: &Props) -> Html {
     let t = lang.t();
     let refused = use_state(|| false);
     let busy = use_state(|| false);
+    // The review starts at its top (problems first), not where the page before it was scrolled.
+    use_effect_with((), |_| {
+        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
+    });
     let f = p.ctl.0.borrow();
     let problems = f.session.validate();
     let rows = summary(&f);
@@ -200,6 +205,8 @@ pub fn review_screen(p: &Props) -> Html {
                     Err(_) => {
                         refused.set(true);
                         busy.set(false);
+                        // The refusal and the problems are at the top of the screen.
+                        gloo::utils::window().scroll_to_with_x_and_y(0.0, 0.0);
                     }
                 }
             });

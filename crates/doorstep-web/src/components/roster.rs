@@ -210,7 +210,17 @@ pub fn roster(p: &Props) -> Html {
             }
         })
     };
+    let add_label = crate::i18n::add_to(p.lang, &crate::markdown::plain(&label));
     let dialog = confirm.map(|inst| {
+        let who = {
+            let f = p.ctl.0.borrow();
+            let idx = f.session.instances(p.item, p.scope).iter().position(|&s| s == inst);
+            let roster = crate::markdown::plain(&label);
+            match f.member_label(p.item, inst) {
+                Some(who) => format!("{roster} · {who}"),
+                None => crate::i18n::nth_member(p.lang, &roster, idx.map_or(1, |i| i + 1)),
+            }
+        };
         let ctl = p.ctl.clone();
         let confirm_yes = confirm.clone();
         let confirm_no = confirm.clone();
@@ -218,7 +228,7 @@ pub fn roster(p: &Props) -> Html {
             let _ = act(&ctl, Action::RemoveInstance { instance: inst });
             confirm_yes.set(None);
         });
-        html! { <Confirm text={t.confirm_remove_member} yes={t.remove} no={t.cancel} {on_yes} on_no={Callback::from(move |_| confirm_no.set(None))} /> }
+        html! { <Confirm text={crate::i18n::confirm_remove_named(p.lang, &who)} yes={t.remove} no={t.cancel} {on_yes} on_no={Callback::from(move |_| confirm_no.set(None))} /> }
     });
     html! {
         <section class="roster-box" data-name={name.clone()}>
@@ -232,7 +242,7 @@ pub fn roster(p: &Props) -> Html {
             <ul class="roster" data-repeat={name.clone()} data-count={total.to_string()}>{ rows }</ul>
             if total > MAX_SHOWN_INSTANCES { <p class="muted">{ format!("… +{}", total - MAX_SHOWN_INSTANCES) }</p> }
             if free && total < max {
-                <button class="btn block" onclick={add} data-testid="add-member" data-add-repeat={name.clone()}>{ format!("+ {}", t.add_member) }</button>
+                <button class="btn block" onclick={add} data-testid="add-member" data-add-repeat={name.clone()}>{ format!("+ {add_label}") }</button>
             }
             <div class="q-error" aria-live="assertive">{ error.unwrap_or_default() }</div>
             { dialog.unwrap_or_default() }

@@ -25,7 +25,7 @@ pub fn toc(p: &Props) -> Html {
     let t = p.lang.t();
     let f = p.ctl.0.borrow();
     let problems = f.session.validate();
-    let status = page_status(&f.form, &f.pages, &problems);
+    let status = page_status(&f.form, &f.pages, &f.session, &problems);
     let current = f.pos.page;
     let rows: Vec<(usize, String, PageStatus)> = f
         .pages
@@ -44,6 +44,22 @@ pub fn toc(p: &Props) -> Html {
         })
         .collect();
     drop(f);
+    // Escape closes the contents, as it does any dialog.
+    {
+        let on_close = p.on_close.clone();
+        use_effect_with((), move |_| {
+            let listener =
+                gloo::events::EventListener::new(&gloo::utils::document(), "keydown", move |e| {
+                    use wasm_bindgen::JsCast;
+                    if e.dyn_ref::<web_sys::KeyboardEvent>()
+                        .is_some_and(|k| k.key() == "Escape")
+                    {
+                        on_close.emit(());
+                    }
+                });
+            move || drop(listener)
+        });
+    }
     let close = p.on_close.reform(|_: MouseEvent| ());
     let review = {
         let ctx = p.ctx.clone();
@@ -70,10 +86,13 @@ pub fn toc(p: &Props) -> Html {
                             PageStatus::Done => ("badge done", t.section_done),
                             PageStatus::Todo => ("badge todo", t.section_todo),
                             PageStatus::Errors => ("badge errors", t.section_errors),
+                            PageStatus::NotApplicable => ("badge", t.section_not_applicable),
                         };
+                        // A section that does not apply has nothing to show: it is listed, not a link.
+                        let disabled = st == PageStatus::NotApplicable;
                         html! {
                             <li key={i}>
-                                <button {onclick} aria-current={(i == current).then_some("step")}>
+                                <button {onclick} {disabled} aria-current={(i == current).then_some("step")}>
                                     <span class="grow">{ format!("{}. {}", i + 1, title) }</span>
                                     <span class={class}>{ word }</span>
                                 </button>

@@ -1,0 +1,47 @@
+// Moving through a form: sections that do not apply are passed over (a household that refuses
+// consent is not walked through eight empty pages), the contents says they do not apply instead of
+// calling them done (Escape closes it), and the review opens at its top.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, screenshot } from './lib.mjs';
+import { answer, open, saved, start } from './app.mjs';
+
+for (const [lang, notApplicable] of [['zh', '不适用'], ['en', 'does not apply']]) {
+  test(`sections that do not apply are skipped and marked (${lang})`, async (t) => {
+    const app = await launch();
+    t.after(() => app.close());
+    const { page } = app;
+    await open(app);
+    if (lang === 'en') await page.click('[data-testid=switch-language]');
+    await start(page, 'household_needs');
+    await page.click('[data-testid=next]');
+    await answer(page, 'consent', 'no');
+    await saved(page);
+    await page.click('[data-testid=contents]');
+    const rows = page.locator('.toc li button');
+    assert.equal(await rows.count(), 10);
+    await screenshot(page, `toc-not-applicable-${lang}`);
+    const skipped = page.locator('.toc li button:disabled', { hasText: notApplicable });
+    assert.equal(await skipped.count(), 8, 'the eight sections after a refused consent');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.dialog', { state: 'detached' });
+
+    // Scrolled down on the consent page, "next" goes straight to the review, which opens at its top.
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await page.click('[data-testid=next]');
+    await page.waitForSelector('[data-testid=finalize]');
+    assert.equal(await page.evaluate(() => window.scrollY), 0, 'the review starts at its top');
+    // Back returns to the last page that applies, not to an empty one.
+    await page.click('.navbar .btn:not(.primary)');
+    await page.waitForSelector('[data-name="consent"]');
+    assert.match(await page.locator('.pageinfo').first().textContent(), /^2 \/ 10$/);
+
+    // With consent, the next page is the one after it again.
+    await answer(page, 'consent', 'yes');
+    await saved(page);
+    await page.click('[data-testid=next]');
+    await page.waitForSelector('[data-name="head_id"]');
+    assert.match(await page.locator('.pageinfo').first().textContent(), /^3 \/ 10$/);
+  });
+}
