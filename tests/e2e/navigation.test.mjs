@@ -45,3 +45,39 @@ for (const [lang, notApplicable] of [['zh', '不适用'], ['en', 'does not apply
     assert.match(await page.locator('.pageinfo').first().textContent(), /^3 \/ 10$/);
   });
 }
+
+test("the phone's back button steps back inside the app instead of leaving it", async (t) => {
+  const app = await launch();
+  t.after(() => app.close());
+  const { page } = app;
+  await open(app);
+  await start(page, 'household_needs');
+  await answer(page, 'head_name', '王五');
+  await page.click('[data-testid=next]');
+  await answer(page, 'consent', 'yes');
+  await saved(page);
+  const url = page.url();
+
+  // From the review, back is the form.
+  await page.click('[data-testid=contents]');
+  await page.locator('.dialog .btn.primary').click();
+  await page.waitForSelector('[data-testid=finalize]');
+  await page.goBack();
+  await page.waitForSelector('[data-name="consent"]');
+  assert.equal(page.url(), url, 'still in the app');
+
+  // From a member's page, back is the roster.
+  await page.click('[data-testid=contents]');
+  await page.locator('.toc li button', { hasText: '家庭成员' }).click();
+  await page.click('[data-testid=add-member]');
+  await page.waitForSelector('[data-testid=back-to-list]');
+  await page.goBack();
+  await page.waitForSelector('[data-testid=add-member]');
+  assert.equal(await page.locator('[data-testid=back-to-list]').count(), 0);
+
+  // From the form, back is the list of drafts, with the interview in it.
+  await page.goBack();
+  await page.waitForSelector('.list li[data-instance]');
+  assert.match(await page.locator('.list li[data-instance] .name').first().textContent(), /王五/);
+  assert.equal(page.url(), url, 'still in the app');
+});

@@ -72,6 +72,24 @@ impl AppCtx {
     }
 }
 
+/// Puts the app's own history entry on top, unless it is there already (see the back button in
+/// `App`).
+fn guard_history() {
+    let Ok(history) = gloo::utils::window().history() else {
+        return;
+    };
+    let ours = history
+        .state()
+        .ok()
+        .and_then(|state| js_sys::Reflect::get(&state, &"doorstep".into()).ok())
+        .is_some_and(|v| v.is_truthy());
+    if !ours {
+        let state = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&state, &"doorstep".into(), &true.into());
+        let _ = history.push_state(&state, "");
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(AppState::default);
@@ -154,6 +172,54 @@ pub fn app() -> Html {
                 })
             });
             let _ = ctl;
+            move || drop(listener)
+        });
+    }
+
+    // The phone's back button (or gesture) steps back inside the app instead of leaving it: while
+    // an interview is open, one history entry of the app's own stands before it, and going back
+    // takes the surveyor from the review to the form, from a member's page to the roster, and from
+    // the form to the list of drafts (everything is saved already). From the lists, back leaves
+    // the app as usual.
+    {
+        let ctx = ctx.clone();
+        use_effect_with(state.screen.clone(), move |screen| {
+            let inside = matches!(screen, Screen::Fill | Screen::Review);
+            if inside {
+                guard_history();
+            }
+            let screen = screen.clone();
+            let listener = inside.then(|| {
+                gloo::events::EventListener::new(&gloo::utils::window(), "popstate", move |_| {
+                    match screen {
+                        Screen::Review => {
+                            guard_history();
+                            ctx.go(Screen::Fill);
+                        }
+                        _ => {
+                            let Some(c) = (*ctx.ctl).clone() else { return };
+                            let member_back = {
+                                let f = c.0.borrow();
+                                f.pos.member.map(|m| crate::nav::Pos {
+                                    page: f.pos.page,
+                                    member: f
+                                        .session
+                                        .instance_parent(m)
+                                        .map(|(_, parent)| parent)
+                                        .filter(|&parent| parent != 0),
+                                })
+                            };
+                            match member_back {
+                                Some(pos) => {
+                                    guard_history();
+                                    super::fill_screen::go(&c, pos);
+                                }
+                                None => ctx.close_interview(Screen::Tab(Tab::Drafts)),
+                            }
+                        }
+                    }
+                })
+            });
             move || drop(listener)
         });
     }
