@@ -88,6 +88,8 @@ pub struct Strings {
     pub form_url_placeholder: &'static str,
     pub load: &'static str,
     pub form_refused: &'static str,
+    /// In the review, for a photo, signature or recording that is there.
+    pub attached: &'static str,
     /// The short notice when a form was refused (the details are below the loading buttons).
     pub form_refused_short: &'static str,
     /// The heading when the file or the address could not be read at all.
@@ -199,6 +201,7 @@ pub static ZH: Strings = Strings {
     form_url_placeholder: "https://…/表单.form.json",
     load: "加载",
     form_refused: "表单有错误，未安装：",
+    attached: "✓ 已保存",
     form_refused_short: "表单有错误，未安装。错误见下方。",
     form_not_read: "无法读取表单（文件打不开，或网址下载失败），未安装：",
     form_not_read_short: "无法读取表单，未安装。原因见下方。",
@@ -307,6 +310,7 @@ pub static EN: Strings = Strings {
     form_url_placeholder: "https://…/form.form.json",
     load: "Load",
     form_refused: "The form has errors and was not installed:",
+    attached: "✓ saved",
     form_refused_short: "The form has errors and was not installed; see below.",
     form_not_read: "The form could not be read (the file would not open, or the address could not be downloaded), so it was not installed:",
     form_not_read_short: "The form could not be read and was not installed; see below.",

@@ -10,7 +10,7 @@ use super::app::AppCtx;
 use super::save_bar::SaveBar;
 use super::{Ctl, use_topic};
 use crate::filling::{Filling, Topic};
-use crate::i18n::n_problems;
+use crate::i18n::{Strings, n_problems};
 use crate::nav::pos_of;
 use crate::services::interviews;
 use crate::state::{Screen, Tab};
@@ -22,9 +22,10 @@ pub struct Props {
 }
 
 /// Answers in document order: (depth, label, shown value, node).
-fn summary(f: &Filling) -> Vec<(usize, String, String, Node)> {
+fn summary(f: &Filling, t: &Strings) -> Vec<(usize, String, String, Node)> {
     fn walk(
         f: &Filling,
+        t: &Strings,
         items: &[u32],
         scope: u32,
         depth: usize,
@@ -37,7 +38,7 @@ fn summary(f: &Filling) -> Vec<(usize, String, String, Node)> {
                 continue;
             }
             match item.kind {
-                ItemType::Group => walk(f, &item.children, scope, depth, out),
+                ItemType::Group => walk(f, t, &item.children, scope, depth, out),
                 ItemType::Repeat => {
                     for (k, &inst) in f.session.instances(i, scope).iter().enumerate() {
                         let who = f.member_label(i, inst).unwrap_or_default();
@@ -54,7 +55,7 @@ fn summary(f: &Filling) -> Vec<(usize, String, String, Node)> {
                                 scope: inst,
                             },
                         ));
-                        walk(f, &item.children, inst, depth + 1, out);
+                        walk(f, t, &item.children, inst, depth + 1, out);
                     }
                 }
                 ItemType::Note => {}
@@ -89,11 +90,9 @@ fn summary(f: &Filling) -> Vec<(usize, String, String, Node)> {
                                     .collect::<Vec<_>>()
                                     .join("、")
                             }
-                            Json::Object(o) if o.contains_key("file") => o
-                                .get("file")
-                                .and_then(|x| x.as_str())
-                                .unwrap_or("")
-                                .to_string(),
+                            // A photo, signature or recording: that it is there (its file name
+                            // is the app's, not the surveyor's).
+                            Json::Object(o) if o.contains_key("file") => t.attached.to_string(),
                             Json::Object(o) if o.contains_key("lat") => format!(
                                 "{}, {}",
                                 o["lat"],
@@ -115,7 +114,7 @@ fn summary(f: &Filling) -> Vec<(usize, String, String, Node)> {
     }
     let mut out = Vec::new();
     let top = f.form.top.clone();
-    walk(f, &top, 0, 0, &mut out);
+    walk(f, t, &top, 0, 0, &mut out);
     out
 }
 
@@ -132,7 +131,7 @@ pub fn review_screen(p: &Props) -> Html {
     });
     let f = p.ctl.0.borrow();
     let problems = f.session.validate();
-    let rows = summary(&f);
+    let rows = summary(&f, t);
     let links: Vec<(String, String, Node)> = problems
         .iter()
         .map(|pr| {
@@ -242,7 +241,7 @@ pub fn review_screen(p: &Props) -> Html {
                         { for rows.iter().map(|(depth, label, value, node)| html! {
                             <>
                                 <dt style={format!("margin-left:{}px", depth * 12)}>
-                                    <button class="link" style="color:inherit;padding:4px 0;min-height:44px" onclick={goto(*node)}>{ label.clone() }</button>
+                                    <button class="link" style="color:inherit;padding:4px 0;min-height:44px;min-width:44px" onclick={goto(*node)}>{ label.clone() }</button>
                                 </dt>
                                 <dd style={format!("margin-left:{}px", depth * 12)}>{ value.clone() }</dd>
                             </>
