@@ -1,12 +1,31 @@
-//! A signature pad: draw with a finger on a canvas, then save it as a PNG attachment.
+//! A signature pad: the signer draws with a finger on a canvas, and the drawing is the answer as
+//! soon as each stroke ends (a PNG attachment, like a photo). There is nothing to save by hand:
+//! going to the next page right after the last stroke keeps it.
+//!
+//! At the end of a stroke the canvas is encoded and the answer (the file's reference) is given to
+//! the session at once, in the same event, so the autosave has it within its usual delay; the
+//! bytes are written to IndexedDB in the background, retried until they are on disk, and kept in
+//! memory meanwhile (a pad opened again shows them from there). Pictures a newer stroke or a
+//! clearing replaced are deleted once the draft that no longer names them is on disk.
+//!
+//! The pad is the one picture of the signature: opened again (next page and back, a reload) it
+//! shows the stored signature, with one button to clear it and sign again.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use doorstep_core::expr::Node;
+use serde_json::json;
+use sha2::{Digest, Sha256};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::Ctl;
-use super::media::attach;
+use super::question::{answer, dom_id};
 use crate::i18n::Lang;
+use crate::save::{RETRY_DELAYS_MS, SaveError};
+use crate::services::storage;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -15,6 +34,15 @@ pub struct Props {
     pub lang: Lang,
     pub instance_id: String,
     pub has_value: bool,
+}
+
+const HEIGHT: u32 = 180;
+
+thread_local! {
+    /// Signatures already given as answers whose bytes are not on disk yet, by media key.
+    static WRITING: RefCell<HashMap<String, Rc<Vec<u8>>>> = RefCell::new(HashMap::new());
+    /// Pictures an answer named before a newer stroke or a clearing: (instance id, node, file).
+    static REPLACED: RefCell<Vec<(String, Node, String)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn ctx2d(c: &web_sys::HtmlCanvasElement) -> Option<web_sys::CanvasRenderingContext2d> {
@@ -31,27 +59,239 @@ fn point(c: &web_sys::HtmlCanvasElement, e: &PointerEvent) -> (f64, f64) {
     )
 }
 
+/// White ground, and the pen.
+fn blank(c: &web_sys::HtmlCanvasElement) {
+    if let Some(g) = ctx2d(c) {
+        g.set_fill_style_str("#fff");
+        g.fill_rect(0.0, 0.0, c.width() as f64, c.height() as f64);
+        g.set_line_width(2.5);
+        g.set_line_cap("round");
+        g.set_line_join("round");
+        g.set_stroke_style_str("#111");
+    }
+}
+
+/// The file the answer names now.
+fn answered_file(ctl: &Ctl, node: Node) -> Option<String> {
+    let f = ctl.0.borrow();
+    let v = f.session.answer(node)?;
+    Some(v.get("file")?.as_str()?.to_string())
+}
+
+fn media_key(instance_id: &str, file: &str) -> String {
+    format!("{instance_id}/{file}")
+}
+
+/// The canvas as PNG bytes.
+fn png(c: &web_sys::HtmlCanvasElement) -> Option<Vec<u8>> {
+    let url = c.to_data_url_with_type("image/png").ok()?;
+    let b64 = url.split_once(',')?.1;
+    let bin = gloo::utils::window().atob(b64).ok()?;
+    Some(bin.chars().map(|ch| ch as u32 as u8).collect())
+}
+
+fn failure_text(lang: Lang, e: &SaveError) -> String {
+    let t = lang.t();
+    match e {
+        SaveError::Quota => t.save_failed_quota.to_string(),
+        SaveError::Closed => t.save_failed_closed.to_string(),
+        SaveError::Other(m) => format!("{} ({m})", t.save_failed_other),
+    }
+}
+
+/// Makes what the pad shows the answer, now; the bytes follow in the background.
+fn keep(
+    ctl: &Ctl,
+    node: Node,
+    instance_id: &str,
+    c: &web_sys::HtmlCanvasElement,
+    lang: Lang,
+    failure: &UseStateHandle<Option<String>>,
+) {
+    let Some(bytes) = png(c) else {
+        failure.set(Some(lang.t().save_failed_other.to_string()));
+        return;
+    };
+    let sha = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let item_name = ctl.0.borrow().form.item(node.item).name.clone();
+    // Named as every attachment is (`media::attach`).
+    let file = format!("{item_name}-{}.png", &sha[..12]);
+    let key = media_key(instance_id, &file);
+    let before = answered_file(ctl, node);
+    if before.as_deref() == Some(file.as_str()) {
+        return;
+    }
+    let bytes = Rc::new(bytes);
+    WRITING.with(|w| w.borrow_mut().insert(key.clone(), bytes.clone()));
+    let v = json!({ "file": file, "media_type": "image/png", "size": bytes.len(), "sha256": sha });
+    if let Err(e) = answer(ctl, node, Some(v)) {
+        WRITING.with(|w| w.borrow_mut().remove(&key));
+        failure.set(Some(e));
+        return;
+    }
+    if let Some(old) = before {
+        REPLACED.with(|r| r.borrow_mut().push((instance_id.to_string(), node, old)));
+    }
+    let (ctl, instance_id, failure) = (ctl.clone(), instance_id.to_string(), failure.clone());
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut failures = 0;
+        loop {
+            match storage::put_media(&key, &bytes).await {
+                Ok(()) => {
+                    failure.set(None);
+                    break;
+                }
+                Err(e) => {
+                    // Kept in memory and tried again, as the draft is; said under the pad.
+                    failure.set(Some(failure_text(lang, &e)));
+                    let delay = RETRY_DELAYS_MS[failures.min(RETRY_DELAYS_MS.len() - 1)];
+                    failures += 1;
+                    gloo::timers::future::TimeoutFuture::new(delay).await;
+                    if answered_file(&ctl, node).as_deref() != Some(file.as_str()) {
+                        // A newer stroke or a clearing replaced it: no longer needed.
+                        failure.set(None);
+                        break;
+                    }
+                }
+            }
+        }
+        WRITING.with(|w| w.borrow_mut().remove(&key));
+        tidy(&ctl, &instance_id).await;
+    });
+}
+
+/// Deletes the replaced pictures of this interview once the draft on disk no longer names them
+/// (a picture still being written is left to the end of its write).
+async fn tidy(ctl: &Ctl, instance_id: &str) {
+    let rev = ctl.0.borrow().save.latest;
+    // The draft is written within a fraction of a second; after a failing minute, the pictures stay.
+    for _ in 0..240 {
+        if ctl.0.borrow().save.saved >= rev {
+            break;
+        }
+        gloo::timers::future::TimeoutFuture::new(250).await;
+    }
+    if ctl.0.borrow().save.saved < rev {
+        return;
+    }
+    let gone: Vec<String> = REPLACED.with(|r| {
+        let mut r = r.borrow_mut();
+        let mut gone = Vec::new();
+        r.retain(|(id, node, file)| {
+            let unused = id == instance_id
+                && !WRITING.with(|w| w.borrow().contains_key(&media_key(id, file)))
+                && answered_file(ctl, *node).as_deref() != Some(file.as_str());
+            if unused {
+                gone.push(file.clone());
+            }
+            !unused
+        });
+        gone
+    });
+    for file in gone {
+        let _ = storage::delete(storage::MEDIA, &media_key(instance_id, &file)).await;
+    }
+}
+
+/// Draws the stored signature into the pad (made smaller when it was signed on a wider screen).
+async fn show_stored(
+    c: &web_sys::HtmlCanvasElement,
+    bytes: &[u8],
+    touched: &Cell<bool>,
+) -> Result<(), String> {
+    let arr = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&arr);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("image/png");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
+        .map_err(|e| format!("{e:?}"))?;
+    let promise = gloo::utils::window()
+        .create_image_bitmap_with_blob(&blob)
+        .map_err(|e| format!("{e:?}"))?;
+    let bitmap: web_sys::ImageBitmap = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .unchecked_into();
+    // Strokes made (or a clearing) while it loaded are the newer answer.
+    if !touched.get() {
+        let (w, h) = (bitmap.width() as f64, bitmap.height() as f64);
+        let scale = (c.width() as f64 / w.max(1.0))
+            .min(c.height() as f64 / h.max(1.0))
+            .min(1.0);
+        if let Some(g) = ctx2d(c) {
+            let _ = g.draw_image_with_image_bitmap_and_dw_and_dh(
+                &bitmap,
+                0.0,
+                0.0,
+                w * scale,
+                h * scale,
+            );
+        }
+    }
+    bitmap.close();
+    Ok(())
+}
+
 #[function_component(SignaturePad)]
 pub fn signature_pad(p: &Props) -> Html {
     let t = p.lang.t();
     let canvas = use_node_ref();
-    let drawing = use_mut_ref(|| false);
-    let dirty = use_state(|| false);
+    // The pointer drawing now, and whether this stroke drew anything.
+    let pointer = use_mut_ref(|| None::<i32>);
+    let drew = use_mut_ref(|| false);
+    // A stroke or a clearing happened since the pad opened.
+    let touched = use_memo((), |_| Cell::new(false));
     let failure = use_state(|| None::<String>);
+    let read_only = p.ctl.0.borrow().session.state(p.node).read_only;
     {
         let canvas = canvas.clone();
+        let ctl = p.ctl.clone();
+        let node = p.node;
+        let id = p.instance_id.clone();
+        let touched = touched.clone();
         use_effect_with((), move |_| {
             if let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() {
-                // Draw at the device's pixel density so the signature is sharp.
-                let w = c.client_width().max(300) as u32;
-                c.set_width(w);
-                c.set_height(180);
-                if let Some(g) = ctx2d(&c) {
-                    g.set_fill_style_str("#fff");
-                    g.fill_rect(0.0, 0.0, w as f64, 180.0);
-                    g.set_line_width(2.5);
-                    g.set_line_cap("round");
-                    g.set_stroke_style_str("#111");
+                // One canvas pixel per CSS pixel of the pad (the stored picture stays small).
+                c.set_width(c.client_width().max(300) as u32);
+                c.set_height(HEIGHT);
+                blank(&c);
+                if let Some(file) = answered_file(&ctl, node) {
+                    let key = media_key(&id, &file);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let bytes = match WRITING.with(|w| w.borrow().get(&key).cloned()) {
+                            Some(b) => Some((*b).clone()),
+                            None => match storage::get_media(&key).await {
+                                Ok(b) => b,
+                                // Not readable now: the answer stays, the pad shows nothing.
+                                Err(_) => return,
+                            },
+                        };
+                        match bytes {
+                            Some(bytes) => {
+                                if let Err(e) = show_stored(&c, &bytes, &touched).await {
+                                    web_sys::console::warn_1(
+                                        &format!("signature not shown: {e}").into(),
+                                    );
+                                }
+                            }
+                            // The picture never reached the disk (the phone died during its write): a
+                            // signature that is not on the phone is no answer, and the review asks for it.
+                            None => {
+                                let ours =
+                                    answered_file(&ctl, node).as_deref() == Some(file.as_str());
+                                let ro = ctl.0.borrow().session.state(node).read_only;
+                                if ours && !ro && !touched.get() {
+                                    web_sys::console::warn_1(
+                                        &format!("signature {key} is not stored; cleared").into(),
+                                    );
+                                    let _ = answer(&ctl, node, None);
+                                }
+                            }
+                        }
+                    });
                 }
             }
             || ()
@@ -59,13 +299,18 @@ pub fn signature_pad(p: &Props) -> Html {
     }
     let down = {
         let canvas = canvas.clone();
-        let drawing = drawing.clone();
+        let pointer = pointer.clone();
+        let drew = drew.clone();
         Callback::from(move |e: PointerEvent| {
+            if read_only || pointer.borrow().is_some() {
+                return;
+            }
             let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() else {
                 return;
             };
             let _ = c.set_pointer_capture(e.pointer_id());
-            *drawing.borrow_mut() = true;
+            *pointer.borrow_mut() = Some(e.pointer_id());
+            *drew.borrow_mut() = false;
             let (x, y) = point(&c, &e);
             if let Some(g) = ctx2d(&c) {
                 g.begin_path();
@@ -75,10 +320,11 @@ pub fn signature_pad(p: &Props) -> Html {
     };
     let moved = {
         let canvas = canvas.clone();
-        let drawing = drawing.clone();
-        let dirty = dirty.clone();
+        let pointer = pointer.clone();
+        let drew = drew.clone();
+        let touched = touched.clone();
         Callback::from(move |e: PointerEvent| {
-            if !*drawing.borrow() {
+            if *pointer.borrow() != Some(e.pointer_id()) {
                 return;
             }
             let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() else {
@@ -89,73 +335,76 @@ pub fn signature_pad(p: &Props) -> Html {
                 g.line_to(x, y);
                 g.stroke();
             }
-            if !*dirty {
-                dirty.set(true);
-            }
+            *drew.borrow_mut() = true;
+            touched.set(true);
         })
     };
-    let up = {
-        let drawing = drawing.clone();
-        Callback::from(move |_: PointerEvent| *drawing.borrow_mut() = false)
+    // The stroke ended (finger lifted, the browser took the pointer, or it left the pad): the
+    // drawing is the answer now, before anything else (a tap on "next") can happen.
+    let end = {
+        let canvas = canvas.clone();
+        let pointer = pointer.clone();
+        let drew = drew.clone();
+        let ctl = p.ctl.clone();
+        let node = p.node;
+        let id = p.instance_id.clone();
+        let lang = p.lang;
+        let failure = failure.clone();
+        Callback::from(move |e: PointerEvent| {
+            if *pointer.borrow() != Some(e.pointer_id()) {
+                return;
+            }
+            *pointer.borrow_mut() = None;
+            if !std::mem::take(&mut *drew.borrow_mut()) {
+                return;
+            }
+            if let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() {
+                keep(&ctl, node, &id, &c, lang, &failure);
+            }
+        })
     };
     let clear = {
-        let canvas = canvas.clone();
-        let dirty = dirty.clone();
-        Callback::from(move |_: MouseEvent| {
-            if let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() {
-                if let Some(g) = ctx2d(&c) {
-                    g.set_fill_style_str("#fff");
-                    g.fill_rect(0.0, 0.0, c.width() as f64, c.height() as f64);
-                }
-            }
-            dirty.set(false);
-        })
-    };
-    let save = {
         let canvas = canvas.clone();
         let ctl = p.ctl.clone();
         let node = p.node;
         let id = p.instance_id.clone();
-        let dirty = dirty.clone();
         let failure = failure.clone();
+        let touched = touched.clone();
         Callback::from(move |_: MouseEvent| {
-            let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() else {
-                return;
-            };
-            let Ok(url) = c.to_data_url_with_type("image/png") else {
-                return;
-            };
-            let Some(b64) = url.split(',').nth(1) else {
-                return;
-            };
-            let Ok(bin) = gloo::utils::window().atob(b64) else {
-                return;
-            };
-            let bytes: Vec<u8> = bin.chars().map(|ch| ch as u32 as u8).collect();
-            let ctl = ctl.clone();
-            let id = id.clone();
-            let dirty = dirty.clone();
-            let failure = failure.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                match attach(&ctl, node, &id, "signature.png", "image/png", bytes).await {
-                    Ok(()) => {
-                        dirty.set(false);
-                        failure.set(None);
+            touched.set(true);
+            if let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() {
+                blank(&c);
+            }
+            let before = answered_file(&ctl, node);
+            match answer(&ctl, node, None) {
+                Ok(()) => {
+                    failure.set(None);
+                    if let Some(old) = before {
+                        REPLACED.with(|r| r.borrow_mut().push((id.clone(), node, old)));
+                        let (ctl, id) = (ctl.clone(), id.clone());
+                        wasm_bindgen_futures::spawn_local(async move { tidy(&ctl, &id).await });
                     }
-                    Err(e) => failure.set(Some(e)),
                 }
-            });
+                Err(e) => failure.set(Some(e)),
+            }
         })
     };
+    // The attachment widget around the pad shows a stored picture's thumbnail, file name and its
+    // own clear button; for a signature the pad is that picture, so those are not shown.
+    let boxed = format!("{}-box", dom_id(p.node));
+    let hide = format!("#{boxed}>div>img.thumb,#{boxed}>div>.row{{display:none}}");
     html! {
-        <div>
-            <p class="muted">{ t.sign_here }</p>
+        <div class="sig">
+            <style>{ hide }</style>
+            if !read_only { <p class="muted">{ t.sign_here }</p> }
             <canvas ref={canvas} class="sigpad" role="img" aria-label={t.sign_here}
-                onpointerdown={down} onpointermove={moved} onpointerup={up.clone()} onpointercancel={up} />
-            <div class="row" style="margin-top:6px">
-                <button class="btn grow" onclick={clear}>{ t.clear }</button>
-                <button class="btn primary grow" onclick={save} disabled={!*dirty}>{ t.save_signature }</button>
-            </div>
+                onpointerdown={down} onpointermove={moved} onpointerup={end.clone()}
+                onpointercancel={end.clone()} onpointerleave={end.clone()} onlostpointercapture={end} />
+            if p.has_value && !read_only {
+                <div class="row" style="margin-top:6px">
+                    <button class="btn grow" onclick={clear} data-testid="clear-signature">{ t.clear }</button>
+                </div>
+            }
             if let Some(e) = &*failure { <p class="q-error" role="alert">{ e.clone() }</p> }
         </div>
     }
