@@ -131,6 +131,19 @@ pub fn label_of(info: &ColumnInfo, v: &Val) -> String {
 pub fn run(args: Args) -> Result<Outcome, CliError> {
     let mut store = db::open_existing(&args.db)?;
     let forms = load_forms(store.as_mut())?;
+    if let Some(lang) = &args.lang {
+        let known: std::collections::BTreeSet<&str> = forms
+            .values()
+            .flatten()
+            .flat_map(|f| f.languages.iter().map(String::as_str))
+            .collect();
+        if !known.is_empty() && !known.contains(lang.as_str()) {
+            return Err(CliError::msg(format!(
+                "no form in the database has the language `{lang}`; --lang takes one of: {}",
+                known.into_iter().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
     std::fs::create_dir_all(&args.out).map_err(|e| {
         CliError::msg(format!(
             "cannot make folder {}: {e}; check the path",

@@ -301,6 +301,25 @@ fn synth_ingest_twice_refuse_bad_bundles_export_report() {
     std::fs::write(&mismatch, mismatched).unwrap();
     refused(&db, &mismatch, "submissions.jsonl line 1");
 
+    // A language no form has is refused, naming the ones there are; nothing is written.
+    let r = doorstep(&[
+        "export",
+        "--db",
+        dbs,
+        "--out",
+        dir.join("export-fr").to_str().unwrap(),
+        "--lang",
+        "fr",
+    ]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (
+            2,
+            "error: no form in the database has the language `fr`; --lang takes one of: en, zh-CN\n"
+        )
+    );
+    assert!(!dir.join("export-fr").exists());
+
     // Export: row counts equal the database's.
     let out = dir.join("export");
     let r = doorstep(&[
