@@ -65,7 +65,7 @@ export async function backToList(page) {
   await page.waitForSelector('[data-testid=add-member]');
 }
 
-/** Draws a stroke on the signature pad of question `name` and saves it. */
+/** Draws a stroke on the signature pad of question `name` (the stroke is the answer) and waits until it is saved. */
 export async function sign(page, name) {
   const canvas = page.locator(`[data-name="${name}"] canvas`);
   // Centre the pad on screen: off screen, or under the bottom bar, the strokes would miss it.
@@ -75,8 +75,8 @@ export async function sign(page, name) {
   await page.mouse.down();
   for (let i = 1; i <= 10; i++) await page.mouse.move(b.x + 20 + i * 25, b.y + 90 + (i % 2 ? -40 : 40));
   await page.mouse.up();
-  await page.locator(`[data-name="${name}"] button.primary`).click();
-  await page.locator(`[data-name="${name}"] .row .grow`).first().waitFor();
+  await page.locator(`[data-name="${name}"] [data-testid=clear-signature]`).waitFor();
+  await page.waitForSelector('[data-save-state=saved]');
 }
 
 /** Every stored submission record (read straight from IndexedDB, as JSON). */

@@ -202,12 +202,13 @@ pub fn media(p: &Props) -> Html {
     };
     html! {
         <div>
-            if let Some(url) = &*preview {
+            // A signature's pad is its picture and has its own clear button (signature.rs).
+            if let (false, Some(url)) = (p.signature, &*preview) {
                 // A picture the browser cannot decode (kept as it was) shows no broken-image box.
                 <img class="thumb" src={url.clone()} alt={file_name.clone().unwrap_or_default()}
                     onerror={let preview = preview.clone(); Callback::from(move |_: Event| preview.set(None))} />
             }
-            if let Some(f) = &file_name {
+            if let (false, Some(f)) = (p.signature, &file_name) {
                 <div class="row"><span class="muted grow" data-testid="stored-file">{ stored(f, p.value.as_ref()) }</span>
                     if !p.read_only { <button class="btn small" onclick={clear}>{ t.clear }</button> }</div>
             }

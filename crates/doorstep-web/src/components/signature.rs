@@ -22,7 +22,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::Ctl;
-use super::question::{answer, dom_id};
+use super::question::answer;
 use crate::i18n::Lang;
 use crate::save::{RETRY_DELAYS_MS, SaveError};
 use crate::services::storage;
@@ -389,13 +389,10 @@ pub fn signature_pad(p: &Props) -> Html {
             }
         })
     };
-    // The attachment widget around the pad shows a stored picture's thumbnail, file name and its
-    // own clear button; for a signature the pad is that picture, so those are not shown.
-    let boxed = format!("{}-box", dom_id(p.node));
-    let hide = format!("#{boxed}>div>img.thumb,#{boxed}>div>.row{{display:none}}");
+    // The pad is the signature's one picture: the attachment widget around it (media.rs) shows no
+    // thumbnail, file name or clear button of its own for a signature.
     html! {
         <div class="sig">
-            <style>{ hide }</style>
             if !read_only { <p class="muted">{ t.sign_here }</p> }
             <canvas ref={canvas} class="sigpad" role="img" aria-label={t.sign_here}
                 onpointerdown={down} onpointermove={moved} onpointerup={end.clone()}
