@@ -388,6 +388,15 @@ impl Converter<'_> {
         }
 
         let items = self.survey_sheet(survey, &survey_hdr, choices_sheet.is_some());
+        // A form without a single question a surveyor sees (only its header row, or only
+        // calculations and metadata) is a mistake, unless the rows' own errors already say why.
+        if !items.iter().any(|i| i.kind.is_shown()) && !self.problems.iter().any(|p| p.is_error()) {
+            self.err(
+                "xlsform/no-questions",
+                Place::sheet(&survey.name),
+                "the survey sheet has no questions: add a row for each question below its first row (type, name, label)",
+            );
+        }
         let (id, version, title, instance_name, settings) =
             self.settings_values(settings_sheet, file_stem);
         Some(FormDoc {

@@ -47,6 +47,35 @@ fn items(c: &Conversion) -> Value {
 }
 
 #[test]
+fn a_survey_without_questions_is_refused() {
+    let c = form(vec![vec!["type", "name", "label"]], None);
+    has(
+        &c,
+        "error[xlsform/no-questions] sheet survey: the survey sheet has no questions",
+    );
+    let c = form(
+        vec![
+            vec!["type", "name", "label", "calculation"],
+            vec!["start", "started_at", ""],
+            vec!["calculate", "one", "", "1"],
+        ],
+        None,
+    );
+    has(&c, "xlsform/no-questions");
+    let c = form(
+        vec![
+            vec!["type", "name", "label"],
+            vec!["note", "hello", "Hello"],
+        ],
+        None,
+    );
+    assert!(
+        !lines(&c).iter().any(|l| l.contains("no-questions")),
+        "a note is something to see"
+    );
+}
+
+#[test]
 fn unclosed_and_mismatched_containers() {
     let c = form(
         vec![
