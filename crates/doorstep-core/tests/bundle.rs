@@ -481,6 +481,13 @@ fn truncated_random_and_foreign_files_are_refused_clearly() {
     let mut z = b.bytes.clone();
     z.extend_from_slice(b"junk");
     assert!(matches!(refused(&z), BundleError::NotAZip(_)));
+    assert!(
+        refused(&z)
+            .to_string()
+            .contains("the archive ends 4 byte(s) before the file does: bytes were added after it"),
+        "{}",
+        refused(&z)
+    );
     let mut z = b"junk".to_vec();
     z.extend_from_slice(&b.bytes);
     assert!(

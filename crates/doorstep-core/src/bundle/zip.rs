@@ -418,10 +418,14 @@ pub fn read(b: &[u8]) -> Result<ZipArchive<'_>, ZipError> {
         )));
     }
     let end = find_end(b).ok_or_else(|| {
-        ZipError::NotZip(if b.starts_with(b"PK\x03\x04") {
-            "the end of the archive is missing, so the file was cut short (truncated), perhaps in transfer: copy or export it again".into()
-        } else {
+        ZipError::NotZip(if !b.starts_with(b"PK\x03\x04") {
             "it has no ZIP end record (is it the right file?)".into()
+        } else if let Some(extra) = bytes_after_end(b) {
+            format!(
+                "the archive ends {extra} byte(s) before the file does: bytes were added after it, perhaps in transfer: copy or export it again"
+            )
+        } else {
+            "the end of the archive is missing, so the file was cut short (truncated), perhaps in transfer: copy or export it again".into()
         })
     })?;
     let mut c = Cursor { b, at: end + 4 };
@@ -695,6 +699,18 @@ fn find_end(b: &[u8]) -> Option<usize> {
     (first..=last).rev().find(|&i| {
         u32_at(b, i) == END_SIG
             && u16::from_le_bytes([b[i + 20], b[i + 21]]) as usize == b.len() - i - 22
+    })
+}
+
+/// How many bytes follow an end record that does not reach the end of the file (a whole archive
+/// with bytes added after it), when there is one in the last 64 KiB.
+fn bytes_after_end(b: &[u8]) -> Option<usize> {
+    let last = b.len() - 22;
+    let first = last.saturating_sub(u16::MAX as usize);
+    (first..=last).rev().find_map(|i| {
+        let comment = u16::from_le_bytes([b[i + 20], b[i + 21]]) as usize;
+        let ends = i + 22 + comment;
+        (u32_at(b, i) == END_SIG && ends < b.len()).then(|| b.len() - ends)
     })
 }
 
