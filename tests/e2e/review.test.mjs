@@ -60,5 +60,11 @@ test('finalize is refused until valid; edit after finalize makes a new id', asyn
   const edit = all.find((s) => s.envelope.meta.instance_id !== first.envelope.meta.instance_id);
   assert.equal(edit.envelope.meta.deprecated_id, first.envelope.meta.instance_id);
   assert.equal(edit.envelope.meta.status, 'draft');
+  // In the drafts, the correction is marked as one.
+  await page.goBack();
+  await page.waitForSelector('.list li[data-instance]');
+  const row = page.locator(`.list li[data-instance="${edit.envelope.meta.instance_id}"]`);
+  assert.match(await row.locator('.name').textContent(), /李四光.*(修改中|correction)/);
+  await screenshot(page, 'drafts-correction');
   assert.deepEqual(app.errors, []);
 });

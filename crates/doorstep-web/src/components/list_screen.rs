@@ -94,7 +94,10 @@ pub fn list_screen(p: &Props) -> Html {
         };
         html! {
             <li key={id.clone()} data-instance={id.clone()}>
-                <div class="name">{ name.clone() }</div>
+                <div class="name">{ name.clone() }
+                    // A finalized interview being corrected: it replaces the finalized one when finalized.
+                    if !p.finalized && m.deprecated_id.is_some() { <span class="badge todo" style="margin-left:6px">{ t.correction }</span> }
+                </div>
                 <div class="muted">{ format!("{} · {} ", r.title_in(lang), t.updated) }
                     <span style="white-space:nowrap">{ m.updated_at.replace('T', " ").chars().take(16).collect::<String>() }</span></div>
                 if p.finalized { <div class="muted">{ exported }</div> }
