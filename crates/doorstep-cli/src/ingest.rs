@@ -409,12 +409,14 @@ fn open(
         Some(zip) if encrypted => zip.to_string(),
         _ => name,
     };
-    if let Some(want) = expected_name(&m.form.id, &m.device_id, &m.created_at) {
-        if name != want && looks_like_bundle_name(&name) && !allow_renamed {
-            return Err(format!(
-                "the file is named `{name}`, but its manifest says it was exported as `{want}`; a renamed bundle is easily mixed up with another: rename it back, or pass --allow-renamed if you know where it came from"
-            ));
-        }
+    if let Some(want) = expected_name(&m.form.id, &m.device_id, &m.created_at)
+        && name != want
+        && looks_like_bundle_name(&name)
+        && !allow_renamed
+    {
+        return Err(format!(
+            "the file is named `{name}`, but its manifest says it was exported as `{want}`; a renamed bundle is easily mixed up with another: rename it back, or pass --allow-renamed if you know where it came from"
+        ));
     }
     let form = &reader.form;
     let layout = Layout::of(form);

@@ -75,7 +75,14 @@ fn fill_member(s: &mut Session, inst: u32, i: usize) {
     let form = s.form().clone();
     let answers = [
         ("m_name", json!(format!("成员{i}"))),
-        ("m_sex", json!(if i % 2 == 0 { "male" } else { "female" })),
+        (
+            "m_sex",
+            json!(if i.is_multiple_of(2) {
+                "male"
+            } else {
+                "female"
+            }),
+        ),
         (
             "m_birth",
             json!(format!(
@@ -85,7 +92,10 @@ fn fill_member(s: &mut Session, inst: u32, i: usize) {
                 i % 10
             )),
         ),
-        ("m_disabled", json!(if i % 7 == 0 { "yes" } else { "no" })),
+        (
+            "m_disabled",
+            json!(if i.is_multiple_of(7) { "yes" } else { "no" }),
+        ),
         ("m_income", json!((i * 1300) % 40000)),
     ];
     for (name, v) in answers {

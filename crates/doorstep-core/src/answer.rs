@@ -96,13 +96,13 @@ pub fn check_cow<'v>(
                     show(v)
                 )));
             };
-            if let Some(cs) = choices {
-                if !cs.iter().any(|c| c.value == s) {
-                    return Err(AnswerError {
-                        code: "choice",
-                        message: format!("`{s}` is not one of the choices"),
-                    });
-                }
+            if let Some(cs) = choices
+                && !cs.iter().any(|c| c.value == s)
+            {
+                return Err(AnswerError {
+                    code: "choice",
+                    message: format!("`{s}` is not one of the choices"),
+                });
             }
             Ok(Cow::Borrowed(v))
         }

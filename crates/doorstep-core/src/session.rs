@@ -974,9 +974,7 @@ impl Session {
             if sc.repeat == level {
                 return Some(s);
             }
-            if sc.repeat.is_none() {
-                return None;
-            }
+            sc.repeat?;
             s = sc.parent;
         }
     }
@@ -1112,10 +1110,10 @@ impl Session {
             answer_now = Some(None);
         }
         drop(env);
-        if let Some(a) = answer_now {
-            if self.slot(n).answer != a {
-                self.put_answer(n, a);
-            }
+        if let Some(a) = answer_now
+            && self.slot(n).answer != a
+        {
+            self.put_answer(n, a);
         }
         let read = if relevant {
             self.slot(n).val.clone()
@@ -1643,10 +1641,10 @@ impl Env for EvalEnv<'_> {
             return Value::empty();
         };
         let level = it.repeat;
-        if it.kind != ItemType::Repeat {
-            if let Some(a) = s.ancestor_at(ctx.scope, level) {
-                return s.slot(Node { item, scope: a }).read.clone();
-            }
+        if it.kind != ItemType::Repeat
+            && let Some(a) = s.ancestor_at(ctx.scope, level)
+        {
+            return s.slot(Node { item, scope: a }).read.clone();
         }
         let ctx_level = s.scopes[ctx.scope as usize].repeat;
         let l = s.lca(ctx_level, level);

@@ -75,11 +75,10 @@ fn arb_form() -> impl Strategy<Value = String> {
         inner_items.push(json!({"type": "integer", "name": "crowded", "label": "c", "relevant": "count(${rep}) > 2"}));
         inner_items.push(json!({"type": "calculate", "name": "subsum", "calculation": "sum(${s0})", "data_type": "integer"}));
         let mut rep = json!({"type": "repeat", "name": "rep", "label": "rep", "max": 6, "items": inner_items});
-        if let Some(r) = nums.first() {
-            if spec[0].0 % 2 == 0 {
+        if let Some(r) = nums.first()
+            && spec[0].0 % 2 == 0 {
                 rep["relevant"] = json!(format!("${{{r}}} != 3"));
             }
-        }
         root_items.push(rep);
         root_items.push(json!({"type": "calculate", "name": "total", "calculation": "sum(${m0})", "data_type": "integer"}));
         root_items.push(json!({"type": "calculate", "name": "size", "calculation": "count(${rep})", "data_type": "integer"}));

@@ -260,17 +260,16 @@ impl Filling {
     pub fn member_label(&self, repeat: ItemId, instance: u32) -> Option<String> {
         for &i in self.form.level_items(Some(repeat)) {
             let item = self.form.item(i);
-            if item.kind == ItemType::Text {
-                if let Some(s) = self
+            if item.kind == ItemType::Text
+                && let Some(s) = self
                     .session
                     .answer(Node {
                         item: i,
                         scope: instance,
                     })
                     .and_then(|v| v.as_str())
-                {
-                    return Some(s.to_string());
-                }
+            {
+                return Some(s.to_string());
             }
         }
         None

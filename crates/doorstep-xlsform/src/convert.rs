@@ -472,10 +472,10 @@ impl Converter<'_> {
                     },
                     (None, None) => None,
                 };
-                if let Some(t) = &tag {
-                    if !found.iter().any(|(f, _)| f == t) {
-                        found.push((t.clone(), place));
-                    }
+                if let Some(t) = &tag
+                    && !found.iter().any(|(f, _)| f == t)
+                {
+                    found.push((t.clone(), place));
                 }
                 c.tag = tag;
             }
@@ -1198,21 +1198,20 @@ impl Converter<'_> {
                 });
             } else {
                 push(&mut stack, &mut root, node);
-                if let Some(Some(l)) = &list {
-                    if l.ends_with(OR_OTHER)
-                        && or_other_lists.last().is_some_and(|(_, r, _)| *r == n)
-                    {
-                        let other = self.or_other_item(&name);
-                        push(
-                            &mut stack,
-                            &mut root,
-                            Node {
-                                doc: other,
-                                row: n,
-                                children: Vec::new(),
-                            },
-                        );
-                    }
+                if let Some(Some(l)) = &list
+                    && l.ends_with(OR_OTHER)
+                    && or_other_lists.last().is_some_and(|(_, r, _)| *r == n)
+                {
+                    let other = self.or_other_item(&name);
+                    push(
+                        &mut stack,
+                        &mut root,
+                        Node {
+                            doc: other,
+                            row: n,
+                            children: Vec::new(),
+                        },
+                    );
                 }
             }
         }
@@ -1447,16 +1446,16 @@ impl Converter<'_> {
                 }
             }
         }
-        if let Some((h, Some(r))) = &self.settings {
-            if let Some(c) = h.col("instance_name") {
-                for name in piped_names(r.get(c.index)) {
-                    if let Some((at, t)) = self.dropped_meta.get(name) {
-                        found.push(Problem::error(
+        if let Some((h, Some(r))) = &self.settings
+            && let Some(c) = h.col("instance_name")
+        {
+            for name in piped_names(r.get(c.index)) {
+                if let Some((at, t)) = self.dropped_meta.get(name) {
+                    found.push(Problem::error(
                             "xlsform/reads-dropped-metadata",
                             Place::cell("settings", r.number, c.cell_ref()),
                             format!("`${{{name}}}` reads the {t} metadata of survey row {at}, which is dropped because a browser cannot know it: remove the reference"),
                         ));
-                    }
                 }
             }
         }
@@ -1618,31 +1617,31 @@ impl Converter<'_> {
             None => self.place_of(&d.path),
         };
         let mut message = d.message.clone();
-        if let Some((a, b)) = d.span {
-            if let Some(Value::String(src)) = value_at(json, &d.path) {
-                let (a, b) = (a as usize, b as usize);
-                let snippet = src.get(a.min(src.len())..b.min(src.len()));
-                let Some(snippet) = snippet else {
-                    // A span that does not fall on characters: show the expression whole.
-                    return Problem {
-                        severity: if d.is_error() {
-                            Severity::Error
-                        } else {
-                            Severity::Warning
-                        },
-                        code: d.code.to_string(),
-                        place,
-                        message: format!("{message} (in `{src}`)"),
-                        json_path: Some(d.path.clone()),
-                    };
+        if let Some((a, b)) = d.span
+            && let Some(Value::String(src)) = value_at(json, &d.path)
+        {
+            let (a, b) = (a as usize, b as usize);
+            let snippet = src.get(a.min(src.len())..b.min(src.len()));
+            let Some(snippet) = snippet else {
+                // A span that does not fall on characters: show the expression whole.
+                return Problem {
+                    severity: if d.is_error() {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
+                    code: d.code.to_string(),
+                    place,
+                    message: format!("{message} (in `{src}`)"),
+                    json_path: Some(d.path.clone()),
                 };
-                if snippet.is_empty() {
-                    message = format!("{message} (at the end of `{src}`)");
-                } else if snippet == src {
-                    message = format!("{message} (in `{src}`)");
-                } else {
-                    message = format!("{message} (at `{snippet}` in `{src}`)");
-                }
+            };
+            if snippet.is_empty() {
+                message = format!("{message} (at the end of `{src}`)");
+            } else if snippet == src {
+                message = format!("{message} (in `{src}`)");
+            } else {
+                message = format!("{message} (at `{snippet}` in `{src}`)");
             }
         }
         Problem {

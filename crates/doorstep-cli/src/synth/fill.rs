@@ -126,12 +126,11 @@ fn answer(
             .collect();
         rng.shuffle(&mut values);
         // Consent is nearly always given: a survey of refusals is not realistic.
-        if item.name.contains("consent") {
-            if let Some(first) = form.choices_of(item).first() {
-                if rng.below(100) < 97 {
-                    values.insert(0, first.value.clone());
-                }
-            }
+        if item.name.contains("consent")
+            && let Some(first) = form.choices_of(item).first()
+            && rng.below(100) < 97
+        {
+            values.insert(0, first.value.clone());
         }
         candidates.extend(values.into_iter().map(Json::from));
     }
@@ -154,13 +153,13 @@ fn answer(
             continue;
         }
         if session.state(node).error.is_none() {
-            if item.kind.is_attachment() {
-                if let Some(file) = value.get("file").and_then(Json::as_str) {
-                    attachments.push(Attachment {
-                        file: file.to_string(),
-                        bytes: fake_media(item.kind),
-                    });
-                }
+            if item.kind.is_attachment()
+                && let Some(file) = value.get("file").and_then(Json::as_str)
+            {
+                attachments.push(Attachment {
+                    file: file.to_string(),
+                    bytes: fake_media(item.kind),
+                });
             }
             return;
         }

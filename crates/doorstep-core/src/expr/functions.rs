@@ -237,12 +237,12 @@ impl Evaluator<'_> {
         let result = self.call_unbounded(f, a, span, question);
         // Text can double through chained calculations (`concat(${c}, ${c})` forty times is 2^40
         // bytes); no answer or label needs more than a few megabytes, so longer results are dropped.
-        if let Ev::V(Value::Str(t)) = &result {
-            if t.len() > MAX_TEXT {
-                let len = t.len();
-                self.runtime(span, format!("the result is {len} bytes of text, over the limit of {MAX_TEXT}: it is left empty"));
-                return s("");
-            }
+        if let Ev::V(Value::Str(t)) = &result
+            && t.len() > MAX_TEXT
+        {
+            let len = t.len();
+            self.runtime(span, format!("the result is {len} bytes of text, over the limit of {MAX_TEXT}: it is left empty"));
+            return s("");
         }
         result
     }

@@ -186,7 +186,10 @@ fn canonical_is_default() -> bool {
     static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *SORTED.get_or_init(|| {
         let probe: Json = serde_json::from_str(r#"{"b":1,"a":2}"#).unwrap_or(Json::Null);
-        probe.to_string() == r#"{"a":2,"b":1}"#
+        // The serialized text, not the value: `Json == &str` would compare with a JSON string.
+        #[allow(clippy::cmp_owned)]
+        let sorted = probe.to_string() == r#"{"a":2,"b":1}"#;
+        sorted
     })
 }
 
@@ -449,10 +452,10 @@ impl Loader {
             .and_then(|v| self.de("choices", v))
             .unwrap_or_default();
 
-        if let Some(id) = &id {
-            if !is_identifier(id) {
-                self.err("form/bad-identifier", "id", bad_ident_msg("form id", id));
-            }
+        if let Some(id) = &id
+            && !is_identifier(id)
+        {
+            self.err("form/bad-identifier", "id", bad_ident_msg("form id", id));
         }
         // A bad key must stop the form here, not at export time on a surveyor's phone.
         for (i, key) in settings
@@ -1148,14 +1151,14 @@ impl Loader {
                 _ => {}
             }
         }
-        if let Some(r) = &d.parameters {
-            if !(r.step > 0.0) || !(r.start.is_finite() && r.end.is_finite()) || r.start == r.end {
-                self.err(
-                    "form/type",
-                    format!("{p}.parameters"),
-                    "range parameters need finite start and end that differ, and a positive step",
-                );
-            }
+        if let Some(r) = &d.parameters
+            && (!(r.step > 0.0) || !(r.start.is_finite() && r.end.is_finite()) || r.start == r.end)
+        {
+            self.err(
+                "form/type",
+                format!("{p}.parameters"),
+                "range parameters need finite start and end that differ, and a positive step",
+            );
         }
         if rep {
             let max = d.max.unwrap_or(DEFAULT_REPEAT_MAX);
@@ -1166,28 +1169,28 @@ impl Loader {
                     format!("max {max} is over the limit of {MAX_REPEAT_MAX} instances"),
                 );
             }
-            if let Some(min) = d.min {
-                if min > max {
-                    self.err(
-                        "form/bad-count",
-                        format!("{p}.min"),
-                        format!("min {min} is larger than max {max}"),
-                    );
-                }
+            if let Some(min) = d.min
+                && min > max
+            {
+                self.err(
+                    "form/bad-count",
+                    format!("{p}.min"),
+                    format!("min {min} is larger than max {max}"),
+                );
             }
             let fixed = match &d.count {
                 Some(Count::Fixed(n)) => Some(*n),
                 Some(Count::Expr(s)) => s.trim().parse::<u64>().ok(),
                 None => None,
             };
-            if let Some(n) = fixed {
-                if n > max.min(MAX_REPEAT_MAX) {
-                    self.err(
-                        "form/bad-count",
-                        format!("{p}.count"),
-                        format!("count {n} is larger than max {max}"),
-                    );
-                }
+            if let Some(n) = fixed
+                && n > max.min(MAX_REPEAT_MAX)
+            {
+                self.err(
+                    "form/bad-count",
+                    format!("{p}.count"),
+                    format!("count {n} is larger than max {max}"),
+                );
             }
             if d.count.is_some() && (d.min.is_some()) {
                 self.err(
@@ -1197,15 +1200,14 @@ impl Loader {
                 );
             }
         }
-        if let Some(def) = &d.default {
-            if let Err(why) = check_literal(t, def, d.choices.as_ref().and_then(|l| choices.get(l)))
-            {
-                self.err(
-                    "form/bad-default",
-                    format!("{p}.default"),
-                    format!("the default {def} is not a valid {tname} value: {why}"),
-                );
-            }
+        if let Some(def) = &d.default
+            && let Err(why) = check_literal(t, def, d.choices.as_ref().and_then(|l| choices.get(l)))
+        {
+            self.err(
+                "form/bad-default",
+                format!("{p}.default"),
+                format!("the default {def} is not a valid {tname} value: {why}"),
+            );
         }
         // Texts and the warnings a supervisor wants to see.
         for (key, text) in [
