@@ -2,41 +2,11 @@
 //! them (twice: the second time all duplicates), bad bundles are refused with the database unchanged,
 //! export and report read the result. Each check looks at exit code, stdout and stderr together.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use std::path::Path;
 
-fn doorstep(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn form(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../forms")
-        .join(format!("{name}.form.json"))
-        .display()
-        .to_string()
-}
-
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("doorstep-office-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::{Run, doorstep, form, temp};
 
 fn bundles_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -183,16 +153,47 @@ fn rebuild(bytes: &[u8], edit: impl Fn(&str, &[u8]) -> Vec<u8>) -> Vec<u8> {
     w.finish().unwrap()
 }
 
-/// Ingests a bad bundle and checks: exit code 2, the file named on stderr with `expect`, and the
-/// database unchanged.
-fn refused(db: &Path, bundle: &Path, expect: &str) {
-    let before = snapshot(db);
-    let r = doorstep(&[
+/// A bundle made from `original` with each line of `submissions.jsonl` given to `edit` (its index
+/// and its JSON); a line `edit` says it left alone stays byte for byte (its hash the original's).
+/// `form` replaces `form.json` when given. Every hash of the manifest is recomputed.
+fn edit_lines(
+    original: &[u8],
+    form: Option<&[u8]>,
+    edit: impl Fn(usize, &mut serde_json::Value) -> bool,
+) -> Vec<u8> {
+    rebuild(original, |name, b| match name {
+        "form.json" => form.unwrap_or(b).to_vec(),
+        "submissions.jsonl" => {
+            let mut out = String::new();
+            for (i, line) in std::str::from_utf8(b).unwrap().lines().enumerate() {
+                let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+                if edit(i, &mut v) {
+                    out.push_str(&serde_json::to_string(&v).unwrap());
+                } else {
+                    out.push_str(line);
+                }
+                out.push('\n');
+            }
+            out.into_bytes()
+        }
+        _ => b.to_vec(),
+    })
+}
+
+fn ingest(bundle: &Path, db: &Path) -> Run {
+    doorstep(&[
         "ingest",
         bundle.to_str().unwrap(),
         "--db",
         db.to_str().unwrap(),
-    ]);
+    ])
+}
+
+/// Ingests a bad bundle and checks: exit code 2, the file named on stderr with `expect`, and the
+/// database unchanged.
+fn refused(db: &Path, bundle: &Path, expect: &str) {
+    let before = snapshot(db);
+    let r = ingest(&bundle, &db);
     assert_eq!(r.code, 2, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains(&bundle.display().to_string()),
@@ -215,7 +216,7 @@ fn refused(db: &Path, bundle: &Path, expect: &str) {
 
 #[test]
 fn synth_ingest_twice_refuse_bad_bundles_export_report() {
-    let dir = temp("e2e");
+    let dir = temp("office-e2e");
     let bundles = make_bundles(&dir);
     let db = dir.join("office.db");
     let dbs = db.to_str().unwrap();
@@ -397,7 +398,7 @@ fn synth_ingest_twice_refuse_bad_bundles_export_report() {
 
 #[test]
 fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
-    let dir = temp("rejected");
+    let dir = temp("office-rejected");
     let out = dir.join("b.zip");
     let r = doorstep(&[
         "synth",
@@ -415,41 +416,22 @@ fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
     // Line 1 breaks a constraint and names an attachment the bundle lacks; line 2's signature is
     // not the file in the bundle; the other 38 are left as they were. Every hash is recomputed.
     // (40 lines: the writer stores envelopes 32 to a statement, and the rest one by one.)
-    let edited = rebuild(&original, |name, b| {
-        if name != "submissions.jsonl" {
-            return b.to_vec();
+    let edited = edit_lines(&original, None, |i, v| match i {
+        0 => {
+            v["data"]["annual_income"] = (-5).into();
+            v["data"]["signature"]["file"] = "elsewhere.jpg".into();
+            true
         }
-        let text = std::str::from_utf8(b).unwrap();
-        let mut out = String::new();
-        for (i, line) in text.lines().enumerate() {
-            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
-            match i {
-                0 => {
-                    v["data"]["annual_income"] = (-5).into();
-                    v["data"]["signature"]["file"] = "elsewhere.jpg".into();
-                }
-                1 => v["data"]["signature"]["sha256"] = "0".repeat(64).into(),
-                // Untouched, byte for byte (its hash stays the original's).
-                _ => {
-                    out.push_str(line);
-                    out.push('\n');
-                    continue;
-                }
-            }
-            out.push_str(&serde_json::to_string(&v).unwrap());
-            out.push('\n');
+        1 => {
+            v["data"]["signature"]["sha256"] = "0".repeat(64).into();
+            true
         }
-        out.into_bytes()
+        _ => false,
     });
     let bundle = dir.join("edited.zip");
     std::fs::write(&bundle, edited).unwrap();
     let db = dir.join("office.db");
-    let r = doorstep(&[
-        "ingest",
-        bundle.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-    ]);
+    let r = ingest(&bundle, &db);
     assert_eq!((r.code, r.stderr.as_str()), (1, ""), "{}", r.stdout);
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{}", r.stdout);
@@ -502,32 +484,15 @@ fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
         r.stdout
     );
     // The third one changed (still valid): a conflict, and the stored one is kept.
-    let changed = rebuild(&original, |name, b| {
-        if name != "submissions.jsonl" {
-            return b.to_vec();
+    let changed = edit_lines(&original, None, |i, v| {
+        if i == 2 {
+            v["data"]["surveyor_remarks"] = "changed afterwards".into();
         }
-        let text = std::str::from_utf8(b).unwrap();
-        let mut out = String::new();
-        for (i, line) in text.lines().enumerate() {
-            if i == 2 {
-                let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
-                v["data"]["surveyor_remarks"] = "changed afterwards".into();
-                out.push_str(&serde_json::to_string(&v).unwrap());
-            } else {
-                out.push_str(line);
-            }
-            out.push('\n');
-        }
-        out.into_bytes()
+        i == 2
     });
     let bundle = dir.join("changed.zip");
     std::fs::write(&bundle, changed).unwrap();
-    let r = doorstep(&[
-        "ingest",
-        bundle.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-    ]);
+    let r = ingest(&bundle, &db);
     assert_eq!((r.code, r.stderr.as_str()), (1, ""), "{}", r.stdout);
     assert!(
         r.stdout.contains("\n  conflict uuid:")
@@ -562,35 +527,17 @@ fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
         .unwrap()
         .hash
         .clone();
-    let invalid = rebuild(&original, |name, b| {
-        if name == "form.json" {
-            return changed_form.clone();
-        }
-        if name != "submissions.jsonl" {
-            return b.to_vec();
-        }
+    let invalid = edit_lines(&original, Some(&changed_form), |i, v| {
         // Every line names the changed form, so every one differs from what is stored.
-        let text = std::str::from_utf8(b).unwrap();
-        let mut out = String::new();
-        for (i, line) in text.lines().enumerate() {
-            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
-            v["meta"]["form"]["hash"] = changed_hash.clone().into();
-            if i == 0 {
-                v["data"]["annual_income"] = (-5).into();
-            }
-            out.push_str(&serde_json::to_string(&v).unwrap());
-            out.push('\n');
+        v["meta"]["form"]["hash"] = changed_hash.clone().into();
+        if i == 0 {
+            v["data"]["annual_income"] = (-5).into();
         }
-        out.into_bytes()
+        true
     });
     let bundle = dir.join("invalid.zip");
     std::fs::write(&bundle, invalid).unwrap();
-    let r = doorstep(&[
-        "ingest",
-        bundle.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-    ]);
+    let r = ingest(&bundle, &db);
     assert_eq!((r.code, r.stderr.as_str()), (1, ""), "{}", r.stdout);
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert!(
@@ -617,7 +564,7 @@ fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
 
 #[test]
 fn errors_name_the_file_and_what_to_do() {
-    let dir = temp("errors");
+    let dir = temp("office-errors");
     let r = doorstep(&[
         "ingest",
         "/nonexistent/x.zip",
@@ -732,7 +679,7 @@ fn ingest_into_postgresql() {
         .unwrap();
     let (base, _) = url.rsplit_once('/').expect("the URL names a database");
     let db = format!("{base}/{name}");
-    let dir = temp("pg");
+    let dir = temp("office-pg");
     // Export only reads: an empty database is refused, not given Doorstep's tables.
     let r = doorstep(&[
         "export",

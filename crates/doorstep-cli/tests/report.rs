@@ -1,41 +1,11 @@
 //! `doorstep report` through the real binary: the page works on a phone (charts scale to the width
 //! available, long tables become cards), and an unknown `--lang` is a usage error.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use std::path::Path;
 
-fn doorstep(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn form(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../forms")
-        .join(format!("{name}.form.json"))
-        .display()
-        .to_string()
-}
-
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("doorstep-report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use common::{doorstep, form, temp};
 
 /// A database with households and register changes.
 fn office_db(dir: &Path) -> String {
@@ -56,7 +26,7 @@ fn office_db(dir: &Path) -> String {
 
 #[test]
 fn the_report_fits_a_phone_in_both_languages() {
-    let dir = temp("phone");
+    let dir = temp("report-phone");
     let db = office_db(&dir);
     for lang in ["zh-CN", "en"] {
         let html = dir.join(format!("{lang}.html"));
@@ -100,7 +70,7 @@ fn the_report_fits_a_phone_in_both_languages() {
 
 #[test]
 fn an_unknown_language_is_refused() {
-    let dir = temp("lang");
+    let dir = temp("report-lang");
     let html = dir.join("r.html");
     let r = doorstep(&[
         "report",
