@@ -1616,6 +1616,11 @@ impl Converter<'_> {
             }
             None => self.place_of(&d.path),
         };
+        let severity = if d.is_error() {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         let mut message = d.message.clone();
         if let Some((a, b)) = d.span
             && let Some(Value::String(src)) = value_at(json, &d.path)
@@ -1625,11 +1630,7 @@ impl Converter<'_> {
             let Some(snippet) = snippet else {
                 // A span that does not fall on characters: show the expression whole.
                 return Problem {
-                    severity: if d.is_error() {
-                        Severity::Error
-                    } else {
-                        Severity::Warning
-                    },
+                    severity,
                     code: d.code.to_string(),
                     place,
                     message: format!("{message} (in `{src}`)"),
@@ -1645,11 +1646,7 @@ impl Converter<'_> {
             }
         }
         Problem {
-            severity: if d.is_error() {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
+            severity,
             code: d.code.to_string(),
             place,
             message,
