@@ -79,6 +79,27 @@ export async function sign(page, name) {
   await page.waitForSelector('[data-save-state=saved]');
 }
 
+/** The size in bytes of the stored attachment `<instanceId>/<file>`, or null when it is not stored. */
+export async function storedMediaSize(page, instanceId, file) {
+  return page.evaluate(
+    (key) =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('doorstep');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const get = db.transaction('media').objectStore('media').get(key);
+          get.onsuccess = () => {
+            resolve(get.result === undefined ? null : get.result.byteLength ?? get.result.length ?? null);
+            db.close();
+          };
+          get.onerror = () => reject(get.error);
+        };
+      }),
+    `${instanceId}/${file}`,
+  );
+}
+
 /** Every stored submission record (read straight from IndexedDB, as JSON). */
 export async function storedSubmissions(page) {
   return page.evaluate(

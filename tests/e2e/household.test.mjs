@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { launch, screenshot } from './lib.mjs';
 import {
-  HOUSEHOLD, addMember, answer, answerAll, backToList, next, open, readZip, saved, sign, start, storedSubmissions, valueOf,
+  HOUSEHOLD, addMember, answer, answerAll, backToList, next, open, readZip, saved, sign, start, storedMediaSize, storedSubmissions,
+  valueOf,
 } from './app.mjs';
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
@@ -125,6 +126,26 @@ for (const lang of ['zh', 'en']) {
     const after = await storedSubmissions(page);
     assert.equal(after.length, 1);
     assert.deepEqual(after[0].exported_in, [sha256(zip)]);
+
+    // A correction keeps the signature (copied under its own id, where export looks for it), and
+    // tapping edit a second time opens that correction again instead of starting another.
+    const original = stored[0].envelope.meta.instance_id;
+    for (let round = 0; round < 2; round++) {
+      await page.click('.tabs button:nth-child(3)');
+      await page.waitForSelector('.list li[data-instance]');
+      await page.locator(`.list li[data-instance="${original}"] button`).first().click();
+      await page.waitForSelector('.savebar');
+      await page.goBack();
+      await page.waitForSelector('.tabs');
+    }
+    const corrections = (await storedSubmissions(page)).filter((s) => s.envelope.meta.deprecated_id === original);
+    assert.equal(corrections.length, 1, 'one correction, however often edit is tapped');
+    const signature = corrections[0].envelope.data.signature;
+    assert.equal(
+      await storedMediaSize(page, corrections[0].envelope.meta.instance_id, signature.file),
+      signature.size,
+      "the correction's own copy of the signature",
+    );
     assert.deepEqual(app.errors, []);
   });
 }

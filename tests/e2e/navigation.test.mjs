@@ -58,6 +58,13 @@ test("the phone's back button steps back inside the app instead of leaving it", 
   await saved(page);
   const url = page.url();
 
+  // With the contents open, back closes them and nothing else.
+  await page.click('[data-testid=contents]');
+  await page.waitForSelector('.dialog');
+  await page.goBack();
+  await page.waitForSelector('.dialog', { state: 'detached' });
+  assert.equal(await page.locator('[data-name="consent"]').count(), 1, 'still on the same page');
+
   // From the review, back is the form.
   await page.click('[data-testid=contents]');
   await page.locator('.dialog .btn.primary').click();

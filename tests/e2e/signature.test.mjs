@@ -155,8 +155,18 @@ for (const lang of ['zh', 'en']) {
     await page.click('.navbar button:first-child');
     await waitForInk(page);
 
+    // Clearing is asked first; "no" keeps the signature.
+    const clear = () => page.locator(`${BOX} [data-testid=clear-signature]`).click();
+    await clear();
+    await page.locator('.dialog .btn:not(.danger)').click();
+    await page.waitForSelector('.dialog', { state: 'detached' });
+    assert.ok((await ink(page)) > 0, 'kept after "no"');
+    assert.equal((await draft(page)).value.file, value.file);
+
     // Cleared: the pad is empty, the answer is gone (and its picture), and the review asks for it.
-    await page.locator(`${BOX} button:visible`, { hasText: lang === 'zh' ? '清除' : 'Clear' }).click();
+    await clear();
+    await page.locator('.dialog .btn.danger').click();
+    await page.waitForSelector('.dialog', { state: 'detached' });
     assert.equal(await ink(page), 0, 'the pad is empty');
     assert.equal(await page.locator(`${BOX} button:visible`).count(), 0, 'nothing left to clear');
     assert.equal((await draft(page)).value, undefined, 'the answer is cleared');

@@ -129,6 +129,8 @@ pub struct Strings {
     pub back_to_list: &'static str,
     pub confirm_remove_member: &'static str,
     pub confirm_delete: &'static str,
+    pub confirm_clear_signature: &'static str,
+    pub confirm_clear_file: &'static str,
     pub cancel: &'static str,
     pub delete: &'static str,
     pub edit: &'static str,
@@ -240,6 +242,8 @@ pub static ZH: Strings = Strings {
     back_to_list: "返回列表",
     confirm_remove_member: "确定删除这位成员及其全部回答吗？",
     confirm_delete: "确定删除这份调查吗？删除后无法恢复。",
+    confirm_clear_signature: "确定清除这个签名吗？清除后需要重新签名。",
+    confirm_clear_file: "确定删除已保存的照片或文件吗？删除后无法恢复。",
     cancel: "取消",
     delete: "删除",
     edit: "修改",
@@ -350,6 +354,8 @@ pub static EN: Strings = Strings {
     back_to_list: "Back to the list",
     confirm_remove_member: "Remove this member and all their answers?",
     confirm_delete: "Delete this interview? It cannot be undone.",
+    confirm_clear_signature: "Clear this signature? It will have to be signed again.",
+    confirm_clear_file: "Remove the saved photo or file? It cannot be undone.",
     cancel: "Cancel",
     delete: "Delete",
     edit: "Edit",
@@ -563,13 +569,13 @@ pub fn confirm_remove_named(lang: Lang, who: &str) -> String {
 }
 
 /// The button that adds an entry to a roster, after the roster's label: "添加家庭成员",
-/// "Add to Household members"; without a label, "添加成员" / "Add a member".
+/// "Add “Household members”"; without a label, "添加成员" / "Add a member".
 pub fn add_to(lang: Lang, roster: &str) -> String {
     match (lang, roster.trim()) {
         (Lang::Zh, "") => ZH.add_member.to_string(),
         (Lang::En, "") => EN.add_member.to_string(),
         (Lang::Zh, label) => format!("添加{label}"),
-        (Lang::En, label) => format!("Add to {label}"),
+        (Lang::En, label) => format!("Add “{label}”"),
     }
 }
 
@@ -604,7 +610,7 @@ mod tests {
     #[test]
     fn confirmations_and_buttons_name_what_they_act_on() {
         assert_eq!(add_to(Lang::Zh, "家庭成员"), "添加家庭成员");
-        assert_eq!(add_to(Lang::En, "Aid items"), "Add to Aid items");
+        assert_eq!(add_to(Lang::En, "Item given"), "Add “Item given”");
         assert_eq!(add_to(Lang::Zh, " "), "添加成员");
         assert_eq!(
             confirm_delete_named(Lang::Zh, "王家"),

@@ -191,6 +191,20 @@ pub fn app() -> Html {
             let screen = screen.clone();
             let listener = inside.then(|| {
                 gloo::events::EventListener::new(&gloo::utils::window(), "popstate", move |_| {
+                    // An open dialog (the contents, a confirmation) is what back closes first:
+                    // it closes on Escape.
+                    let doc = gloo::utils::document();
+                    if doc.query_selector(".dialog").ok().flatten().is_some() {
+                        guard_history();
+                        let init = web_sys::KeyboardEventInit::new();
+                        init.set_key("Escape");
+                        if let Ok(e) = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict(
+                            "keydown", &init,
+                        ) {
+                            let _ = doc.dispatch_event(&e);
+                        }
+                        return;
+                    }
                     match screen {
                         Screen::Review => {
                             guard_history();

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use yew::prelude::*;
 
 use super::Ctl;
+use super::confirm::Confirm;
 use super::question::answer;
 use super::signature::SignaturePad;
 use crate::i18n::{self, Lang};
@@ -75,6 +76,8 @@ pub fn media(p: &Props) -> Html {
     // What happened to the last photo picked (made smaller, or kept as it was), for this visit.
     let note = use_state(|| None::<String>);
     let preview = use_state(|| None::<String>);
+    // Removing a stored photo or recording is asked first (it may not be possible to take again).
+    let asking = use_state(|| false);
     let file_name = p
         .value
         .as_ref()
@@ -159,12 +162,23 @@ pub fn media(p: &Props) -> Html {
         })
     };
     let clear = {
-        let ctl = p.ctl.clone();
-        let node = p.node;
-        Callback::from(move |_: MouseEvent| {
-            let _ = answer(&ctl, node, None);
-        })
+        let asking = asking.clone();
+        Callback::from(move |_: MouseEvent| asking.set(true))
     };
+    let dialog = (*asking).then(|| {
+        let on_yes = {
+            let (ctl, node, asking) = (p.ctl.clone(), p.node, asking.clone());
+            Callback::from(move |()| {
+                asking.set(false);
+                let _ = answer(&ctl, node, None);
+            })
+        };
+        let on_no = {
+            let asking = asking.clone();
+            Callback::from(move |()| asking.set(false))
+        };
+        html! { <Confirm text={t.confirm_clear_file} yes={t.clear} no={t.cancel} {on_yes} {on_no} /> }
+    });
     let id = super::question::dom_id(p.node);
     let accept = match p.kind {
         "image" => "image/*",
@@ -215,6 +229,7 @@ pub fn media(p: &Props) -> Html {
             { body }
             <div role="status">if let Some(n) = &*note { <p class="muted">{ n.clone() }</p> }</div>
             if let Some(e) = &*failure { <p class="q-error" role="alert">{ e.clone() }</p> }
+            { dialog.unwrap_or_default() }
         </div>
     }
 }

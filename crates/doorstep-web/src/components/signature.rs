@@ -22,6 +22,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::Ctl;
+use super::confirm::Confirm;
 use super::question::answer;
 use crate::i18n::Lang;
 use crate::save::{RETRY_DELAYS_MS, SaveError};
@@ -245,6 +246,8 @@ pub fn signature_pad(p: &Props) -> Html {
     // A stroke or a clearing happened since the pad opened.
     let touched = use_memo((), |_| Cell::new(false));
     let failure = use_state(|| None::<String>);
+    // Clearing is asked first: one slip would lose a signature the signer is no longer there to redo.
+    let asking = use_state(|| false);
     let read_only = p.ctl.0.borrow().session.state(p.node).read_only;
     {
         let canvas = canvas.clone();
@@ -370,7 +373,7 @@ pub fn signature_pad(p: &Props) -> Html {
         let id = p.instance_id.clone();
         let failure = failure.clone();
         let touched = touched.clone();
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |()| {
             touched.set(true);
             if let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() {
                 blank(&c);
@@ -389,6 +392,24 @@ pub fn signature_pad(p: &Props) -> Html {
             }
         })
     };
+    let ask = {
+        let asking = asking.clone();
+        Callback::from(move |_: MouseEvent| asking.set(true))
+    };
+    let dialog = (*asking).then(|| {
+        let on_yes = {
+            let asking = asking.clone();
+            Callback::from(move |()| {
+                asking.set(false);
+                clear.emit(());
+            })
+        };
+        let on_no = {
+            let asking = asking.clone();
+            Callback::from(move |()| asking.set(false))
+        };
+        html! { <Confirm text={t.confirm_clear_signature} yes={t.clear} no={t.cancel} {on_yes} {on_no} /> }
+    });
     // The pad is the signature's one picture: the attachment widget around it (media.rs) shows no
     // thumbnail, file name or clear button of its own for a signature.
     html! {
@@ -399,9 +420,10 @@ pub fn signature_pad(p: &Props) -> Html {
                 onpointercancel={end.clone()} onpointerleave={end.clone()} onlostpointercapture={end} />
             if p.has_value && !read_only {
                 <div class="row" style="margin-top:6px">
-                    <button class="btn grow" onclick={clear} data-testid="clear-signature">{ t.clear }</button>
+                    <button class="btn grow" onclick={ask} data-testid="clear-signature">{ t.clear }</button>
                 </div>
             }
+            { dialog.unwrap_or_default() }
             if let Some(e) = &*failure { <p class="q-error" role="alert">{ e.clone() }</p> }
         </div>
     }

@@ -21,7 +21,7 @@ pub struct Outcome {
 }
 
 /// Every attachment reference (`{file, sha256, ...}`) in an answer tree.
-fn attachment_files(v: &Json, out: &mut Vec<String>) {
+pub(crate) fn attachment_files(v: &Json, out: &mut Vec<String>) {
     match v {
         Json::Object(o) => {
             if let (Some(Json::String(f)), Some(Json::String(_))) = (o.get("file"), o.get("sha256"))

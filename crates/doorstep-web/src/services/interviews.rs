@@ -419,6 +419,14 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
 
 /// Starts editing a finalized submission: a new draft with a new id that records the old one.
 pub async fn edit_finalized(id: &str, settings: &Settings, lang: &str) -> Result<Ctl, String> {
+    // A correction already started is opened again: two would both replace the same interview.
+    let started = submissions()
+        .await
+        .into_iter()
+        .find(|r| !r.is_finalized() && r.envelope.meta.deprecated_id.as_deref() == Some(id));
+    if let Some(draft) = started {
+        return open(draft.id(), settings, lang).await;
+    }
     let rec = submission(id).await?;
     let m = &rec.envelope.meta;
     let form = form_by_key(&form_key(&m.form.id, &m.form.version, &m.form.hash)).await?;
@@ -430,6 +438,20 @@ pub async fn edit_finalized(id: &str, settings: &Settings, lang: &str) -> Result
     meta.status = "draft".into();
     meta.finalized_at = None;
     meta.updated_at = device::now_rfc3339();
+    // Attachments are stored under their interview's id: the correction gets its own copies of
+    // the photos and signatures before the draft that names them is written.
+    let mut files = Vec::new();
+    super::export::attachment_files(&rec.envelope.data, &mut files);
+    for file in files {
+        let bytes = storage::get_media(&format!("{id}/{file}"))
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        if let Some(bytes) = bytes {
+            storage::put_media(&format!("{}/{file}", meta.instance_id), &bytes)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+        }
+    }
     let ctl = Ctl(Rc::new(RefCell::new(Filling::new(session, meta))));
     write_now(&ctl).await.map_err(|e| format!("{e:?}"))?;
     Ok(ctl)
