@@ -579,6 +579,30 @@ pub fn add_to(lang: Lang, roster: &str) -> String {
     }
 }
 
+/// A short Chinese summary of a form diagnostic, shown before its (English) detail when the
+/// interface is Chinese: a supervisor reading on a phone learns what kind of mistake it is, and the
+/// detail names the place for whoever fixes the file. `None` in English (the detail says it all).
+pub fn diagnostic_summary(lang: Lang, code: &str) -> Option<&'static str> {
+    if lang == Lang::En {
+        return None;
+    }
+    Some(match code {
+        "form/json-syntax" => "文件不是完整有效的 JSON（可能下载或复制不完整）",
+        "form/too-large" | "form/too-many-items" | "form/too-deep" | "form/repeats-too-deep" => {
+            "表单太大或嵌套太深"
+        }
+        "form/format" => "不是本应用的表单格式",
+        "form/duplicate-name" | "form/duplicate-choice" => "名称重复",
+        "form/unknown-key" | "form/key-not-allowed" | "form/missing-key" => "表单里的字段不对",
+        "form/unknown-type" | "form/type" => "题目类型不对",
+        "form/unknown-choices" | "form/bad-choice-value" => "选项列表有误",
+        "form/languages" | "text/missing-translation" => "语言或翻译有误",
+        code if code.starts_with("expr/") => "条件或计算公式有误",
+        code if code.starts_with("item/") => "题目缺少内容",
+        _ => "表单定义有误",
+    })
+}
+
 /// A number for reading: a whole decimal shows no ".0" (96000, not 96000.0).
 pub fn number_text(n: &serde_json::Number) -> String {
     match n.as_f64() {
@@ -605,6 +629,23 @@ mod tests {
         assert_eq!(n(serde_json::json!(500.5)), "500.5");
         assert_eq!(n(serde_json::json!(-3)), "-3");
         assert_eq!(n(serde_json::json!(1e20)), "1e+20");
+    }
+
+    #[test]
+    fn diagnostics_get_a_chinese_summary() {
+        assert_eq!(
+            diagnostic_summary(Lang::Zh, "form/json-syntax"),
+            Some("文件不是完整有效的 JSON（可能下载或复制不完整）")
+        );
+        assert_eq!(
+            diagnostic_summary(Lang::Zh, "expr/syntax"),
+            Some("条件或计算公式有误")
+        );
+        assert_eq!(
+            diagnostic_summary(Lang::Zh, "new/code"),
+            Some("表单定义有误")
+        );
+        assert_eq!(diagnostic_summary(Lang::En, "form/json-syntax"), None);
     }
 
     #[test]

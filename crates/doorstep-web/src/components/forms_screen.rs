@@ -57,8 +57,15 @@ pub fn forms_screen(p: &Props) -> Html {
                         }
                         Err(list) => {
                             // Bounded: a hostile file cannot flood the screen.
-                            let mut shown: Vec<String> =
-                                list.iter().take(50).map(|d| d.to_string()).collect();
+                            let lang = ctx.lang();
+                            let mut shown: Vec<String> = list
+                                .iter()
+                                .take(50)
+                                .map(|d| match crate::i18n::diagnostic_summary(lang, d.code) {
+                                    Some(summary) => format!("{summary}：{d}"),
+                                    None => d.to_string(),
+                                })
+                                .collect();
                             if list.len() > 50 {
                                 shown.push(format!("… +{}", list.len() - 50));
                             }
