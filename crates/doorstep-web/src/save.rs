@@ -59,6 +59,11 @@ pub struct SaveState {
     pub error: Option<SaveError>,
     /// Consecutive failures, for the retry delay.
     pub failures: usize,
+    /// Attachment writes that started outside the draft's own write (a signature is the answer as
+    /// its stroke ends, and its picture is written beside the draft) and have not finished.
+    pub media_pending: u32,
+    /// Why the last of those writes failed, until one succeeds (they are retried).
+    pub media_error: Option<SaveError>,
 }
 
 /// What the caller must do next.
@@ -77,14 +82,40 @@ impl SaveState {
         SaveState::default()
     }
 
+    /// "Saved" only when the newest change and every attachment it names are on disk.
     pub fn indicator(&self) -> Indicator {
-        if let Some(e) = &self.error {
+        if let Some(e) = self.error.as_ref().or(self.media_error.as_ref()) {
             return Indicator::Failed(e.clone());
         }
-        if self.saved >= self.latest {
+        if self.saved >= self.latest && self.media_pending == 0 {
             Indicator::Saved
         } else {
             Indicator::Saving
+        }
+    }
+
+    /// An attachment's write started beside the draft's.
+    pub fn media_started(&mut self) {
+        self.media_pending += 1;
+    }
+
+    /// An attachment's write ended: stored, failed (it will be tried again), or given up because
+    /// the answer no longer names it.
+    pub fn media_finished(&mut self, result: Result<(), SaveError>) {
+        match result {
+            Ok(()) => {
+                self.media_pending = self.media_pending.saturating_sub(1);
+                self.media_error = None;
+            }
+            Err(e) => self.media_error = Some(e),
+        }
+    }
+
+    /// An attachment's write was abandoned (a newer stroke or a clearing replaced it).
+    pub fn media_dropped(&mut self) {
+        self.media_pending = self.media_pending.saturating_sub(1);
+        if self.media_pending == 0 {
+            self.media_error = None;
         }
     }
 
@@ -146,6 +177,29 @@ impl SaveState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saved_waits_for_the_pictures_written_beside_the_draft() {
+        let mut s = SaveState::clean();
+        s.media_started();
+        assert_eq!(
+            s.indicator(),
+            Indicator::Saving,
+            "the picture is not on disk yet"
+        );
+        s.media_finished(Err(SaveError::Quota));
+        assert_eq!(s.indicator(), Indicator::Failed(SaveError::Quota));
+        s.media_finished(Ok(()));
+        assert_eq!(s.indicator(), Indicator::Saved);
+        s.media_started();
+        s.media_finished(Err(SaveError::Closed));
+        s.media_dropped();
+        assert_eq!(
+            s.indicator(),
+            Indicator::Saved,
+            "a replaced picture is not waited for"
+        );
+    }
 
     #[test]
     fn saved_only_after_the_newest_write_succeeds() {

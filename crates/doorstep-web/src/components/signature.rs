@@ -24,8 +24,9 @@ use yew::prelude::*;
 use super::Ctl;
 use super::confirm::Confirm;
 use super::question::answer;
+use crate::filling::Topic;
 use crate::i18n::Lang;
-use crate::save::{RETRY_DELAYS_MS, SaveError};
+use crate::save::{RETRY_DELAYS_MS, SaveError, SaveState};
 use crate::services::storage;
 
 #[derive(Properties, PartialEq)]
@@ -100,6 +101,16 @@ fn failure_text(lang: Lang, e: &SaveError) -> String {
     }
 }
 
+/// Changes the save state and re-renders the save indicator.
+fn on_save_state(ctl: &Ctl, change: impl FnOnce(&mut SaveState)) {
+    let subscribers = {
+        let mut f = ctl.0.borrow_mut();
+        change(&mut f.save);
+        f.subscribers(Topic::Save)
+    };
+    Ctl::run(subscribers);
+}
+
 /// Makes what the pad shows the answer, now; the bytes follow in the background.
 fn keep(
     ctl: &Ctl,
@@ -136,6 +147,8 @@ fn keep(
     if let Some(old) = before {
         REPLACED.with(|r| r.borrow_mut().push((instance_id.to_string(), node, old)));
     }
+    // The save indicator says "saved" only once the picture is on disk too.
+    on_save_state(ctl, SaveState::media_started);
     let (ctl, instance_id, failure) = (ctl.clone(), instance_id.to_string(), failure.clone());
     wasm_bindgen_futures::spawn_local(async move {
         let mut failures = 0;
@@ -143,17 +156,21 @@ fn keep(
             match storage::put_media(&key, &bytes).await {
                 Ok(()) => {
                     failure.set(None);
+                    on_save_state(&ctl, |s| s.media_finished(Ok(())));
                     break;
                 }
                 Err(e) => {
-                    // Kept in memory and tried again, as the draft is; said under the pad.
+                    // Kept in memory and tried again, as the draft is; said under the pad and in
+                    // the save indicator.
                     failure.set(Some(failure_text(lang, &e)));
+                    on_save_state(&ctl, |s| s.media_finished(Err(e.clone())));
                     let delay = RETRY_DELAYS_MS[failures.min(RETRY_DELAYS_MS.len() - 1)];
                     failures += 1;
                     gloo::timers::future::TimeoutFuture::new(delay).await;
                     if answered_file(&ctl, node).as_deref() != Some(file.as_str()) {
                         // A newer stroke or a clearing replaced it: no longer needed.
                         failure.set(None);
+                        on_save_state(&ctl, SaveState::media_dropped);
                         break;
                     }
                 }
