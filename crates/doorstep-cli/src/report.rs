@@ -146,6 +146,8 @@ const PAIR_CHART_MAX_W: f64 = 900.0;
 /// A chart is never drawn smaller than this share of its natural width (its text stays legible):
 /// where the room is narrower, the chart scrolls sideways inside its own box, never the page.
 const MIN_SCALE: f64 = 0.9;
+/// How much larger than its natural size a chart may grow on a wide screen.
+const MAX_SCALE: f64 = 1.25;
 
 /// Whether a character takes about 1 em (CJK, full-width forms) rather than about 0.6 em.
 fn is_wide(c: char) -> bool {
@@ -317,16 +319,18 @@ impl Chart {
             .collect()
     }
 
-    /// Inline SVG that scales to the width available, down to `MIN_SCALE` of its natural size,
-    /// and never grows past it; in a box that scrolls sideways when even that does not fit.
+    /// Inline SVG that scales to the width available, down to `MIN_SCALE` of its natural size and
+    /// up to `MAX_SCALE` of it (a chart laid out for a phone is read, and printed, larger on a
+    /// desk); in a box that scrolls sideways when even the smallest does not fit.
     fn svg(&self) -> String {
         let mut s = String::new();
         let _ = write!(
             s,
-            r#"<div class="cw"><svg class="chart" role="img" aria-label="{}" viewBox="0 0 {w} {h}" style="max-width:{w}px;min-width:{min}px">"#,
+            r#"<div class="cw"><svg class="chart" role="img" aria-label="{}" viewBox="0 0 {w} {h}" style="max-width:{max}px;min-width:{min}px">"#,
             esc(&self.title),
             w = num(self.w),
             h = num(self.h),
+            max = num((self.w * MAX_SCALE).floor()),
             min = num((self.w * MIN_SCALE).floor()),
         );
         for i in &self.items {
