@@ -146,6 +146,15 @@ for (const lang of ['zh', 'en']) {
       signature.size,
       "the correction's own copy of the signature",
     );
+
+    // Deleting the correction gives its pictures' space back, and leaves the original's.
+    const correction = corrections[0].envelope.meta.instance_id;
+    await page.click('.tabs button:nth-child(2)');
+    await page.locator(`.list li[data-instance="${correction}"] .btn.danger`).click();
+    await page.locator('.dialog .btn.danger').click();
+    await page.waitForSelector(`.list li[data-instance="${correction}"]`, { state: 'detached' });
+    assert.equal(await storedMediaSize(page, correction, signature.file), null, "the correction's picture is deleted");
+    assert.equal(await storedMediaSize(page, original, signature.file), signature.size, "the original's is kept");
     assert.deepEqual(app.errors, []);
   });
 }

@@ -458,5 +458,5 @@ pub async fn edit_finalized(id: &str, settings: &Settings, lang: &str) -> Result
 }
 
 pub async fn delete(id: &str) -> Result<(), SaveError> {
-    storage::delete(storage::SUBMISSIONS, id).await
+    storage::delete_interview(id).await
 }

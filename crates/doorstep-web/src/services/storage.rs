@@ -211,6 +211,37 @@ pub async fn delete(store: &'static str, key: &str) -> Result<(), SaveError> {
     .await
 }
 
+/// Deletes an interview and every attachment stored under its id (`<instance_id>/…`) in one
+/// strict transaction, so that deleting interviews gives their photos' space back.
+pub async fn delete_interview(instance_id: &str) -> Result<(), SaveError> {
+    let id = instance_id.to_string();
+    with_retry(move |db| {
+        let id = id.clone();
+        async move {
+            let tx = db
+                .transaction([MEDIA, SUBMISSIONS])
+                .with_mode(TransactionMode::Readwrite)
+                .with_options(strict())
+                .build()
+                .map_err(|e| classify(&e))?;
+            let submissions = tx.object_store(SUBMISSIONS).map_err(|e| classify(&e))?;
+            submissions
+                .delete(id.as_str())
+                .build()
+                .map_err(|e| classify(&e))?;
+            // Every key that starts with "<id>/": from "<id>/" up to "<id>0" ('0' follows '/').
+            let (from, to) = (format!("{id}/"), format!("{id}0"));
+            let media = tx.object_store(MEDIA).map_err(|e| classify(&e))?;
+            media
+                .delete(from.as_str()..to.as_str())
+                .build()
+                .map_err(|e| classify(&e))?;
+            tx.commit().await.map_err(|e| classify(&e))
+        }
+    })
+    .await
+}
+
 /// Stores an attachment's bytes (key: `<instance_id>/<file>`).
 pub async fn put_media(key: &str, bytes: &[u8]) -> Result<(), SaveError> {
     let arr = js_sys::Uint8Array::from(bytes);
