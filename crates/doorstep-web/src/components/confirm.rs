@@ -15,21 +15,7 @@ pub struct Props {
 #[function_component(Confirm)]
 pub fn confirm(p: &Props) -> Html {
     // Escape (and the phone's back button, see `app.rs`) answers no.
-    {
-        let on_no = p.on_no.clone();
-        use_effect_with((), move |_| {
-            let listener =
-                gloo::events::EventListener::new(&gloo::utils::document(), "keydown", move |e| {
-                    use wasm_bindgen::JsCast;
-                    if e.dyn_ref::<web_sys::KeyboardEvent>()
-                        .is_some_and(|k| k.key() == "Escape")
-                    {
-                        on_no.emit(());
-                    }
-                });
-            move || drop(listener)
-        });
-    }
+    super::use_escape(p.on_no.clone());
     let yes = p.on_yes.reform(|_: MouseEvent| ());
     let no = p.on_no.reform(|_: MouseEvent| ());
     html! {

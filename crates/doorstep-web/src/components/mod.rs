@@ -68,6 +68,24 @@ pub fn use_topic(ctl: &Ctl, topic: Topic) {
     });
 }
 
+/// Calls `on_escape` when Escape is pressed while the calling component is mounted (dialogs close on
+/// it; the phone's back button sends it to an open dialog, see `app.rs`).
+#[hook]
+pub fn use_escape(on_escape: Callback<()>) {
+    use_effect_with((), move |_| {
+        let listener =
+            gloo::events::EventListener::new(&gloo::utils::document(), "keydown", move |e| {
+                use wasm_bindgen::JsCast;
+                if e.dyn_ref::<web_sys::KeyboardEvent>()
+                    .is_some_and(|k| k.key() == "Escape")
+                {
+                    on_escape.emit(());
+                }
+            });
+        move || drop(listener)
+    });
+}
+
 /// What every screen needs to know.
 #[derive(Clone, PartialEq)]
 pub struct Env {

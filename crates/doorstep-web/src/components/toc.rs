@@ -45,21 +45,7 @@ pub fn toc(p: &Props) -> Html {
         .collect();
     drop(f);
     // Escape closes the contents, as it does any dialog.
-    {
-        let on_close = p.on_close.clone();
-        use_effect_with((), move |_| {
-            let listener =
-                gloo::events::EventListener::new(&gloo::utils::document(), "keydown", move |e| {
-                    use wasm_bindgen::JsCast;
-                    if e.dyn_ref::<web_sys::KeyboardEvent>()
-                        .is_some_and(|k| k.key() == "Escape")
-                    {
-                        on_close.emit(());
-                    }
-                });
-            move || drop(listener)
-        });
-    }
+    super::use_escape(p.on_close.clone());
     let close = p.on_close.reform(|_: MouseEvent| ());
     let review = {
         let ctx = p.ctx.clone();
