@@ -656,6 +656,39 @@ fn errors_name_the_file_and_what_to_do() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `doorstep ingest … | head -1`: the reader goes away after the first line, and the ingest still
+/// stores every bundle it was given and ends normally (a write to the closed pipe must not stop it).
+#[test]
+fn ingest_goes_on_when_its_output_is_closed() {
+    let dir = temp("office-pipe");
+    let bundles = make_bundles(&dir);
+    let db = dir.join("o.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_doorstep"))
+        .arg("ingest")
+        .args(&bundles)
+        .arg("--db")
+        .arg(&db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), "")
+    );
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM doorstep_bundles", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, bundles.len() as i64, "every bundle was ingested");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The same ingest against a real PostgreSQL server (`cargo xtask test` starts one and sets
 /// `DOORSTEP_TEST_POSTGRES`); skipped with a note otherwise.
 #[test]
