@@ -158,6 +158,7 @@ for (const lang of ['zh', 'en']) {
     // Clearing is asked first; "no" keeps the signature.
     const clear = () => page.locator(`${BOX} [data-testid=clear-signature]`).click();
     await clear();
+    await screenshot(page, `signature-confirm-clear-${lang}`, { fullPage: false });
     await page.locator('.dialog .btn:not(.danger)').click();
     await page.waitForSelector('.dialog', { state: 'detached' });
     assert.ok((await ink(page)) > 0, 'kept after "no"');

@@ -18,7 +18,7 @@ pub fn confirm(p: &Props) -> Html {
     super::use_escape(p.on_no.clone());
     let yes = p.on_yes.reform(|_: MouseEvent| ());
     let no = p.on_no.reform(|_: MouseEvent| ());
-    html! {
+    let sheet = html! {
         <div class="dialog-back">
             <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="confirm-text">
                 <p id="confirm-text">{ p.text.clone() }</p>
@@ -28,5 +28,11 @@ pub fn confirm(p: &Props) -> Html {
                 </div>
             </div>
         </div>
+    };
+    // Rendered at the end of the page's body: a question box is laid out on its own
+    // (`content-visibility`), which would hold a fixed sheet inside the box instead of over the screen.
+    match gloo::utils::document().body() {
+        Some(body) => create_portal(sheet, body.into()),
+        None => sheet,
     }
 }
