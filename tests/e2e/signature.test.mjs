@@ -76,6 +76,11 @@ async function media(page, key) {
 
 async function draft(page) {
   await saved(page, 10_000);
+  return storedDraft(page);
+}
+
+/** The stored draft's id and signature answer, as they are on disk now. */
+async function storedDraft(page) {
   const [record] = await storedSubmissions(page);
   return { id: record.envelope.meta.instance_id, value: record.envelope.data[NAME] };
 }
@@ -180,3 +185,51 @@ for (const lang of ['zh', 'en']) {
     assert.deepEqual(app.errors, []);
   });
 }
+
+test("a signature's picture that cannot be stored keeps the indicator from saying saved, and is stored when space is back", async (t) => {
+  const app = await launch();
+  t.after(() => app.close());
+  const { page } = app;
+  // Writes to the media store fail with QuotaExceededError while window.__fullMedia is true; the
+  // draft itself still saves.
+  await page.addInitScript(() => {
+    window.__fullMedia = false;
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (...args) {
+      if (window.__fullMedia && this.name === 'media') {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      }
+      return put.apply(this, args);
+    };
+  });
+  await open(app);
+  await start(page, 'care_visit');
+  await next(page);
+  await next(page);
+  await answer(page, 'aid_given', 'yes');
+  await saved(page);
+  await page.evaluate(() => {
+    window.__fullMedia = true;
+  });
+  await stroke(page);
+  await page.waitForSelector('[data-save-state=failed]', { timeout: 10_000 });
+  assert.match(await page.locator('[data-testid=save-state]').textContent(), /存储空间已满/);
+  let value;
+  for (let i = 0; i < 50 && !value; i++) {
+    ({ value } = await storedDraft(page));
+    if (!value) await page.waitForTimeout(100);
+  }
+  assert.ok(value, 'the draft on disk names the signature');
+  await page.waitForTimeout(1_500);
+  assert.equal(await page.locator('[data-save-state=saved]').count(), 0, 'never "saved" while the picture is not');
+
+  // Space is back: the retry stores the picture, and only then does the indicator say saved.
+  await page.evaluate(() => {
+    window.__fullMedia = false;
+  });
+  await saved(page, 15_000);
+  const { id } = await storedDraft(page);
+  const stored = await media(page, `${id}/${value.file}`);
+  assert.equal(stored.bytes.length, value.size, 'the picture is stored');
+  assert.deepEqual(app.errors.filter((e) => !/quota/i.test(e)), []);
+});
