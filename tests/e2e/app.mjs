@@ -100,6 +100,26 @@ export async function storedMediaSize(page, instanceId, file) {
   );
 }
 
+/**
+ * A full disk: from the next page load on, IndexedDB puts throw QuotaExceededError while
+ * `window[flag]` is true (only puts into the object store `store`, when one is named).
+ */
+export async function fullDiskWhen(page, flag, store = null) {
+  await page.addInitScript(
+    ({ flag, store }) => {
+      window[flag] = false;
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (...args) {
+        if (window[flag] && (store === null || this.name === store)) {
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        }
+        return put.apply(this, args);
+      };
+    },
+    { flag, store },
+  );
+}
+
 /** Every stored submission record (read straight from IndexedDB, as JSON). */
 export async function storedSubmissions(page) {
   return page.evaluate(

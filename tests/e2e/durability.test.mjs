@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, launchPersistent, screenshot, startServer, tempProfile } from './lib.mjs';
-import { answer, next, open, saved, start, storedSubmissions, valueOf } from './app.mjs';
+import { answer, fullDiskWhen, next, open, saved, start, storedSubmissions, valueOf } from './app.mjs';
 
 test('the app starts and works offline after one visit', async (t) => {
   // Our own server, so that it can be taken away entirely.
@@ -64,14 +64,7 @@ test('a full disk is reported, the answers stay, and saving resumes when space i
   t.after(() => app.close());
   const { page } = app;
   // Every put fails with QuotaExceededError while window.__full is true.
-  await page.addInitScript(() => {
-    window.__full = false;
-    const put = IDBObjectStore.prototype.put;
-    IDBObjectStore.prototype.put = function (...args) {
-      if (window.__full) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-      return put.apply(this, args);
-    };
-  });
+  await fullDiskWhen(page, '__full');
   await open(app);
   await start(page, 'household_needs');
   await answer(page, 'head_name', '张三');

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { launch, screenshot } from './lib.mjs';
-import { answer, next, open, saved, start, storedSubmissions } from './app.mjs';
+import { answer, fullDiskWhen, next, open, saved, start, storedSubmissions } from './app.mjs';
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 const NAME = 'receipt_signature';
@@ -192,16 +192,7 @@ test("a signature's picture that cannot be stored keeps the indicator from sayin
   const { page } = app;
   // Writes to the media store fail with QuotaExceededError while window.__fullMedia is true; the
   // draft itself still saves.
-  await page.addInitScript(() => {
-    window.__fullMedia = false;
-    const put = IDBObjectStore.prototype.put;
-    IDBObjectStore.prototype.put = function (...args) {
-      if (window.__fullMedia && this.name === 'media') {
-        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-      }
-      return put.apply(this, args);
-    };
-  });
+  await fullDiskWhen(page, '__fullMedia', 'media');
   await open(app);
   await start(page, 'care_visit');
   await next(page);
