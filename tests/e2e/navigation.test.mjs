@@ -16,8 +16,14 @@ for (const [lang, notApplicable] of [['zh', '不适用'], ['en', 'does not apply
     if (lang === 'en') await page.click('[data-testid=switch-language]');
     await start(page, 'household_needs');
     await page.click('[data-testid=next]');
+    const nextLabel = () => page.locator('[data-testid=next]').textContent();
+    const review = lang === 'zh' ? '检查' : 'Review';
+    await answer(page, 'consent', 'yes');
+    await page.waitForFunction((r) => document.querySelector('[data-testid=next]').textContent !== r, review);
     await answer(page, 'consent', 'no');
     await saved(page);
+    // At once, on the same page: nothing after it applies, so "next" is the review.
+    assert.equal(await nextLabel(), review);
     await page.click('[data-testid=contents]');
     const rows = page.locator('.toc li button');
     assert.equal(await rows.count(), 10);

@@ -8,7 +8,7 @@ use super::app::AppCtx;
 use super::item_view::ItemView;
 use super::save_bar::SaveBar;
 use super::toc::Toc;
-use super::{Ctl, use_topic};
+use super::{Ctl, use_topic, use_topics};
 use crate::filling::{Scroll, Topic};
 use crate::i18n::nth_member;
 use crate::nav::{Pos, next_page, previous_page};
@@ -162,54 +162,11 @@ pub fn fill_screen(p: &Props) -> Html {
                 .title_item
                 .map(|i| f.session.label(Node { item: i, scope: 0 }))
                 .unwrap_or_default();
-            // Pages that do not apply now are passed over (`nav::page_applies`). The screen does not
-            // re-render on answers, so the buttons look for their page when tapped; their labels
-            // are what applied when the page was shown.
-            let prev = previous_page(&f.session, &f.pages, pos.page).map(|_| {
-                let ctl = ctl.clone();
-                Callback::from(move |_: MouseEvent| {
-                    let to = {
-                        let f = ctl.0.borrow();
-                        previous_page(&f.session, &f.pages, pos.page)
-                    };
-                    if let Some(page) = to {
-                        go(&ctl, Pos { page, member: None })
-                    }
-                })
-            });
-            let next = {
-                let ctx = p.ctx.clone();
-                let ctl = ctl.clone();
-                Callback::from(move |_: MouseEvent| {
-                    let to = {
-                        let f = ctl.0.borrow();
-                        next_page(&f.session, &f.pages, pos.page)
-                    };
-                    match to {
-                        Some(page) => go(&ctl, Pos { page, member: None }),
-                        None => {
-                            ctl.0.borrow_mut().show_all_errors = true;
-                            ctx.go(Screen::Review)
-                        }
-                    }
-                })
-            };
-            let next_label = if next_page(&f.session, &f.pages, pos.page).is_some() {
-                t.next
-            } else {
-                t.review
-            };
-            let toc = {
+            let on_contents = {
                 let toc_open = toc_open.clone();
-                Callback::from(move |_: MouseEvent| toc_open.set(true))
+                Callback::from(move |()| toc_open.set(true))
             };
-            let nav = html! {
-                <nav class="navbar" aria-label={t.page}>
-                    <button class="btn" onclick={prev.clone().unwrap_or_default()} disabled={prev.is_none()}>{ t.previous }</button>
-                    <button class="btn" onclick={toc} data-testid="contents">{ t.contents }</button>
-                    <button class="btn primary" onclick={next} data-testid="next">{ next_label }</button>
-                </nav>
-            };
+            let nav = html! { <PageNav ctx={p.ctx.clone()} ctl={ctl.clone()} page={pos.page} {on_contents} /> };
             (title, Html::default(), nav)
         }
         Some(inst) => {
@@ -288,5 +245,76 @@ pub fn fill_screen(p: &Props) -> Html {
                 <Toc ctl={p.ctl.clone()} lang={lang} on_close={close_toc} ctx={p.ctx.clone()} />
             }
         </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct NavProps {
+    ctx: AppCtx,
+    ctl: Ctl,
+    page: usize,
+    on_contents: Callback<()>,
+}
+
+/// The buttons under a page. "Previous" and "next" pass over the pages that do not apply now
+/// (`nav::page_applies`), so the bar re-renders when the relevance of another page's items
+/// changes (a refused consent turns "next" into "review" at once), not on every keystroke.
+#[function_component(PageNav)]
+fn page_nav(p: &NavProps) -> Html {
+    let topics: Vec<Topic> = {
+        let f = p.ctl.0.borrow();
+        f.pages
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != p.page)
+            .flat_map(|(_, page)| page.items.iter())
+            .map(|&item| Topic::Node(Node { item, scope: 0 }))
+            .collect()
+    };
+    use_topics(&p.ctl, topics);
+    let t = p.ctx.lang().t();
+    let page = p.page;
+    let (has_previous, has_next) = {
+        let f = p.ctl.0.borrow();
+        (
+            previous_page(&f.session, &f.pages, page).is_some(),
+            next_page(&f.session, &f.pages, page).is_some(),
+        )
+    };
+    let prev = {
+        let ctl = p.ctl.clone();
+        Callback::from(move |_: MouseEvent| {
+            let to = {
+                let f = ctl.0.borrow();
+                previous_page(&f.session, &f.pages, page)
+            };
+            if let Some(page) = to {
+                go(&ctl, Pos { page, member: None })
+            }
+        })
+    };
+    let next = {
+        let (ctx, ctl) = (p.ctx.clone(), p.ctl.clone());
+        Callback::from(move |_: MouseEvent| {
+            let to = {
+                let f = ctl.0.borrow();
+                next_page(&f.session, &f.pages, page)
+            };
+            match to {
+                Some(page) => go(&ctl, Pos { page, member: None }),
+                None => {
+                    ctl.0.borrow_mut().show_all_errors = true;
+                    ctx.go(Screen::Review)
+                }
+            }
+        })
+    };
+    let contents = p.on_contents.reform(|_: MouseEvent| ());
+    html! {
+        <nav class="navbar" aria-label={t.page}>
+            <button class="btn" onclick={prev} disabled={!has_previous}>{ t.previous }</button>
+            <button class="btn" onclick={contents} data-testid="contents">{ t.contents }</button>
+            <button class="btn primary" onclick={next} data-testid="next">{ if has_next { t.next } else { t.review } }</button>
+        </nav>
     }
 }

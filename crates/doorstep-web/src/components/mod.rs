@@ -68,6 +68,32 @@ pub fn use_topic(ctl: &Ctl, topic: Topic) {
     });
 }
 
+/// Re-renders the calling component whenever one of `topics` is published (a fixed list per component).
+#[hook]
+pub fn use_topics(ctl: &Ctl, topics: Vec<Topic>) {
+    let update = use_force_update();
+    let ctl = ctl.clone();
+    use_effect_with(topics, move |topics| {
+        let ids: Vec<(Topic, u64)> = {
+            let mut f = ctl.0.borrow_mut();
+            topics
+                .iter()
+                .map(|&t| {
+                    let u = update.clone();
+                    (t, f.subscribe(t, Rc::new(move || u.force_update())))
+                })
+                .collect()
+        };
+        move || {
+            if let Ok(mut f) = ctl.0.try_borrow_mut() {
+                for (t, id) in ids {
+                    f.unsubscribe(t, id);
+                }
+            }
+        }
+    });
+}
+
 /// Calls `on_escape` when Escape is pressed while the calling component is mounted (dialogs close on
 /// it; the phone's back button sends it to an open dialog, see `app.rs`).
 #[hook]

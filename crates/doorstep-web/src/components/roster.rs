@@ -18,10 +18,10 @@ use doorstep_core::form::model::ItemType;
 use doorstep_core::session::Action;
 use yew::prelude::*;
 
-use super::Ctl;
 use super::confirm::Confirm;
 use super::fill_screen::go;
 use super::warm::{use_warm_date_fields, use_warm_member_page};
+use super::{Ctl, use_topics};
 use crate::filling::{MAX_SHOWN_INSTANCES, Topic};
 use crate::i18n::{Lang, nth_member};
 use crate::nav::Pos;
@@ -46,32 +46,6 @@ fn act(ctl: &Ctl, action: Action) -> Result<(), String> {
         }
         Err(e) => Err(e.message),
     }
-}
-
-/// Re-renders the calling component whenever one of `topics` is published (a fixed list per component).
-#[hook]
-fn use_topics(ctl: &Ctl, topics: Vec<Topic>) {
-    let update = use_force_update();
-    let ctl = ctl.clone();
-    use_effect_with(topics, move |topics| {
-        let ids: Vec<(Topic, u64)> = {
-            let mut f = ctl.0.borrow_mut();
-            topics
-                .iter()
-                .map(|&t| {
-                    let u = update.clone();
-                    (t, f.subscribe(t, Rc::new(move || u.force_update())))
-                })
-                .collect()
-        };
-        move || {
-            if let Ok(mut f) = ctl.0.try_borrow_mut() {
-                for (t, id) in ids {
-                    f.unsubscribe(t, id);
-                }
-            }
-        }
-    });
 }
 
 /// Re-renders the roster when its node or its list of instances changes; while `DEFER_LIST` is set
