@@ -79,25 +79,29 @@ export async function sign(page, name) {
   await page.waitForSelector('[data-save-state=saved]');
 }
 
-/** The size in bytes of the stored attachment `<instanceId>/<file>`, or null when it is not stored. */
-export async function storedMediaSize(page, instanceId, file) {
-  return page.evaluate(
+/** The keys of the media store, and the bytes stored under `key` (a Buffer, or null when there are none). */
+export async function storedMedia(page, key) {
+  const r = await page.evaluate(
     (key) =>
       new Promise((resolve, reject) => {
         const req = indexedDB.open('doorstep');
         req.onerror = () => reject(req.error);
         req.onsuccess = () => {
-          const db = req.result;
-          const get = db.transaction('media').objectStore('media').get(key);
+          const os = req.result.transaction('media').objectStore('media');
+          const keys = os.getAllKeys();
+          const get = os.get(key ?? '');
           get.onsuccess = () => {
-            resolve(get.result === undefined ? null : get.result.byteLength ?? get.result.length ?? null);
-            db.close();
+            let s = '';
+            if (get.result) for (const b of get.result) s += String.fromCharCode(b);
+            resolve({ keys: keys.result, bytes: get.result ? btoa(s) : null });
+            req.result.close();
           };
           get.onerror = () => reject(get.error);
         };
       }),
-    `${instanceId}/${file}`,
+    key,
   );
+  return { keys: r.keys, bytes: r.bytes && Buffer.from(r.bytes, 'base64') };
 }
 
 /**

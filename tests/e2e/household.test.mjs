@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { launch, screenshot } from './lib.mjs';
 import {
-  HOUSEHOLD, addMember, answer, answerAll, backToList, next, open, readZip, saved, sign, start, storedMediaSize, storedSubmissions,
+  HOUSEHOLD, addMember, answer, answerAll, backToList, next, open, readZip, saved, sign, start, storedMedia, storedSubmissions,
   valueOf,
 } from './app.mjs';
 
@@ -142,7 +142,7 @@ for (const lang of ['zh', 'en']) {
     assert.equal(corrections.length, 1, 'one correction, however often edit is tapped');
     const signature = corrections[0].envelope.data.signature;
     assert.equal(
-      await storedMediaSize(page, corrections[0].envelope.meta.instance_id, signature.file),
+      (await storedMedia(page, `${corrections[0].envelope.meta.instance_id}/${signature.file}`)).bytes?.length,
       signature.size,
       "the correction's own copy of the signature",
     );
@@ -153,8 +153,8 @@ for (const lang of ['zh', 'en']) {
     await page.locator(`.list li[data-instance="${correction}"] .btn.danger`).click();
     await page.locator('.dialog .btn.danger').click();
     await page.waitForSelector(`.list li[data-instance="${correction}"]`, { state: 'detached' });
-    assert.equal(await storedMediaSize(page, correction, signature.file), null, "the correction's picture is deleted");
-    assert.equal(await storedMediaSize(page, original, signature.file), signature.size, "the original's is kept");
+    assert.equal((await storedMedia(page, `${correction}/${signature.file}`)).bytes, null, "the correction's picture is deleted");
+    assert.equal((await storedMedia(page, `${original}/${signature.file}`)).bytes?.length, signature.size, "the original's is kept");
     assert.deepEqual(app.errors, []);
   });
 }

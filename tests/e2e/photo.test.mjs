@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { launch, screenshot } from './lib.mjs';
-import { ONE_PAGE, openForm, saved, storedSubmissions } from './app.mjs';
+import { ONE_PAGE, openForm, saved, storedMedia, storedSubmissions } from './app.mjs';
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 
@@ -40,25 +40,14 @@ async function jpeg(page, width, height, quality) {
 }
 
 /** The stored bytes of an attachment, and their decoded size. */
-async function storedMedia(page, key) {
-  return page.evaluate(
-    (key) =>
-      new Promise((resolve, reject) => {
-        const req = indexedDB.open('doorstep');
-        req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const get = req.result.transaction('media').objectStore('media').get(key);
-          get.onerror = () => reject(get.error);
-          get.onsuccess = async () => {
-            const bytes = get.result;
-            const bitmap = await createImageBitmap(new Blob([bytes])).catch(() => null);
-            resolve({ length: bytes.length, width: bitmap?.width, height: bitmap?.height });
-            req.result.close();
-          };
-        };
-      }),
-    key,
-  );
+async function storedPhoto(page, key) {
+  const { bytes } = await storedMedia(page, key);
+  const { width, height } = await page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([bytes])).catch(() => null);
+    return { width: bitmap?.width, height: bitmap?.height };
+  }, bytes.toString('base64'));
+  return { length: bytes.length, width, height };
 }
 
 /** Gives the photo question a file, through its camera button or its "choose from the phone" one. */
@@ -92,7 +81,7 @@ for (const lang of ['zh', 'en']) {
     assert.equal(photo.media_type, 'image/jpeg');
     assert.match(photo.file, /^photo-[0-9a-f]{12}\.jpg$/);
     assert.ok(photo.size < big.length / 4, `stored ${photo.size} bytes of ${big.length}`);
-    const media = await storedMedia(page, `${id}/${photo.file}`);
+    const media = await storedPhoto(page, `${id}/${photo.file}`);
     assert.deepEqual(media, { length: photo.size, width: 1600, height: 1200 });
     assert.match(await shown.textContent(), new RegExp(`${photo.file} · \\d+\\.\\d\\u00a0KB`), 'the stored size is shown');
     await page.locator('[data-name="photo"]').scrollIntoViewIfNeeded();

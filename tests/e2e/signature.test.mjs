@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { launch, screenshot } from './lib.mjs';
-import { answer, fullDiskWhen, next, open, saved, start, storedSubmissions } from './app.mjs';
+import { answer, fullDiskWhen, next, open, saved, start, storedMedia, storedSubmissions } from './app.mjs';
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 const NAME = 'receipt_signature';
@@ -47,31 +47,6 @@ async function waitForInk(page) {
     BOX,
     { timeout: 10_000 },
   );
-}
-
-/** The keys of the media store, and the bytes (base64) under `key`. */
-async function media(page, key) {
-  const r = await page.evaluate(
-    (key) =>
-      new Promise((resolve, reject) => {
-        const req = indexedDB.open('doorstep');
-        req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const os = req.result.transaction('media').objectStore('media');
-          const keys = os.getAllKeys();
-          const get = os.get(key ?? '');
-          get.onsuccess = () => {
-            let s = '';
-            if (get.result) for (const b of get.result) s += String.fromCharCode(b);
-            resolve({ keys: keys.result, bytes: get.result ? btoa(s) : null });
-            req.result.close();
-          };
-          get.onerror = () => reject(get.error);
-        };
-      }),
-    key,
-  );
-  return { keys: r.keys, bytes: r.bytes && Buffer.from(r.bytes, 'base64') };
 }
 
 async function draft(page) {
@@ -123,7 +98,7 @@ for (const lang of ['zh', 'en']) {
     assert.ok(value, 'the signature is in the stored draft');
     assert.equal(value.media_type, 'image/png');
     assert.match(value.file, /^receipt_signature-[0-9a-f]{12}\.png$/);
-    let stored = await media(page, `${id}/${value.file}`);
+    let stored = await storedMedia(page, `${id}/${value.file}`);
     assert.ok(stored.bytes, 'its picture is stored');
     assert.equal(stored.bytes.length, value.size);
     assert.equal(sha256(stored.bytes), value.sha256);
@@ -134,8 +109,8 @@ for (const lang of ['zh', 'en']) {
     ({ value } = await draft(page));
     assert.notEqual(value.file, first);
     const key = `${id}/${value.file}`;
-    for (let i = 0; i < 50 && (await media(page, key)).keys.length !== 1; i++) await page.waitForTimeout(100);
-    assert.deepEqual((await media(page, key)).keys, [key], 'only the newest picture is kept');
+    for (let i = 0; i < 50 && (await storedMedia(page, key)).keys.length !== 1; i++) await page.waitForTimeout(100);
+    assert.deepEqual((await storedMedia(page, key)).keys, [key], 'only the newest picture is kept');
     await onePicture(page, lang);
     await canvas.evaluate((el) => el.scrollIntoView({ block: 'center' }));
     await screenshot(page, `signature-signed-${lang}`, { fullPage: false });
@@ -176,8 +151,8 @@ for (const lang of ['zh', 'en']) {
     assert.equal(await ink(page), 0, 'the pad is empty');
     assert.equal(await page.locator(`${BOX} button:visible`).count(), 0, 'nothing left to clear');
     assert.equal((await draft(page)).value, undefined, 'the answer is cleared');
-    for (let i = 0; i < 50 && (await media(page, key)).keys.length !== 0; i++) await page.waitForTimeout(100);
-    assert.deepEqual((await media(page, key)).keys, [], 'its picture is deleted');
+    for (let i = 0; i < 50 && (await storedMedia(page, key)).keys.length !== 0; i++) await page.waitForTimeout(100);
+    assert.deepEqual((await storedMedia(page, key)).keys, [], 'its picture is deleted');
     await next(page);
     await next(page);
     await page.waitForSelector('[data-testid=finalize]');
@@ -220,7 +195,7 @@ test("a signature's picture that cannot be stored keeps the indicator from sayin
   });
   await saved(page, 15_000);
   const { id } = await storedDraft(page);
-  const stored = await media(page, `${id}/${value.file}`);
+  const stored = await storedMedia(page, `${id}/${value.file}`);
   assert.equal(stored.bytes.length, value.size, 'the picture is stored');
   assert.deepEqual(app.errors.filter((e) => !/quota/i.test(e)), []);
 });
