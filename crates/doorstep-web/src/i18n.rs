@@ -544,6 +544,18 @@ pub fn ascii_digits(s: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
+/// Why a write did not reach the disk, as the surveyor needs to hear it (the save indicator, and
+/// under a signature pad whose picture could not be stored).
+pub fn save_failure(lang: Lang, e: &crate::save::SaveError) -> String {
+    use crate::save::SaveError;
+    let t = lang.t();
+    match e {
+        SaveError::Quota => t.save_failed_quota.to_string(),
+        SaveError::Closed => t.save_failed_closed.to_string(),
+        SaveError::Other(m) => format!("{} ({m})", t.save_failed_other),
+    }
+}
+
 /// The list's message when a search finds nothing (not "no drafts", which would look like loss).
 pub fn no_match(lang: Lang, query: &str) -> String {
     match lang {

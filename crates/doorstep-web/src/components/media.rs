@@ -6,7 +6,6 @@
 
 use doorstep_core::expr::Node;
 use serde_json::{Value as Json, json};
-use sha2::{Digest, Sha256};
 use yew::prelude::*;
 
 use super::Ctl;
@@ -30,6 +29,25 @@ pub struct Props {
     pub instance_id: String,
 }
 
+/// The answer that names an attachment, and its file name: `<question>-<12 hex of the SHA-256>`
+/// with the extension given (`{file, media_type, size, sha256}`, docs/bundle-format.md).
+pub fn reference(
+    ctl: &Ctl,
+    node: Node,
+    ext: Option<&str>,
+    media_type: &str,
+    bytes: &[u8],
+) -> (String, Json) {
+    let sha = doorstep_core::submission::sha256_hex(bytes);
+    let item_name = ctl.0.borrow().form.item(node.item).name.clone();
+    let file = match ext {
+        Some(e) => format!("{item_name}-{}.{e}", &sha[..12]),
+        None => format!("{item_name}-{}", &sha[..12]),
+    };
+    let v = json!({ "file": file, "media_type": media_type, "size": bytes.len(), "sha256": sha });
+    (file, v)
+}
+
 /// Stores the bytes, then answers with their reference. The answer is set only once the bytes are on disk.
 pub async fn attach(
     ctl: &Ctl,
@@ -39,24 +57,14 @@ pub async fn attach(
     media_type: &str,
     bytes: Vec<u8>,
 ) -> Result<(), String> {
-    let sha = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
     let ext = name
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()));
-    let item_name = ctl.0.borrow().form.item(node.item).name.clone();
-    let file = format!(
-        "{item_name}-{}{}",
-        &sha[..12],
-        ext.map(|e| format!(".{e}")).unwrap_or_default()
-    );
+    let (file, v) = reference(ctl, node, ext.as_deref(), media_type, &bytes);
     storage::put_media(&format!("{instance_id}/{file}"), &bytes)
         .await
         .map_err(|e| format!("{e:?}"))?;
-    let v = json!({ "file": file, "media_type": media_type, "size": bytes.len(), "sha256": sha });
     answer(ctl, node, Some(v))
 }
 

@@ -5,7 +5,7 @@ use yew::prelude::*;
 use super::{Ctl, use_topic};
 use crate::filling::Topic;
 use crate::i18n::Lang;
-use crate::save::{Indicator, SaveError};
+use crate::save::Indicator;
 use crate::services::interviews;
 
 #[derive(Properties, PartialEq)]
@@ -26,17 +26,7 @@ pub fn save_bar(p: &Props) -> Html {
     let (class, text, failed) = match &ind {
         Indicator::Saved => ("savebar", t.saved.to_string(), false),
         Indicator::Saving => ("savebar saving", t.saving.to_string(), false),
-        Indicator::Failed(SaveError::Quota) => {
-            ("savebar failed", t.save_failed_quota.to_string(), true)
-        }
-        Indicator::Failed(SaveError::Closed) => {
-            ("savebar failed", t.save_failed_closed.to_string(), true)
-        }
-        Indicator::Failed(SaveError::Other(m)) => (
-            "savebar failed",
-            format!("{} ({m})", t.save_failed_other),
-            true,
-        ),
+        Indicator::Failed(e) => ("savebar failed", crate::i18n::save_failure(p.lang, e), true),
     };
     let state = match ind {
         Indicator::Saved => "saved",

@@ -16,8 +16,6 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use doorstep_core::expr::Node;
-use serde_json::json;
-use sha2::{Digest, Sha256};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -26,7 +24,7 @@ use super::confirm::Confirm;
 use super::question::answer;
 use crate::filling::Topic;
 use crate::i18n::Lang;
-use crate::save::{RETRY_DELAYS_MS, SaveError, SaveState};
+use crate::save::{RETRY_DELAYS_MS, SaveState};
 use crate::services::storage;
 
 #[derive(Properties, PartialEq)]
@@ -92,15 +90,6 @@ fn png(c: &web_sys::HtmlCanvasElement) -> Option<Vec<u8>> {
     Some(bin.chars().map(|ch| ch as u32 as u8).collect())
 }
 
-fn failure_text(lang: Lang, e: &SaveError) -> String {
-    let t = lang.t();
-    match e {
-        SaveError::Quota => t.save_failed_quota.to_string(),
-        SaveError::Closed => t.save_failed_closed.to_string(),
-        SaveError::Other(m) => format!("{} ({m})", t.save_failed_other),
-    }
-}
-
 /// Changes the save state and re-renders the save indicator.
 fn on_save_state(ctl: &Ctl, change: impl FnOnce(&mut SaveState)) {
     let subscribers = {
@@ -124,13 +113,7 @@ fn keep(
         failure.set(Some(lang.t().save_failed_other.to_string()));
         return;
     };
-    let sha = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
-    let item_name = ctl.0.borrow().form.item(node.item).name.clone();
-    // Named as every attachment is (`media::attach`).
-    let file = format!("{item_name}-{}.png", &sha[..12]);
+    let (file, v) = super::media::reference(ctl, node, Some("png"), "image/png", &bytes);
     let key = media_key(instance_id, &file);
     let before = answered_file(ctl, node);
     if before.as_deref() == Some(file.as_str()) {
@@ -138,7 +121,6 @@ fn keep(
     }
     let bytes = Rc::new(bytes);
     WRITING.with(|w| w.borrow_mut().insert(key.clone(), bytes.clone()));
-    let v = json!({ "file": file, "media_type": "image/png", "size": bytes.len(), "sha256": sha });
     if let Err(e) = answer(ctl, node, Some(v)) {
         WRITING.with(|w| w.borrow_mut().remove(&key));
         failure.set(Some(e));
@@ -162,7 +144,7 @@ fn keep(
                 Err(e) => {
                     // Kept in memory and tried again, as the draft is; said under the pad and in
                     // the save indicator.
-                    failure.set(Some(failure_text(lang, &e)));
+                    failure.set(Some(crate::i18n::save_failure(lang, &e)));
                     on_save_state(&ctl, |s| s.media_finished(Err(e.clone())));
                     let delay = RETRY_DELAYS_MS[failures.min(RETRY_DELAYS_MS.len() - 1)];
                     failures += 1;
