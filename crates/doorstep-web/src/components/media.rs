@@ -62,7 +62,7 @@ pub async fn attach(
         .map(|(_, e)| e.to_ascii_lowercase())
         .filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()));
     let (file, v) = reference(ctl, node, ext.as_deref(), media_type, &bytes);
-    storage::put_media(&format!("{instance_id}/{file}"), &bytes)
+    storage::put_media(&storage::media_key(instance_id, &file), &bytes)
         .await
         .map_err(|e| format!("{e:?}"))?;
     answer(ctl, node, Some(v))
@@ -95,7 +95,9 @@ pub fn media(p: &Props) -> Html {
     // Shows the stored photo (from IndexedDB) when the question is opened again.
     {
         let preview = preview.clone();
-        let key = file_name.clone().map(|f| format!("{}/{f}", p.instance_id));
+        let key = file_name
+            .as_deref()
+            .map(|f| storage::media_key(&p.instance_id, f));
         let mt = p
             .value
             .as_ref()

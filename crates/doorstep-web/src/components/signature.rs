@@ -78,10 +78,6 @@ fn answered_file(ctl: &Ctl, node: Node) -> Option<String> {
     Some(v.get("file")?.as_str()?.to_string())
 }
 
-fn media_key(instance_id: &str, file: &str) -> String {
-    format!("{instance_id}/{file}")
-}
-
 /// The canvas as PNG bytes.
 fn png(c: &web_sys::HtmlCanvasElement) -> Option<Vec<u8>> {
     let url = c.to_data_url_with_type("image/png").ok()?;
@@ -114,7 +110,7 @@ fn keep(
         return;
     };
     let (file, v) = super::media::reference(ctl, node, Some("png"), "image/png", &bytes);
-    let key = media_key(instance_id, &file);
+    let key = storage::media_key(instance_id, &file);
     let before = answered_file(ctl, node);
     if before.as_deref() == Some(file.as_str()) {
         return;
@@ -182,7 +178,7 @@ async fn tidy(ctl: &Ctl, instance_id: &str) {
         let mut gone = Vec::new();
         r.retain(|(id, node, file)| {
             let unused = id == instance_id
-                && !WRITING.with(|w| w.borrow().contains_key(&media_key(id, file)))
+                && !WRITING.with(|w| w.borrow().contains_key(&storage::media_key(id, file)))
                 && answered_file(ctl, *node).as_deref() != Some(file.as_str());
             if unused {
                 gone.push(file.clone());
@@ -192,7 +188,7 @@ async fn tidy(ctl: &Ctl, instance_id: &str) {
         gone
     });
     for file in gone {
-        let _ = storage::delete(storage::MEDIA, &media_key(instance_id, &file)).await;
+        let _ = storage::delete(storage::MEDIA, &storage::media_key(instance_id, &file)).await;
     }
 }
 
@@ -261,7 +257,7 @@ pub fn signature_pad(p: &Props) -> Html {
                 c.set_height(HEIGHT);
                 blank(&c);
                 if let Some(file) = answered_file(&ctl, node) {
-                    let key = media_key(&id, &file);
+                    let key = storage::media_key(&id, &file);
                     wasm_bindgen_futures::spawn_local(async move {
                         let bytes = match WRITING.with(|w| w.borrow().get(&key).cloned()) {
                             Some(b) => Some((*b).clone()),

@@ -82,7 +82,9 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
             let mut names = Vec::new();
             attachment_files(&r.envelope.data, &mut names);
             for file in names {
-                if let Ok(Some(bytes)) = storage::get_media(&format!("{}/{file}", r.id())).await {
+                if let Ok(Some(bytes)) =
+                    storage::get_media(&storage::media_key(r.id(), &file)).await
+                {
                     attachments.push(Attachment {
                         instance_id: r.id().to_string(),
                         file,

@@ -443,11 +443,11 @@ pub async fn edit_finalized(id: &str, settings: &Settings, lang: &str) -> Result
     let mut files = Vec::new();
     super::export::attachment_files(&rec.envelope.data, &mut files);
     for file in files {
-        let bytes = storage::get_media(&format!("{id}/{file}"))
+        let bytes = storage::get_media(&storage::media_key(id, &file))
             .await
             .map_err(|e| format!("{e:?}"))?;
         if let Some(bytes) = bytes {
-            storage::put_media(&format!("{}/{file}", meta.instance_id), &bytes)
+            storage::put_media(&storage::media_key(&meta.instance_id, &file), &bytes)
                 .await
                 .map_err(|e| format!("{e:?}"))?;
         }

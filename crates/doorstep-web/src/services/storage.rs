@@ -211,6 +211,11 @@ pub async fn delete(store: &'static str, key: &str) -> Result<(), SaveError> {
     .await
 }
 
+/// The key of an attachment in the media store: `<instance_id>/<file>`.
+pub fn media_key(instance_id: &str, file: &str) -> String {
+    format!("{instance_id}/{file}")
+}
+
 /// Deletes an interview and every attachment stored under its id (`<instance_id>/…`) in one
 /// strict transaction, so that deleting interviews gives their photos' space back.
 pub async fn delete_interview(instance_id: &str) -> Result<(), SaveError> {
