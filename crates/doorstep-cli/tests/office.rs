@@ -193,7 +193,7 @@ fn ingest(bundle: &Path, db: &Path) -> Run {
 /// database unchanged.
 fn refused(db: &Path, bundle: &Path, expect: &str) {
     let before = snapshot(db);
-    let r = ingest(&bundle, &db);
+    let r = ingest(bundle, db);
     assert_eq!(r.code, 2, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains(&bundle.display().to_string()),
