@@ -433,8 +433,7 @@ fn parse_integer(s: &str, lang: Lang) -> Result<Option<Json>, String> {
 fn parse_decimal(s: &str, lang: Lang) -> Result<Option<Json>, String> {
     let s = crate::i18n::ascii_digits(s)
         .trim()
-        .replace('，', ".")
-        .replace(',', ".");
+        .replace(['，', ','], ".");
     if s.is_empty() {
         return Ok(None);
     }
