@@ -201,7 +201,9 @@ async function memberRun(browser, rate) {
   }
 }
 
-// The gzip -9 size of every response the page needed to show its first question, by kind.
+// What every response the page needed to show its first question weighed, by kind: `served` is
+// the body as it came over the wire (the server sends the site's gzip copies, made with zopfli),
+// `gzip9` the same bodies in gzip -9, the figure recorded before the site was precompressed.
 async function transfer(responses) {
   const kinds = {};
   for (const response of responses) {
@@ -213,7 +215,12 @@ async function transfer(responses) {
     }
     const path = new URL(response.url()).pathname;
     const kind = path.startsWith('/forms/') ? 'forms' : path.endsWith('.wasm') ? 'wasm' : path.endsWith('.js') ? 'js' : 'html, css, other';
-    kinds[kind] = (kinds[kind] ?? 0) + gzipSync(body, { level: 9 }).length;
+    const gzip9 = gzipSync(body, { level: 9 }).length;
+    const encoded = (await response.headers())['content-encoding'] === 'gzip';
+    const served = encoded ? (await response.request().sizes()).responseBodySize : gzip9;
+    const sums = (kinds[kind] ??= { served: 0, gzip9: 0 });
+    sums.served += served;
+    sums.gzip9 += gzip9;
   }
   return kinds;
 }
@@ -296,12 +303,15 @@ function printTable(results) {
     const verdict = target === null || last === null || last === undefined ? '' : last <= target ? 'ok' : 'MISSED';
     lines.push([label, ...rates.map((r) => format(results.rates[r][key])), target === null ? '' : format(target), verdict]);
   }
-  const transferRows = [['transfer (gzip -9), paged', results.transferPages], ['transfer (gzip -9), one page', results.transferScroll]];
+  const transferRows = [['transfer (gzip), paged', results.transferPages], ['transfer (gzip), one page', results.transferScroll]];
   for (const [label, kinds] of transferRows) {
     if (!kinds) continue;
-    const shell = Object.entries(kinds).filter(([kind]) => kind !== 'forms').reduce((sum, [, size]) => sum + size, 0);
-    lines.push([`${label}: app shell`, kib(shell), ...rates.slice(1).map(() => ''), kib(230 * 1024), shell <= 230 * 1024 ? 'ok' : 'MISSED']);
-    lines.push([`${label}: forms`, kib(kinds.forms ?? 0), ...rates.slice(1).map(() => ''), '', '']);
+    const shell = (measure) => Object.entries(kinds).filter(([kind]) => kind !== 'forms').reduce((sum, [, sizes]) => sum + sizes[measure], 0);
+    const served = shell('served');
+    const blank = rates.slice(1).map(() => '');
+    lines.push([`${label}: app shell as served`, kib(served), ...blank, kib(230 * 1024), served <= 230 * 1024 ? 'ok' : 'MISSED']);
+    lines.push([`${label}: app shell in gzip -9`, kib(shell('gzip9')), ...blank, '', '']);
+    lines.push([`${label}: forms as served`, kib(kinds.forms?.served ?? 0), ...blank, '', '']);
   }
   const widths = head.map((_, column) => Math.max(...lines.map((line) => String(line[column]).length)));
   console.log('');

@@ -94,6 +94,7 @@ pub fn dist_with_forms(
     copy_forms(root, out, extra_forms)?;
     let version = fill_placeholders(out)?;
     fs::write(out.join(MARKER), format!("{version}\n"))?;
+    precompress(out)?;
     report_sizes(out)?;
     println!("site version {version} written to {}", out.display());
     Ok(DistReport { version })
@@ -401,7 +402,7 @@ fn site_files(out: &Path) -> Result<Vec<String>, Error> {
             };
             if entry.path().is_dir() {
                 walk(&entry.path(), &relative, files)?;
-            } else if name != MARKER {
+            } else if name != MARKER && !name.ends_with(GZ) {
                 files.push(relative);
             }
         }
@@ -470,11 +471,98 @@ fn fill_placeholders(out: &Path) -> Result<String, Error> {
     Ok(version)
 }
 
-/// Prints the raw and gzip -9 sizes of the app shell and returns the compressed total.
+/// The suffix of a precompressed copy: `app.wasm.gz` is `app.wasm` in gzip.
+pub const GZ: &str = ".gz";
+/// Files a browser gets compressed (images other than SVG are compressed already).
+const COMPRESSIBLE: &[&str] = &[
+    "wasm",
+    "js",
+    "mjs",
+    "css",
+    "html",
+    "json",
+    "webmanifest",
+    "svg",
+];
+
+/// Writes a gzip copy (`FILE.gz`, made with zopfli) beside every compressible file of the site,
+/// where it is smaller: `cargo xtask serve` sends it to browsers that accept gzip, and a web
+/// server can do the same (nginx: `gzip_static on`). Zopfli writes ordinary gzip, about 4% smaller
+/// than `gzip -9`, at the cost of seconds at build time instead of milliseconds; the files are
+/// compressed in parallel, and a file of several megabytes (a generated benchmark form) with
+/// fewer iterations.
+fn precompress(out: &Path) -> Result<(), Error> {
+    let start = std::time::Instant::now();
+    let files: Vec<String> = site_files(out)?
+        .into_iter()
+        .filter(|file| COMPRESSIBLE.contains(&file.rsplit('.').next().unwrap_or("")))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let results: Vec<Result<(), Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers.min(files.len()).max(1))
+            .map(|_| {
+                scope.spawn(|| -> Result<(), Error> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(file) = files.get(i) else {
+                            return Ok(());
+                        };
+                        let path = out.join(file);
+                        let bytes = fs::read(&path)?;
+                        let compressed = zopfli_gzip(&bytes)?;
+                        if compressed.len() < bytes.len() {
+                            fs::write(out.join(format!("{file}{GZ}")), compressed)?;
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err("a compressor thread panicked".into()))
+            })
+            .collect()
+    });
+    results.into_iter().collect::<Result<Vec<()>, Error>>()?;
+    println!(
+        "{} file(s) precompressed (zopfli) in {}",
+        files.len(),
+        crate::util::seconds(start.elapsed())
+    );
+    Ok(())
+}
+
+/// `bytes` in gzip, as small as zopfli makes it in reasonable time: 15 iterations (its default)
+/// up to 256 KiB, fewer above, down to 2 for a file of megabytes.
+pub fn zopfli_gzip(bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    let iterations = match bytes.len() {
+        0..=262_144 => 15,
+        262_145..=2_097_152 => 5,
+        _ => 2,
+    };
+    let options = zopfli::Options {
+        iteration_count: std::num::NonZeroU64::new(iterations).unwrap_or(std::num::NonZeroU64::MIN),
+        ..zopfli::Options::default()
+    };
+    let mut compressed = Vec::new();
+    zopfli::compress(options, zopfli::Format::Gzip, bytes, &mut compressed)?;
+    Ok(compressed)
+}
+
+/// Prints the size of each file of the app shell: raw, in `gzip -9`, and as served (its `.gz`
+/// copy, see [`precompress`]); returns the total as served, the figure the budget is for.
 fn report_sizes(out: &Path) -> Result<u64, Error> {
     let mut total_raw = 0;
     let mut total_gzip = 0;
-    println!("{:<40} {:>12} {:>12}", "file", "raw", "gzip -9");
+    let mut total_served = 0;
+    println!(
+        "{:<40} {:>12} {:>12} {:>12}",
+        "file", "raw", "gzip -9", "served (gz)"
+    );
     for file in site_files(out)? {
         let extension = file.rsplit('.').next().unwrap_or("");
         if !["wasm", "js", "html", "css"].contains(&extension) || file == "sw.js" {
@@ -482,28 +570,33 @@ fn report_sizes(out: &Path) -> Result<u64, Error> {
         }
         let bytes = fs::read(out.join(&file))?;
         let compressed = gzip_len(&bytes)?;
+        let served =
+            fs::metadata(out.join(format!("{file}{GZ}"))).map_or(bytes.len() as u64, |m| m.len());
         total_raw += bytes.len() as u64;
         total_gzip += compressed;
+        total_served += served;
         println!(
-            "{:<40} {:>12} {:>12}",
+            "{:<40} {:>12} {:>12} {:>12}",
             file,
             kib(bytes.len() as u64),
-            kib(compressed)
+            kib(compressed),
+            kib(served)
         );
     }
-    let verdict = if total_gzip <= BUDGET_BYTES {
+    let verdict = if total_served <= BUDGET_BYTES {
         "within"
     } else {
         "OVER"
     };
     println!(
-        "{:<40} {:>12} {:>12}  ({verdict} the {} budget)",
+        "{:<40} {:>12} {:>12} {:>12}  ({verdict} the {} budget)",
         "app shell (wasm+js+html+css)",
         kib(total_raw),
         kib(total_gzip),
+        kib(total_served),
         kib(BUDGET_BYTES)
     );
-    Ok(total_gzip)
+    Ok(total_served)
 }
 
 pub fn gzip_len(bytes: &[u8]) -> Result<u64, Error> {

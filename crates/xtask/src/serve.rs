@@ -93,6 +93,7 @@ fn handle_connection(stream: TcpStream, root: &Path) -> Result<(), Error> {
         }
         let mut content_length = 0usize;
         let mut close = false;
+        let mut gzip = false;
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header)? == 0 {
@@ -108,6 +109,8 @@ fn handle_connection(stream: TcpStream, root: &Path) -> Result<(), Error> {
                     content_length = value.parse().unwrap_or(0);
                 } else if name.eq_ignore_ascii_case("connection") {
                     close = value.eq_ignore_ascii_case("close");
+                } else if name.eq_ignore_ascii_case("accept-encoding") {
+                    gzip = accepts_gzip(value);
                 }
             }
         }
@@ -120,7 +123,7 @@ fn handle_connection(stream: TcpStream, root: &Path) -> Result<(), Error> {
         let mut parts = request_line.split_whitespace();
         let method = parts.next().unwrap_or("");
         let target = parts.next().unwrap_or("/");
-        let response = respond(root, method, target);
+        let response = respond(root, method, target, gzip);
         stream.write_all(&response)?;
         stream.flush()?;
         if close {
@@ -129,7 +132,34 @@ fn handle_connection(stream: TcpStream, root: &Path) -> Result<(), Error> {
     }
 }
 
-fn respond(root: &Path, method: &str, target: &str) -> Vec<u8> {
+/// True when an `Accept-Encoding` value takes gzip (`gzip`, `gzip;q=0.5`, `*`; not `gzip;q=0`).
+fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("");
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+    })
+}
+
+/// The precompressed copy of `path` (`FILE.gz`, written by dist) when there is one at least as
+/// new as the file itself: a file edited by hand after the build is served as it now is.
+fn gzip_copy(path: &Path) -> Option<Vec<u8>> {
+    let mut name = path.file_name()?.to_os_string();
+    name.push(crate::dist::GZ);
+    let copy = path.with_file_name(name);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&copy)? < modified(path)? {
+        return None;
+    }
+    std::fs::read(copy).ok()
+}
+
+fn respond(root: &Path, method: &str, target: &str, gzip: bool) -> Vec<u8> {
     if method != "GET" && method != "HEAD" {
         return plain(
             405,
@@ -141,12 +171,21 @@ fn respond(root: &Path, method: &str, target: &str) -> Vec<u8> {
     let Some(path) = resolve(root, target) else {
         return plain(400, "Bad Request", "bad path\n", false);
     };
-    let body = match std::fs::read(&path) {
+    if !path.is_file() {
+        return plain(404, "Not Found", "not found\n", method == "HEAD");
+    }
+    let compressed = if gzip { gzip_copy(&path) } else { None };
+    let encoding = if compressed.is_some() {
+        "Content-Encoding: gzip\r\n"
+    } else {
+        ""
+    };
+    let body = match compressed.map_or_else(|| std::fs::read(&path), Ok) {
         Ok(body) => body,
         Err(_) => return plain(404, "Not Found", "not found\n", method == "HEAD"),
     };
     let mut response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Type: {}\r\n{encoding}Vary: Accept-Encoding\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nX-Content-Type-Options: nosniff\r\n\r\n",
         mime_type(&path),
         body.len()
     )
@@ -271,5 +310,69 @@ mod tests {
         assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
         assert!(response.contains("Cache-Control: no-cache"));
         assert!(response.ends_with("<title>t</title>"));
+    }
+
+    fn get(server: &Server, path: &str, headers: &str) -> Vec<u8> {
+        let mut stream = TcpStream::connect(server.addr).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        response
+    }
+
+    #[test]
+    fn sends_the_gzip_copy_to_browsers_that_take_it() {
+        let root = std::env::temp_dir().join(format!("xtask-serve-gzip-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        let text = "let answer = 42;\n".repeat(200);
+        std::fs::write(root.join("app.js"), &text).unwrap();
+        let copy = crate::dist::zopfli_gzip(text.as_bytes()).unwrap();
+        std::fs::write(root.join("app.js.gz"), &copy).unwrap();
+        let server = start(&root, 0).unwrap();
+
+        let zipped = get(&server, "/app.js", "Accept-Encoding: gzip, deflate, br\r\n");
+        let head = String::from_utf8_lossy(&zipped[..zipped.len() - copy.len()]).into_owned();
+        assert!(head.contains("Content-Encoding: gzip\r\n"), "{head}");
+        assert!(head.contains("Content-Type: text/javascript"), "{head}");
+        assert!(head.contains("Vary: Accept-Encoding"), "{head}");
+        assert!(
+            head.contains(&format!("Content-Length: {}\r\n", copy.len())),
+            "{head}"
+        );
+        let mut unzipped = String::new();
+        flate2::read::GzDecoder::new(&zipped[zipped.len() - copy.len()..])
+            .read_to_string(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, text, "the copy is the file");
+
+        for refusal in [
+            "",
+            "Accept-Encoding: br\r\n",
+            "Accept-Encoding: gzip;q=0, br\r\n",
+        ] {
+            let plain = String::from_utf8(get(&server, "/app.js", refusal)).unwrap();
+            assert!(!plain.contains("Content-Encoding"), "{refusal}: {plain}");
+            assert!(plain.ends_with(&text), "{refusal}");
+        }
+
+        // A file changed after the build is served as it now is, not from its stale copy.
+        std::fs::write(root.join("app.js"), "changed").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(root.join("app.js"))
+            .and_then(|f| f.set_modified(std::time::SystemTime::now() + Duration::from_secs(10)))
+            .unwrap();
+        let fresh =
+            String::from_utf8(get(&server, "/app.js", "Accept-Encoding: gzip\r\n")).unwrap();
+        assert!(
+            fresh.ends_with("changed") && !fresh.contains("Content-Encoding"),
+            "{fresh}"
+        );
+        drop(server);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
