@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Run, doorstep, form, temp};
+use common::{Run, doorstep, form, run, temp};
 
 fn bundles_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -653,6 +653,129 @@ fn errors_name_the_file_and_what_to_do() {
         "{}",
         r.stderr
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs the `doorstep` binary as a user who may only read `dir`: the tests' own user, or `nobody`
+/// when the tests run as root (root may write into any folder, so nothing would be read-only for
+/// it). As `nobody` (through util-linux's `setpriv`) it runs a copy of the binary put in `dir`,
+/// so the build folder's permissions do not matter.
+#[cfg(unix)]
+fn doorstep_as_reader(dir: &Path, args: &[&str]) -> Run {
+    use std::os::unix::fs::PermissionsExt;
+    let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+    let mut command = if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
+        let copy = dir.join("doorstep");
+        std::fs::copy(env!("CARGO_BIN_EXE_doorstep"), &copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(copy);
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_doorstep"))
+    };
+    command.args(args);
+    run(command)
+}
+
+/// A database in a folder the office's user may only read (a network share, a CD, a colleague's
+/// folder): export and report read it (as immutable, since SQLite cannot make its `-shm` file
+/// there) and change nothing; an ingest into that folder says which folder it cannot write.
+#[cfg(unix)]
+#[test]
+fn a_database_in_a_folder_that_cannot_be_written() {
+    use std::fs::Permissions;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp("office-read-only");
+    // Every folder on the way must let the reader in (`temp` follows the umask).
+    for d in [dir.parent().unwrap(), &dir] {
+        let mode = std::fs::metadata(d).unwrap().permissions().mode();
+        std::fs::set_permissions(d, Permissions::from_mode(mode | 0o755)).unwrap();
+    }
+    let bundles = make_bundles(&dir);
+    let shelf = dir.join("shelf");
+    std::fs::create_dir(&shelf).unwrap();
+    let db = shelf.join("office.db");
+    let mut args = vec!["ingest", "--db", db.to_str().unwrap()];
+    args.extend(bundles.iter().map(String::as_str));
+    let r = doorstep(&args);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    let wal_files = || {
+        ["office.db-wal", "office.db-shm"]
+            .into_iter()
+            .filter(|f| shelf.join(f).exists())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        wal_files().is_empty(),
+        "a closed WAL database has no -wal or -shm file"
+    );
+    let before = std::fs::read(&db).unwrap();
+    std::fs::set_permissions(&db, Permissions::from_mode(0o444)).unwrap();
+    std::fs::set_permissions(&shelf, Permissions::from_mode(0o555)).unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::set_permissions(&out, Permissions::from_mode(0o777)).unwrap();
+
+    let tables = out.join("tables");
+    let r = doorstep_as_reader(
+        &dir,
+        &[
+            "export",
+            "--db",
+            db.to_str().unwrap(),
+            "--out",
+            tables.to_str().unwrap(),
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.starts_with("exported 217 rows"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("household_needs: 40 rows\n"),
+        "{}",
+        r.stdout
+    );
+    let csv = std::fs::read_to_string(tables.join("household_needs.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 41);
+
+    let report = out.join("report.html");
+    let r = doorstep_as_reader(
+        &dir,
+        &[
+            "report",
+            "--db",
+            db.to_str().unwrap(),
+            "-o",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    assert!(std::fs::read_to_string(&report).unwrap().contains("<svg"));
+
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the database changed");
+    assert!(wal_files().is_empty(), "the reader left {:?}", wal_files());
+
+    let new_db = shelf.join("new.db");
+    let r = doorstep_as_reader(
+        &dir,
+        &["ingest", "--db", new_db.to_str().unwrap(), &bundles[0]],
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(
+        r.stderr.starts_with(&format!(
+            "error: cannot create database {} in the folder {}: Permission denied",
+            new_db.display(),
+            shelf.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(!new_db.exists());
+
+    std::fs::set_permissions(&shelf, Permissions::from_mode(0o755)).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -14,10 +14,14 @@ pub struct Run {
 }
 
 pub fn doorstep(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_doorstep"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_doorstep"));
+    command.args(args);
+    run(command)
+}
+
+/// Runs `command` (the binary, or a wrapper around it) to its end.
+pub fn run(mut command: Command) -> Run {
+    let out = command.output().expect("the binary runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
