@@ -68,6 +68,7 @@ pub fn start(root: &Path, port: u16) -> Result<Server, Error> {
     })
 }
 
+/// Serves until the process is stopped (Ctrl-C).
 pub fn serve_forever(root: &Path, port: u16) -> Result<(), Error> {
     let server = start(root, port)?;
     println!(
@@ -75,9 +76,12 @@ pub fn serve_forever(root: &Path, port: u16) -> Result<(), Error> {
         root.display(),
         server.url()
     );
-    std::thread::park();
-    drop(server);
-    Ok(())
+    // `park` may return at any time: spuriously, or at once when this thread was unparked
+    // before (`std::thread::scope`, which dist's compressors use, unparks the thread that waits
+    // for its threads). Returning would drop the server and end `cargo xtask serve`.
+    loop {
+        std::thread::park();
+    }
 }
 
 /// Answers requests on one connection until the client closes it or stays idle (keep-alive
@@ -310,6 +314,34 @@ mod tests {
         assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
         assert!(response.contains("Cache-Control: no-cache"));
         assert!(response.ends_with("<title>t</title>"));
+    }
+
+    /// `cargo xtask serve` serves on after something unparked its thread (dist's compressors do,
+    /// through `std::thread::scope`): one `park` returned at once and ended it.
+    #[test]
+    fn serves_on_after_its_thread_was_unparked() {
+        let root = std::env::temp_dir().join(format!("xtask-serve-forever-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("index.html"), "<title>t</title>").unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let served = root.clone();
+        std::thread::spawn(move || {
+            std::thread::current().unpark();
+            serve_forever(&served, port)
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("still serving");
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     fn get(server: &Server, path: &str, headers: &str) -> Vec<u8> {
