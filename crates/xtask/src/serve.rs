@@ -305,12 +305,7 @@ mod tests {
         std::fs::create_dir_all(&root).unwrap();
         std::fs::write(root.join("index.html"), "<title>t</title>").unwrap();
         let server = start(&root, 0).unwrap();
-        let mut stream = TcpStream::connect(server.addr).unwrap();
-        stream
-            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
+        let response = String::from_utf8(get(server.addr, "/", "")).unwrap();
         assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
         assert!(response.contains("Cache-Control: no-cache"));
         assert!(response.ends_with("<title>t</title>"));
@@ -334,18 +329,14 @@ mod tests {
             serve_forever(&served, port)
         });
         std::thread::sleep(Duration::from_millis(300));
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("still serving");
-        stream
-            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        let response = get(SocketAddr::from(([127, 0, 0, 1], port)), "/", "");
+        assert!(response.starts_with(b"HTTP/1.1 200 OK"), "still serving");
         let _ = std::fs::remove_dir_all(&root);
     }
 
-    fn get(server: &Server, path: &str, headers: &str) -> Vec<u8> {
-        let mut stream = TcpStream::connect(server.addr).unwrap();
+    /// The whole response to one GET (the connection closed after it).
+    fn get(addr: SocketAddr, path: &str, headers: &str) -> Vec<u8> {
+        let mut stream = TcpStream::connect(addr).unwrap();
         write!(
             stream,
             "GET {path} HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n"
@@ -366,7 +357,11 @@ mod tests {
         std::fs::write(root.join("app.js.gz"), &copy).unwrap();
         let server = start(&root, 0).unwrap();
 
-        let zipped = get(&server, "/app.js", "Accept-Encoding: gzip, deflate, br\r\n");
+        let zipped = get(
+            server.addr,
+            "/app.js",
+            "Accept-Encoding: gzip, deflate, br\r\n",
+        );
         let head = String::from_utf8_lossy(&zipped[..zipped.len() - copy.len()]).into_owned();
         assert!(head.contains("Content-Encoding: gzip\r\n"), "{head}");
         assert!(head.contains("Content-Type: text/javascript"), "{head}");
@@ -386,7 +381,7 @@ mod tests {
             "Accept-Encoding: br\r\n",
             "Accept-Encoding: gzip;q=0, br\r\n",
         ] {
-            let plain = String::from_utf8(get(&server, "/app.js", refusal)).unwrap();
+            let plain = String::from_utf8(get(server.addr, "/app.js", refusal)).unwrap();
             assert!(!plain.contains("Content-Encoding"), "{refusal}: {plain}");
             assert!(plain.ends_with(&text), "{refusal}");
         }
@@ -399,7 +394,7 @@ mod tests {
             .and_then(|f| f.set_modified(std::time::SystemTime::now() + Duration::from_secs(10)))
             .unwrap();
         let fresh =
-            String::from_utf8(get(&server, "/app.js", "Accept-Encoding: gzip\r\n")).unwrap();
+            String::from_utf8(get(server.addr, "/app.js", "Accept-Encoding: gzip\r\n")).unwrap();
         assert!(
             fresh.ends_with("changed") && !fresh.contains("Content-Encoding"),
             "{fresh}"
