@@ -4,7 +4,7 @@
 //! the app's Rust types' memory layout: an app update never makes stored drafts unreadable. Unknown
 //! fields are kept (`extra`) for the same reason.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use doorstep_core::form::model::Text;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,25 @@ pub struct FormRecord {
     /// `shipped`, `file` or `url`.
     pub origin: String,
     pub installed_at: String,
+}
+
+/// The newest installed version of each form id: what "start a new interview" offers. Versions
+/// compare as text (`YYYYMMDDNN` by convention); of two installs of one version, the later.
+pub fn newest_per_id(list: &[FormRecord]) -> Vec<FormRecord> {
+    let mut out: Vec<FormRecord> = Vec::new();
+    for f in list {
+        match out.iter_mut().find(|o| o.id == f.id) {
+            Some(o)
+                if f.version > o.version
+                    || (f.version == o.version && f.installed_at > o.installed_at) =>
+            {
+                *o = f.clone()
+            }
+            Some(_) => {}
+            None => out.push(f.clone()),
+        }
+    }
+    out
 }
 
 /// Parses a stored or fetched JSON text into `T` through a `serde_json::Value`: every type then
@@ -119,6 +138,13 @@ impl SubmissionRecord {
             .and_then(|t| lang.text(t))
             .unwrap_or(&self.form_title)
     }
+    /// True when a newer version of its form than the one it was started with is installed (it
+    /// goes on with its own version; new interviews get the newest, `newest` as from
+    /// [`newest_per_id`]).
+    pub fn on_older_version(&self, newest: &[FormRecord]) -> bool {
+        let f = &self.envelope.meta.form;
+        newest.iter().any(|n| n.id == f.id && n.version > f.version)
+    }
     /// True when `query` (any case) is in the name, the form's title (in any language) or the id.
     pub fn matches(&self, query: &str) -> bool {
         let q = query.trim().to_lowercase();
@@ -143,6 +169,16 @@ pub struct BundleRecord {
     pub created_at: String,
     pub size: u64,
     pub instance_ids: Vec<String>,
+}
+
+/// How long to wait before writing again a bundle that came out named `name` at `utc_millis`:
+/// `None` when no bundle of that name was made on this device, else the milliseconds to the next
+/// second. A bundle is named after its form and the UTC second it was made in
+/// (`<form>_<device>_<time>.zip`), so the bundles of two versions of one form exported together
+/// would share a name, and copied into one folder one would replace the other.
+pub fn wait_for_unique_name(name: &str, made: &BTreeSet<String>, utc_millis: i64) -> Option<u32> {
+    made.contains(name)
+        .then(|| (1000 - utc_millis.rem_euclid(1000)) as u32)
 }
 
 /// The device's settings.
@@ -189,6 +225,61 @@ mod tests {
         assert!(
             !back.contains("form_titles"),
             "an old record stays as it was"
+        );
+    }
+
+    #[test]
+    fn a_draft_on_an_older_version_is_told_apart() {
+        let form = |id: &str, version: &str, installed_at: &str| FormRecord {
+            key: form_key(id, version, installed_at),
+            id: id.into(),
+            version: version.into(),
+            hash: installed_at.into(),
+            title: Text::Plain(id.into()),
+            source: String::new(),
+            origin: "file".into(),
+            installed_at: installed_at.into(),
+        };
+        let installed = [
+            form("f", "2026112301", "a"),
+            form("g", "1", "b"),
+            form("f", "2026112401", "c"),
+            form("f", "2026112401", "d"),
+            form("f", "2026112201", "e"),
+        ];
+        let newest = newest_per_id(&installed);
+        let keys: Vec<&str> = newest.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["f|2026112401|d", "g|1|b"]);
+        let draft = |version: &str| {
+            let json = format!(
+                r#"{{"envelope": {{"meta": {{"instance_id": "uuid:1", "form": {{"id": "f", "version": "{version}", "hash": "sha256:0"}},
+                  "status": "draft", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"}}, "data": {{}}}}}}"#
+            );
+            from_json::<SubmissionRecord>(&json).unwrap()
+        };
+        assert!(draft("2026112301").on_older_version(&newest));
+        assert!(!draft("2026112401").on_older_version(&newest));
+        assert!(
+            !draft("2026112401").on_older_version(&newest_per_id(&installed[..1])),
+            "a draft newer than what is installed"
+        );
+    }
+
+    #[test]
+    fn a_bundle_name_is_never_made_twice() {
+        let made: BTreeSet<String> = ["f_web-1_20261124T021135Z.zip".to_string()].into();
+        assert_eq!(
+            wait_for_unique_name("f_web-1_20261124T021136Z.zip", &made, 1_795_486_296_250),
+            None
+        );
+        // 2026-11-24T02:11:35.250Z: the same second as a bundle already made; wait for the next one.
+        assert_eq!(
+            wait_for_unique_name("f_web-1_20261124T021135Z.zip", &made, 1_795_486_295_250),
+            Some(750)
+        );
+        assert_eq!(
+            wait_for_unique_name("f_web-1_20261124T021135Z.zip", &made, 1_795_486_295_000),
+            Some(1000)
         );
     }
 

@@ -130,7 +130,7 @@ pub fn forms_screen(p: &Props) -> Html {
                     .unwrap_or_else(|| f.title.get("", ""))
                     .to_string()
             };
-            interviews::newest_per_id(list)
+            crate::record::newest_per_id(list)
                 .into_iter()
                 .map(|f| {
                     let title = fl_pick(&f);

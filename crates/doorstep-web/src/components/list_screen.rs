@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use super::app::AppCtx;
 use super::confirm::Confirm;
-use crate::record::SubmissionRecord;
+use crate::record::{FormRecord, SubmissionRecord, newest_per_id};
 use crate::services::interviews;
 use crate::state::AppAction;
 
@@ -21,12 +21,16 @@ pub fn list_screen(p: &Props) -> Html {
     let lang = ctx.lang();
     let t = lang.t();
     let list = use_state(|| None::<Vec<SubmissionRecord>>);
+    // The newest installed version of each form, to tell drafts on an older one apart.
+    let newest = use_state(Vec::<FormRecord>::new);
     let query = use_state(String::new);
     let confirm = use_state(|| None::<(String, String)>);
     {
         let list = list.clone();
+        let newest = newest.clone();
         use_effect_with((ctx.state.refresh, p.finalized), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
+                newest.set(newest_per_id(&interviews::installed_forms().await));
                 list.set(Some(interviews::submissions().await));
             });
             || ()
@@ -101,6 +105,9 @@ pub fn list_screen(p: &Props) -> Html {
                 <div class="muted">{ format!("{} · {} ", r.title_in(lang), t.updated) }
                     <span style="white-space:nowrap">{ m.updated_at.replace('T', " ").chars().take(16).collect::<String>() }</span></div>
                 if p.finalized { <div class="muted">{ exported }</div> }
+                else if r.on_older_version(&newest) {
+                    <div class="muted" data-testid="older-version">{ format!("{} · {} {}", t.form_newer_version, t.version, m.form.version) }</div>
+                }
                 <div class="row" style="margin-top:6px">
                     <button class="btn grow" onclick={open} aria-label={format!("{}: {}", if p.finalized { t.edit } else { t.open }, name)}>
                         { if p.finalized { t.edit } else { t.open } }</button>

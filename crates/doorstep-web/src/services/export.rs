@@ -1,15 +1,16 @@
 //! Export: writes one bundle per form version with the engine's bundle writer, offers it as a download,
 //! and records which submissions went into which bundle (by its SHA-256). Nothing is deleted or changed
-//! except that record.
+//! except that record. No two bundles made on a device share a file name (see
+//! `record::wait_for_unique_name`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use doorstep_core::bundle::{Attachment, BundleInfo, write_bundle};
 use doorstep_core::submission::Submission;
 use serde_json::Value as Json;
 
 use super::{device, files, interviews, storage};
-use crate::record::{BundleRecord, Settings, SubmissionRecord, form_key};
+use crate::record::{BundleRecord, Settings, SubmissionRecord, form_key, wait_for_unique_name};
 
 /// What one export did.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -48,6 +49,7 @@ pub async fn bundles() -> Vec<BundleRecord> {
 
 pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outcome {
     let mut out = Outcome::default();
+    let mut made: BTreeSet<String> = bundles().await.into_iter().map(|b| b.file_name).collect();
     let mut groups: BTreeMap<String, Vec<SubmissionRecord>> = BTreeMap::new();
     for r in records {
         let m = &r.envelope.meta;
@@ -93,20 +95,37 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
                 }
             }
         }
-        let info = BundleInfo {
+        let mut info = BundleInfo {
             device_id: settings.device_id.clone(),
             surveyor: settings.surveyor.clone(),
             app_version: format!("doorstep-web {}", env!("CARGO_PKG_VERSION")),
-            created_at: device::now_rfc3339(),
+            created_at: String::new(),
             attachments,
+            entropy: Vec::new(),
+        };
+        // Two versions of one form exported together are two bundles of that form: the second is
+        // made in the next second, so that it gets a name of its own.
+        let bundle = loop {
+            info.created_at = device::now_rfc3339();
             // For a form with settings.encrypt_to; if the OS has no randomness the engine refuses
             // to encrypt (and never writes a plaintext bundle instead).
-            entropy: {
+            info.entropy = {
                 let mut e = vec![0u8; 64];
                 getrandom::fill(&mut e).map(|()| e).unwrap_or_default()
-            },
+            };
+            let bundle = match write_bundle(&form, &subs, &info) {
+                Ok(b) => b,
+                Err(e) => break Err(e),
+            };
+            match wait_for_unique_name(&bundle.file_name, &made, js_sys::Date::now() as i64) {
+                Some(ms) if !bundle.included.is_empty() => {
+                    drop(bundle);
+                    gloo::timers::future::TimeoutFuture::new(ms).await;
+                }
+                _ => break Ok(bundle),
+            }
         };
-        let bundle = match write_bundle(&form, &subs, &info) {
+        let bundle = match bundle {
             Ok(b) => b,
             Err(e) => {
                 out.errors.push(format!("{}: {e}", form.id));
@@ -117,6 +136,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
         if bundle.included.is_empty() {
             continue;
         }
+        made.insert(bundle.file_name.clone());
         if let Err(e) = files::download(
             &bundle.file_name,
             &bundle.bytes,

@@ -57,24 +57,6 @@ pub async fn installed_forms() -> Vec<FormRecord> {
     list
 }
 
-/// The newest installed version of each form id: what "start a new interview" offers.
-pub fn newest_per_id(list: &[FormRecord]) -> Vec<FormRecord> {
-    let mut out: Vec<FormRecord> = Vec::new();
-    for f in list {
-        match out.iter_mut().find(|o| o.id == f.id) {
-            Some(o)
-                if f.version > o.version
-                    || (f.version == o.version && f.installed_at > o.installed_at) =>
-            {
-                *o = f.clone()
-            }
-            Some(_) => {}
-            None => out.push(f.clone()),
-        }
-    }
-    out
-}
-
 /// Checks a form and installs it, or returns every diagnostic; a refused form is never stored.
 pub async fn install(bytes: &[u8], origin: &str) -> Result<FormRecord, Vec<Diagnostic>> {
     let loaded = form::load_bytes(bytes);
