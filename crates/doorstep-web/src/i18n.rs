@@ -175,6 +175,7 @@ pub struct Strings {
     pub not_a_number: &'static str,
     pub surveyor_name: &'static str,
     pub device_id: &'static str,
+    pub app_version: &'static str,
     pub save: &'static str,
     pub home: &'static str,
     pub started: &'static str,
@@ -287,6 +288,7 @@ pub static ZH: Strings = Strings {
     not_a_number: "请输入数字。",
     surveyor_name: "调查员姓名",
     device_id: "设备编号",
+    app_version: "应用版本",
     save: "保存",
     home: "首页",
     started: "开始于",
@@ -298,7 +300,7 @@ pub static ZH: Strings = Strings {
     member: "成员",
     go_to_question: "转到问题",
     page: "页",
-    app_update: "应用已更新，重新打开后生效。",
+    app_update: "应用已更新，重新打开后生效；草稿都在。",
 };
 
 pub static EN: Strings = Strings {
@@ -399,6 +401,7 @@ pub static EN: Strings = Strings {
     not_a_number: "Enter a number.",
     surveyor_name: "Surveyor's name",
     device_id: "Device id",
+    app_version: "App version",
     save: "Save",
     home: "Home",
     started: "started",
@@ -410,7 +413,7 @@ pub static EN: Strings = Strings {
     member: "Member",
     go_to_question: "Go to the question",
     page: "page",
-    app_update: "The app was updated; it takes effect when reopened.",
+    app_update: "The app was updated; it takes effect when reopened. Your drafts are kept.",
 };
 
 /// "3 problems" / "3 个问题".

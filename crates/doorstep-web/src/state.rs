@@ -36,6 +36,9 @@ pub struct AppState {
     pub notice: Option<Notice>,
     /// Bumped when stored lists changed, so list screens reload.
     pub refresh: u64,
+    /// A new version of the app took over while this one was open: said on the lists until the
+    /// app is reopened (it is true until then), whatever else happens.
+    pub updated: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +48,8 @@ pub enum AppAction {
     Say(Notice),
     Dismiss,
     Refresh,
+    /// The service worker of a newer build controls the page now.
+    Updated,
 }
 
 impl Default for AppState {
@@ -54,6 +59,7 @@ impl Default for AppState {
             lang: Lang::Zh,
             notice: None,
             refresh: 0,
+            updated: false,
         }
     }
 }
@@ -74,6 +80,7 @@ impl AppState {
             AppAction::Say(n) => self.notice = Some(n),
             AppAction::Dismiss => self.notice = None,
             AppAction::Refresh => self.refresh += 1,
+            AppAction::Updated => self.updated = true,
         }
         self
     }
@@ -99,5 +106,21 @@ mod tests {
             .reduce(AppAction::Go(Screen::Fill));
         assert_eq!(s.screen, Screen::Fatal("no db".into()));
         assert_eq!(s.reduce(AppAction::SetLang(Lang::En)).lang, Lang::En);
+    }
+
+    #[test]
+    fn the_update_notice_stays_until_the_app_is_reopened() {
+        let s = AppState::default()
+            .reduce(AppAction::Go(Screen::Fill))
+            .reduce(AppAction::Updated)
+            .reduce(AppAction::Go(Screen::Tab(Tab::Drafts)))
+            .reduce(AppAction::Say(Notice {
+                error: false,
+                text: "ok".into(),
+            }))
+            .reduce(AppAction::Dismiss)
+            .reduce(AppAction::Go(Screen::Tab(Tab::Settings)));
+        assert!(s.updated, "moving and other notices leave it");
+        assert!(!AppState::default().updated);
     }
 }

@@ -156,6 +156,16 @@ pub fn app() -> Html {
         });
     }
 
+    // A newer build of the app took over (its service worker): the lists say so until reopened.
+    {
+        let state = state.clone();
+        use_effect_with((), move |_| {
+            let listener =
+                crate::services::device::on_app_update(move || state.dispatch(AppAction::Updated));
+            move || drop(listener)
+        });
+    }
+
     // Write pending answers when the page is hidden (switching apps, locking the phone, closing the tab).
     {
         let ctl = ctl.clone();
@@ -305,6 +315,9 @@ pub fn app() -> Html {
                         { tab_btn(Tab::Settings, t.settings) }
                     </nav>
                     <main class="screen">
+                        if state.updated {
+                            <div class="notice ok" role="status" data-testid="app-updated">{ t.app_update }</div>
+                        }
                         { notice(&state.notice) }
                         { screen }
                     </main>

@@ -1,4 +1,5 @@
-//! Settings: the surveyor's name, the device id, and storage (persistence asked for, space used).
+//! Settings: the surveyor's name, the device id, the app's version, and storage (persistence asked
+//! for, space used).
 
 use yew::prelude::*;
 
@@ -72,6 +73,9 @@ pub fn settings_screen(p: &Props) -> Html {
                 <input id="surveyor" class="search" type="text" value={(*name).clone()} oninput={on_name} autocomplete="name" />
                 <button class="btn primary block" type="submit">{ t.save }</button>
                 <p class="muted">{ format!("{}: {}", t.device_id, ctx.settings.device_id) }</p>
+                if let Some(v) = device::app_version() {
+                    <p class="muted" data-testid="app-version" data-version={v.clone()}>{ format!("{}: {v}", t.app_version) }</p>
+                }
             </form>
             <section class="card" data-testid="storage">
                 <h3>{ t.storage }</h3>

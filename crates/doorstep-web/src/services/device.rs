@@ -1,4 +1,5 @@
-//! The browser's clock, random ids, and storage persistence and quota.
+//! The browser's clock, random ids, storage persistence and quota, and the app's own version and
+//! updates.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -70,4 +71,30 @@ pub async fn estimate() -> Option<(f64, f64)> {
     let v = JsFuture::from(storage.estimate().ok()?).await.ok()?;
     let e: web_sys::StorageEstimate = v.unchecked_into();
     Some((e.get_usage()?, e.get_quota()?))
+}
+
+/// The build version of the running app (`__VERSION__`, filled by the build into `index.html`'s
+/// `<meta name="doorstep-version">`: 16 hex digits that change whenever any file of the site
+/// changes); `None` when the page was not built (the placeholder is still there).
+pub fn app_version() -> Option<String> {
+    let meta = gloo::utils::document()
+        .query_selector(r#"meta[name="doorstep-version"]"#)
+        .ok()??;
+    meta.get_attribute("content")
+        .filter(|v| !v.is_empty() && !v.contains("__"))
+}
+
+/// Calls `updated` once a newer build of the app has taken over this page (its service worker
+/// controls the page now; the running code is the old one until the app is reopened).
+/// `index.html` notices it from the start (`doorstepUpdated`, the `doorstep-updated` event), so
+/// an update that lands while the WebAssembly is still loading is not missed. Keep the returned
+/// listener alive as long as it should listen.
+pub fn on_app_update(updated: impl Fn() + 'static) -> gloo::events::EventListener {
+    let window = gloo::utils::window();
+    let already =
+        js_sys::Reflect::get(&window, &"doorstepUpdated".into()).is_ok_and(|v| v.is_truthy());
+    if already {
+        updated();
+    }
+    gloo::events::EventListener::new(&window, "doorstep-updated", move |_| updated())
 }
