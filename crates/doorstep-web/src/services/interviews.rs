@@ -52,7 +52,8 @@ pub async fn installed_forms() -> Vec<FormRecord> {
         .filter_map(|j| crate::record::from_json(j).ok())
         .collect();
     doorstep_core::sort::sort_by(&mut list, |a, b| {
-        a.id.cmp(&b.id).then(b.version.cmp(&a.version))
+        a.id.cmp(&b.id)
+            .then_with(|| crate::record::compare_versions(&b.version, &a.version))
     });
     list
 }
