@@ -64,7 +64,7 @@ pub fn load_forms(store: &mut dyn Store) -> Result<BTreeMap<String, Vec<Form>>, 
         }
     }
     for v in out.values_mut() {
-        v.sort_by(|a, b| a.version.cmp(&b.version));
+        v.sort_by(|a, b| doorstep_core::form::compare_versions(&a.version, &b.version));
     }
     Ok(out)
 }

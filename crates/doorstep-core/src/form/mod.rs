@@ -5,6 +5,7 @@ pub mod diag;
 mod load;
 mod locate;
 pub mod model;
+mod version;
 
 pub use compiled::{Cond, Form, Item, RepeatCount};
 pub use diag::{Diagnostic, Severity};
@@ -14,3 +15,4 @@ pub use load::{
     MAX_REPEAT_MAX, canonical_hash, compile_expr, is_identifier, load, load_bytes, piped_names,
 };
 pub use locate::{line_col, locate};
+pub use version::compare_versions;

@@ -53,7 +53,7 @@ pub async fn installed_forms() -> Vec<FormRecord> {
         .collect();
     doorstep_core::sort::sort_by(&mut list, |a, b| {
         a.id.cmp(&b.id)
-            .then_with(|| crate::record::compare_versions(&b.version, &a.version))
+            .then_with(|| doorstep_core::form::compare_versions(&b.version, &a.version))
     });
     list
 }
