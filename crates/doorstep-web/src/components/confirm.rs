@@ -16,14 +16,17 @@ pub struct Props {
 pub fn confirm(p: &Props) -> Html {
     // Escape (and the phone's back button, see `app.rs`) answers no.
     super::use_escape(p.on_no.clone());
+    // The sheet takes the focus, on "no" (the safe answer to a deletion).
+    let sheet_ref = use_node_ref();
+    super::use_dialog_focus(sheet_ref.clone(), "[data-answer=no]");
     let yes = p.on_yes.reform(|_: MouseEvent| ());
     let no = p.on_no.reform(|_: MouseEvent| ());
     let sheet = html! {
         <div class="dialog-back">
-            <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="confirm-text">
+            <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="confirm-text" ref={sheet_ref}>
                 <p id="confirm-text">{ p.text.clone() }</p>
                 <div class="row">
-                    <button class="btn" onclick={no} autofocus=true>{ p.no.clone() }</button>
+                    <button class="btn" onclick={no} data-answer="no">{ p.no.clone() }</button>
                     <button class="btn danger" onclick={yes}>{ p.yes.clone() }</button>
                 </div>
             </div>

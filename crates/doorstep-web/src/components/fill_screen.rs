@@ -53,8 +53,9 @@ fn scroll(to: Scroll) {
                     .ok()
                     .and_then(|h| h.as_f64())
                     .unwrap_or(640.0);
-                // The bottom bar covers about 70 px of the screen.
-                if r.top() < 0.0 || r.bottom() > h - 70.0 {
+                // The title and the save indicator stay over the top 84 px of the screen, the
+                // bottom bar covers about 70 px.
+                if r.top() < 84.0 || r.bottom() > h - 70.0 {
                     let o = web_sys::ScrollIntoViewOptions::new();
                     o.set_block(web_sys::ScrollLogicalPosition::Center);
                     row.scroll_into_view_with_scroll_into_view_options(&o);

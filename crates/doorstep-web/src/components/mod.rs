@@ -112,6 +112,35 @@ pub fn use_escape(on_escape: Callback<()>) {
     });
 }
 
+/// A dialog takes the keyboard focus when it opens (on the first element of `dialog` that matches
+/// `selector`, else its first enabled button), and gives it back to what had it when it closes, if
+/// that is still on the page; without this the focus stays behind the sheet and Tab wanders the
+/// page under it.
+#[hook]
+pub fn use_dialog_focus(dialog: NodeRef, selector: &'static str) {
+    use wasm_bindgen::JsCast;
+    use_effect_with((), move |_| {
+        let before = gloo::utils::document().active_element();
+        let target = dialog.cast::<web_sys::Element>().and_then(|d| {
+            d.query_selector(selector)
+                .ok()
+                .flatten()
+                .or_else(|| d.query_selector("button:not(:disabled)").ok().flatten())
+        });
+        if let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+        move || {
+            let before = before
+                .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok())
+                .filter(|b| b.is_connected());
+            if let Some(el) = before {
+                let _ = el.focus();
+            }
+        }
+    });
+}
+
 /// What every screen needs to know.
 #[derive(Clone, PartialEq)]
 pub struct Env {

@@ -138,12 +138,12 @@ pub fn question(p: &Props) -> Html {
             None => String::new(),
         }
     };
-    let described = if error.is_some() {
-        Some(err_id.clone())
-    } else if hint.is_empty() {
-        None
-    } else {
-        Some(hint_id.clone())
+    // The hint, and the message while there is one (screen readers read both on the input).
+    let described = match (hint.is_empty(), error.is_some()) {
+        (true, false) => None,
+        (true, true) => Some(err_id.clone()),
+        (false, false) => Some(hint_id.clone()),
+        (false, true) => Some(format!("{hint_id} {err_id}")),
     };
     let invalid = error.is_some().then_some("true");
 
@@ -223,7 +223,8 @@ pub fn question(p: &Props) -> Html {
                 "opts"
             };
             html! {
-                <div class={class} role="radiogroup" aria-labelledby={format!("{id}-label")} aria-describedby={described.clone()}>
+                <div class={class} role="radiogroup" aria-labelledby={format!("{id}-label")} aria-describedby={described.clone()}
+                    aria-invalid={invalid}>
                     { for choices.iter().map(|(v, l)| {
                         let checked = *v == current;
                         let ctl = ctl.clone();
@@ -318,9 +319,12 @@ pub fn question(p: &Props) -> Html {
                 </div>
             }
         }
-        ItemType::Geopoint => {
-            html! { <Geopoint ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only} /> }
-        }
+        // Its button and two fields are named by their own words, in a group named by the question.
+        ItemType::Geopoint => html! {
+            <div role="group" aria-labelledby={format!("{id}-label")} aria-describedby={described.clone()}>
+                <Geopoint ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only} />
+            </div>
+        },
         ItemType::Image | ItemType::Audio | ItemType::Video | ItemType::File => html! {
             <Media ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only}
                 kind={kind.as_str()} signature={appearance.contains("signature")} instance_id={instance_id.clone()} />
@@ -342,8 +346,10 @@ pub fn question(p: &Props) -> Html {
             </div>
         };
     }
-    let label_for = (!matches!(kind, ItemType::SelectOne | ItemType::SelectMultiple)
-        || appearance.contains("minimal"))
+    let label_for = (!matches!(
+        kind,
+        ItemType::SelectOne | ItemType::SelectMultiple | ItemType::Geopoint
+    ) || appearance.contains("minimal"))
     .then(|| id.clone());
     html! {
         <div class={classes!("q", error.is_some().then_some("has-error"))} data-name={name.clone()} data-question={name} id={format!("{id}-box")}>

@@ -46,6 +46,12 @@ pub fn toc(p: &Props) -> Html {
     drop(f);
     // Escape closes the contents, as it does any dialog.
     super::use_escape(p.on_close.clone());
+    // The contents take the focus, on the page the surveyor is on.
+    let dialog_ref = use_node_ref();
+    super::use_dialog_focus(
+        dialog_ref.clone(),
+        ".toc button[aria-current]:not(:disabled)",
+    );
     let close = p.on_close.reform(|_: MouseEvent| ());
     let review = {
         let ctx = p.ctx.clone();
@@ -57,7 +63,7 @@ pub fn toc(p: &Props) -> Html {
     };
     html! {
         <div class="dialog-back" onclick={close.clone()}>
-            <div class="dialog" role="dialog" aria-modal="true" aria-label={t.contents} onclick={Callback::from(|e: MouseEvent| e.stop_propagation())}
+            <div class="dialog" role="dialog" aria-modal="true" aria-label={t.contents} ref={dialog_ref} onclick={Callback::from(|e: MouseEvent| e.stop_propagation())}
                 style="max-height:85vh;overflow-y:auto">
                 <h2 class="page-title">{ t.contents }</h2>
                 <ol class="toc">
