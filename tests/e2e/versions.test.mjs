@@ -174,6 +174,17 @@ test('a draft keeps the form version it was started with: questions, answers, ru
     [second.envelope.meta.instance_id]: { version: '2', data: { head_name: '李二', visited_before: 'no' } },
   });
 
+  // A phone may block the second of two downloads no tap started; each bundle's notice has a link
+  // that saves the very same file again.
+  const again = page.waitForEvent('download');
+  await page.locator('[data-testid=export-done]').nth(1).getByRole('link').click();
+  const copy = await again;
+  assert.equal(copy.suggestedFilename(), names[1]);
+  const copyPath = join(dir, `again-${names[1]}`);
+  await copy.saveAs(copyPath);
+  assert.ok(readFileSync(copyPath).equals(readFileSync(join(dir, names[1]))), 'the same bytes');
+  rmSync(copyPath);
+
   // The engine reads both back: every hash verified, every submission valid by its own version.
   const ingest = doorstep(['ingest', '--db', join(dir, 'office.db'), ...readdirSync(dir).filter((f) => f.endsWith('.zip')).map((f) => join(dir, f))]);
   assert.equal(ingest.status, 0, `ingest: ${ingest.stdout}${ingest.stderr}`);

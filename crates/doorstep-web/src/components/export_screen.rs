@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use super::app::AppCtx;
 use crate::record::{BundleRecord, SubmissionRecord};
-use crate::services::{export, interviews};
+use crate::services::{export, files, interviews};
 use crate::state::AppAction;
 
 #[derive(Properties, PartialEq)]
@@ -25,6 +25,15 @@ pub fn export_screen(p: &Props) -> Html {
     let selected = use_state(BTreeSet::<String>::new);
     let busy = use_state(|| false);
     let outcome = use_state(|| None::<export::Outcome>);
+    // The bundles' bytes are held for their "save again" links until the next export or until
+    // the screen closes.
+    use_effect_with((*outcome).clone(), |o| {
+        let urls: Vec<String> = o
+            .iter()
+            .flat_map(|o| o.bundles.iter().map(|b| b.url.clone()))
+            .collect();
+        move || urls.iter().for_each(|u| files::revoke(u))
+    });
     {
         let subs = subs.clone();
         let bundles = bundles.clone();
@@ -114,7 +123,10 @@ pub fn export_screen(p: &Props) -> Html {
         html! {
             <div role="status" aria-live="polite">
                 { for o.bundles.iter().map(|b| html! {
-                    <div class="notice ok" data-testid="export-done">{ crate::i18n::bundle_written(lang, &b.file_name, b.instance_ids.len(), b.size as u64) }</div>
+                    <div class="notice ok" data-testid="export-done">
+                        { crate::i18n::bundle_written(lang, &b.record.file_name, b.record.instance_ids.len(), b.record.size) }
+                        <a class="btn block" style="margin-top:8px" href={b.url.clone()} download={b.record.file_name.clone()}>{ t.save_again }</a>
+                    </div>
                 }) }
                 if !o.refused.is_empty() {
                     <div class="notice error">

@@ -15,10 +15,18 @@ use crate::record::{BundleRecord, Settings, SubmissionRecord, form_key, wait_for
 /// What one export did.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Outcome {
-    pub bundles: Vec<BundleRecord>,
+    pub bundles: Vec<Made>,
     /// Submissions left out, with the reasons.
     pub refused: Vec<(String, Vec<String>)>,
     pub errors: Vec<String>,
+}
+
+/// A bundle this export wrote, with the object URL of its bytes (for the link that saves it again,
+/// `files::download`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Made {
+    pub record: BundleRecord,
+    pub url: String,
 }
 
 /// Every attachment reference (`{file, sha256, ...}`) in an answer tree.
@@ -137,7 +145,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
             continue;
         }
         made.insert(bundle.file_name.clone());
-        if let Err(e) = files::download(
+        let url = match files::download(
             &bundle.file_name,
             &bundle.bytes,
             if bundle.file_name.ends_with(".age") {
@@ -146,9 +154,12 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
                 "application/zip"
             },
         ) {
-            out.errors.push(e);
-            continue;
-        }
+            Ok(url) => url,
+            Err(e) => {
+                out.errors.push(e);
+                continue;
+            }
+        };
         let rec = BundleRecord {
             sha256: bundle.sha256.clone(),
             file_name: bundle.file_name.clone(),
@@ -183,7 +194,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
                 rec.file_name
             ));
         }
-        out.bundles.push(rec);
+        out.bundles.push(Made { record: rec, url });
     }
     out
 }

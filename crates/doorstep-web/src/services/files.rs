@@ -111,15 +111,12 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
-/// Offers bytes as a download with a file name.
-pub fn download(name: &str, bytes: &[u8], media_type: &str) -> Result<(), String> {
-    let arr = js_sys::Uint8Array::from(bytes);
-    let parts = js_sys::Array::of1(&arr);
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type(media_type);
-    let blob =
-        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(js_text)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_text)?;
+/// Offers bytes as a download with a file name. Returns the object URL holding them, for a link
+/// that saves them again: a phone may block a page's second download that no tap started (Chrome
+/// asks whether the site may download several files), and a bundle must not be lost to that. The
+/// caller gives it back with [`revoke`] when the link goes.
+pub fn download(name: &str, bytes: &[u8], media_type: &str) -> Result<String, String> {
+    let url = blob_url(bytes, media_type)?;
     let doc = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -133,23 +130,27 @@ pub fn download(name: &str, bytes: &[u8], media_type: &str) -> Result<(), String
         .map_err(js_text)?;
     a.click();
     a.remove();
-    // The object URL is released later: revoking it at once can cancel the download on some phones.
-    let u = url.clone();
-    gloo::timers::callback::Timeout::new(60_000, move || {
-        let _ = web_sys::Url::revoke_object_url(&u);
-    })
-    .forget();
-    Ok(())
+    Ok(url)
 }
 
-/// An object URL for showing stored bytes (a photo) in an `<img>`.
-pub fn object_url(bytes: &[u8], media_type: &str) -> Option<String> {
+/// Releases an object URL made here.
+pub fn revoke(url: &str) {
+    let _ = web_sys::Url::revoke_object_url(url);
+}
+
+fn blob_url(bytes: &[u8], media_type: &str) -> Result<String, String> {
     let arr = js_sys::Uint8Array::from(bytes);
     let parts = js_sys::Array::of1(&arr);
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(media_type);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(js_text)?;
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(js_text)
+}
+
+/// An object URL for showing stored bytes (a photo) in an `<img>`.
+pub fn object_url(bytes: &[u8], media_type: &str) -> Option<String> {
+    blob_url(bytes, media_type).ok()
 }
 
 pub fn js_text(v: wasm_bindgen::JsValue) -> String {
