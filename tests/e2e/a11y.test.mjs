@@ -395,6 +395,8 @@ for (const lang of ['zh', 'en']) {
     assert.ok(stops.includes('previous'), `Tab passes "previous" on its way to "next": ${stops.join(', ')}`);
     await page.keyboard.press('Enter');
     await pageInfo(page, '3 / 10');
+    // The new page's title has the focus: a screen reader says where "next" led.
+    await page.waitForFunction(() => document.activeElement?.matches('#fill .page-title'), null, { timeout: 2_000 });
     await tabTo(page, 'previous', 'Shift+Tab');
     await page.keyboard.press('Space');
     await pageInfo(page, '2 / 10');

@@ -37,7 +37,19 @@ pub fn go(ctl: &Ctl, pos: Pos) {
 fn scroll(to: Scroll) {
     let window = gloo::utils::window();
     match to {
-        Scroll::Top => window.scroll_to_with_x_and_y(0.0, 0.0),
+        Scroll::Top => {
+            window.scroll_to_with_x_and_y(0.0, 0.0);
+            // The new page's title takes the focus, so that a screen reader says where "next"
+            // led and the keyboard goes on from the top of the page (it is in view: no scroll).
+            if let Some(title) = gloo::utils::document()
+                .query_selector("#fill .page-title")
+                .ok()
+                .flatten()
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                let _ = title.focus();
+            }
+        }
         Scroll::Back { y, member } => {
             window.scroll_to_with_x_and_y(0.0, y);
             // The member's row may have moved (moved between siblings, a name grew a line): it is

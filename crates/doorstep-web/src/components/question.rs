@@ -146,6 +146,7 @@ pub fn question(p: &Props) -> Html {
         (false, true) => Some(format!("{hint_id} {err_id}")),
     };
     let invalid = error.is_some().then_some("true");
+    let required = st.required.then_some("true");
 
     let widget = match kind {
         ItemType::Note => html! {},
@@ -157,40 +158,40 @@ pub fn question(p: &Props) -> Html {
                 let _ = answer_typed(&ctl, node, (!v.is_empty()).then_some(Json::String(v)));
             });
             html! { <textarea id={id.clone()} value={text_value(&value)} {oninput} readonly={read_only}
-            aria-invalid={invalid} aria-describedby={described.clone()} maxlength="10000" /> }
+            aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} maxlength="10000" /> }
         }
         ItemType::Text => html! {
             <input id={id.clone()} type="text" value={text_value(&value)} oninput={commit_text(parse_text)} readonly={read_only}
-                aria-invalid={invalid} aria-describedby={described.clone()} autocomplete="off" maxlength="10000" />
+                aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} autocomplete="off" maxlength="10000" />
         },
         ItemType::Barcode => html! {
             <>
                 <input id={id.clone()} type="text" value={text_value(&value)} oninput={commit_text(parse_text)} readonly={read_only}
-                    aria-invalid={invalid} aria-describedby={described.clone()} autocomplete="off" maxlength="10000" />
+                    aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} autocomplete="off" maxlength="10000" />
                 if !read_only { <ScanButton ctl={ctl.clone()} node={node} lang={p.lang} id={AttrValue::from(id.clone())} /> }
             </>
         },
         ItemType::Integer => html! {
             <input id={id.clone()} type="text" inputmode="numeric" pattern="-?[0-9]*" value={text_value(&value)}
-                oninput={commit_text(parse_integer)} readonly={read_only} aria-invalid={invalid} aria-describedby={described.clone()} autocomplete="off" />
+                oninput={commit_text(parse_integer)} readonly={read_only} aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} autocomplete="off" />
         },
         ItemType::Decimal => html! {
             <input id={id.clone()} type="text" inputmode="decimal" value={text_value(&value)}
-                oninput={commit_text(parse_decimal)} readonly={read_only} aria-invalid={invalid} aria-describedby={described.clone()} autocomplete="off" />
+                oninput={commit_text(parse_decimal)} readonly={read_only} aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} autocomplete="off" />
         },
         ItemType::Date => html! {
             <input id={id.clone()} type="date" value={text_value(&value)} oninput={commit_text(parse_text)} readonly={read_only}
-                aria-invalid={invalid} aria-describedby={described.clone()} />
+                aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} />
         },
         ItemType::Time => {
             let shown = text_value(&value).chars().take(5).collect::<String>();
             html! { <input id={id.clone()} type="time" value={shown} oninput={commit_text(parse_time)} readonly={read_only}
-            aria-invalid={invalid} aria-describedby={described.clone()} /> }
+            aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} /> }
         }
         ItemType::Datetime => {
             let shown = text_value(&value).chars().take(16).collect::<String>();
             html! { <input id={id.clone()} type="datetime-local" value={shown} oninput={commit_text(parse_datetime)} readonly={read_only}
-            aria-invalid={invalid} aria-describedby={described.clone()} /> }
+            aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} /> }
         }
         ItemType::SelectOne if appearance.contains("minimal") => {
             let current = value
@@ -205,7 +206,7 @@ pub fn question(p: &Props) -> Html {
                 let _ = answer(&ctl, node, (!v.is_empty()).then_some(Json::String(v)));
             });
             html! {
-                <select id={id.clone()} {onchange} disabled={read_only} aria-invalid={invalid} aria-describedby={described.clone()}>
+                <select id={id.clone()} {onchange} disabled={read_only} aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()}>
                     <option value="" selected={current.is_empty()}>{ t.choose }</option>
                     { for choices.iter().map(|(v, l)| html! { <option value={v.clone()} selected={*v == current}>{ l.clone() }</option> }) }
                 </select>
@@ -224,7 +225,7 @@ pub fn question(p: &Props) -> Html {
             };
             html! {
                 <div class={class} role="radiogroup" aria-labelledby={format!("{id}-label")} aria-describedby={described.clone()}
-                    aria-invalid={invalid}>
+                    aria-invalid={invalid} aria-required={required}>
                     { for choices.iter().map(|(v, l)| {
                         let checked = *v == current;
                         let ctl = ctl.clone();
@@ -334,7 +335,7 @@ pub fn question(p: &Props) -> Html {
 
     // A computed question shows its value, not an input.
     let widget = if item_is_computed_display(kind, read_only, &value) {
-        html! { <div class="calc" id={id.clone()} aria-live="polite">{ display(&value, &choices) }</div> }
+        html! { <div class="calc" id={id.clone()} aria-live="polite">{ display(&value, &choices, t.list_sep) }</div> }
     } else {
         widget
     };
@@ -390,7 +391,7 @@ fn item_is_computed_display(kind: ItemType, read_only: bool, value: &Option<Json
         && value.is_some()
 }
 
-fn display(value: &Option<Json>, choices: &[(String, String)]) -> String {
+fn display(value: &Option<Json>, choices: &[(String, String)], sep: &str) -> String {
     let label = |v: &str| {
         choices
             .iter()
@@ -406,7 +407,7 @@ fn display(value: &Option<Json>, choices: &[(String, String)]) -> String {
             .filter_map(|x| x.as_str())
             .map(label)
             .collect::<Vec<_>>()
-            .join("、"),
+            .join(sep),
         Some(other) => other.to_string(),
     }
 }

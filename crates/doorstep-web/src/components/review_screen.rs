@@ -88,7 +88,7 @@ fn summary(f: &Filling, t: &Strings) -> Vec<(usize, String, String, Node)> {
                                             .unwrap_or_else(|| v.to_string())
                                     })
                                     .collect::<Vec<_>>()
-                                    .join("、")
+                                    .join(t.list_sep)
                             }
                             // A photo, signature or recording: that it is there (its file name
                             // is the app's, not the surveyor's).
