@@ -288,6 +288,8 @@ fn optimize_with_wasm_opt(root: &Path, wasm: &Path) {
     let optimized = wasm.with_extension("opt.wasm");
     let status = Command::new(&wasm_opt)
         .args(WASM_OPT_FLAGS)
+        // A profiling build (DOORSTEP_KEEP_NAMES) keeps its function names through wasm-opt too.
+        .args(std::env::var_os("DOORSTEP_KEEP_NAMES").map(|_| "-g"))
         .arg(wasm)
         .arg("-o")
         .arg(&optimized)
