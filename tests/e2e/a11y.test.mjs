@@ -340,6 +340,17 @@ for (const lang of ['zh', 'en']) {
       await page.waitForFunction(() => document.activeElement?.closest('.dialog'), null, { timeout: 2_000 }).catch(() => {});
       const now = await page.evaluate(focused);
       if (now !== 'in the dialog') found.push(`${name}: the dialog opened without the focus, which is on ${now}`);
+      // Tab and Shift+Tab keep to the dialog: 25 presses either way never leave it.
+      for (const key of ['Tab', 'Shift+Tab']) {
+        for (let i = 0; i < 25; i++) {
+          await page.keyboard.press(key);
+          const at = await page.evaluate(focused);
+          if (at !== 'in the dialog') {
+            found.push(`${name}: ${key} ${i + 1} time(s) left the open dialog for ${at}`);
+            break;
+          }
+        }
+      }
     };
 
     // The forms list.

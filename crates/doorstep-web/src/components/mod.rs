@@ -113,15 +113,17 @@ pub fn use_escape(on_escape: Callback<()>) {
 }
 
 /// A dialog takes the keyboard focus when it opens (on the first element of `dialog` that matches
-/// `selector`, else its first enabled button), and gives it back to what had it when it closes, if
-/// that is still on the page; without this the focus stays behind the sheet and Tab wanders the
-/// page under it.
+/// `selector`, else its first enabled button), keeps it while open (Tab from its last control goes
+/// to its first, Shift+Tab from its first to its last), and gives it back to what had it when it
+/// closes, if that is still on the page; without this the focus stays behind the sheet and Tab
+/// wanders the page under it.
 #[hook]
 pub fn use_dialog_focus(dialog: NodeRef, selector: &'static str) {
     use wasm_bindgen::JsCast;
     use_effect_with((), move |_| {
         let before = gloo::utils::document().active_element();
-        let target = dialog.cast::<web_sys::Element>().and_then(|d| {
+        let sheet = dialog.cast::<web_sys::Element>();
+        let target = sheet.as_ref().and_then(|d| {
             d.query_selector(selector)
                 .ok()
                 .flatten()
@@ -130,7 +132,41 @@ pub fn use_dialog_focus(dialog: NodeRef, selector: &'static str) {
         if let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
             let _ = el.focus();
         }
+        let trap = sheet.map(|sheet| {
+            let inside = sheet.clone();
+            // Not passive: a wrapping Tab is prevented from also moving the focus on.
+            let options = gloo::events::EventListenerOptions::enable_prevent_default();
+            gloo::events::EventListener::new_with_options(&sheet, "keydown", options, move |e| {
+                let Some(k) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+                    return;
+                };
+                if k.key() != "Tab" {
+                    return;
+                }
+                let Ok(list) = inside.query_selector_all(
+                    "button:not(:disabled), a[href], input:not(:disabled), select, textarea, [tabindex=\"0\"]",
+                ) else {
+                    return;
+                };
+                let (Some(first), Some(last)) = (list.get(0), list.get(list.length().saturating_sub(1)))
+                else {
+                    return;
+                };
+                let active = gloo::utils::document().active_element();
+                let at = |n: &web_sys::Node| active.as_ref().is_some_and(|a| a.is_same_node(Some(n)));
+                let wrap_to = match (k.shift_key(), at(&first), at(&last)) {
+                    (true, true, _) => Some(last),
+                    (false, _, true) => Some(first),
+                    _ => None,
+                };
+                if let Some(el) = wrap_to.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+                    k.prevent_default();
+                    let _ = el.focus();
+                }
+            })
+        });
         move || {
+            drop(trap);
             let before = before
                 .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok())
                 .filter(|b| b.is_connected());

@@ -326,9 +326,13 @@ pub fn question(p: &Props) -> Html {
                 <Geopoint ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only} />
             </div>
         },
+        // Its buttons ("take a photo", "clear", a signature's pad) likewise: the group says which
+        // question a "clear" belongs to, and reads the hint with them.
         ItemType::Image | ItemType::Audio | ItemType::Video | ItemType::File => html! {
-            <Media ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only}
-                kind={kind.as_str()} signature={appearance.contains("signature")} instance_id={instance_id.clone()} />
+            <div role="group" aria-labelledby={format!("{id}-label")} aria-describedby={described.clone()}>
+                <Media ctl={ctl.clone()} node={node} lang={p.lang} value={value.clone()} read_only={read_only}
+                    kind={kind.as_str()} signature={appearance.contains("signature")} instance_id={instance_id.clone()} />
+            </div>
         },
         _ => html! {},
     };
