@@ -148,6 +148,11 @@ test('a draft keeps the form version it was started with: questions, answers, ru
   await page.click('[data-testid=export]');
   const bundles = await downloads;
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=export-done]').length === 2);
+  // The bundles made on this phone are listed with the form version each holds.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=bundles] li').length === 2);
+  const history = await page.locator('[data-testid=bundles]').innerText();
+  assert.match(history, /版本 1 ·/, history);
+  assert.match(history, /版本 2 ·/, history);
   await screenshot(page, 'versions-export');
   const names = bundles.map((d) => d.suggestedFilename());
   assert.notEqual(names[0], names[1], `two bundles, two file names (${names.join(', ')})`);

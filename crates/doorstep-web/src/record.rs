@@ -169,6 +169,9 @@ pub struct BundleRecord {
     pub sha256: String,
     pub file_name: String,
     pub form_id: String,
+    /// The version of the form the bundle holds (empty in records written before it was kept).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub form_version: String,
     pub created_at: String,
     pub size: u64,
     pub instance_ids: Vec<String>,

@@ -155,7 +155,10 @@ pub fn export_screen(p: &Props) -> Html {
                 { for bundles.iter().map(|b| html! {
                     <li key={b.sha256.clone()}>
                         <div class="name" style="word-break:break-all">{ b.file_name.clone() }</div>
-                        <div class="muted">{ format!("{} · {} · sha256 {}…", b.created_at.replace('T', " ").chars().take(16).collect::<String>(), crate::i18n::interviews(lang, b.instance_ids.len()), &b.sha256[..16.min(b.sha256.len())]) }</div>
+                        <div class="muted">{ format!("{}{} · {} · sha256 {}…",
+                            b.created_at.replace('T', " ").chars().take(16).collect::<String>(),
+                            if b.form_version.is_empty() { String::new() } else { format!(" · {} {}", t.version, b.form_version) },
+                            crate::i18n::interviews(lang, b.instance_ids.len()), &b.sha256[..16.min(b.sha256.len())]) }</div>
                     </li>
                 }) }
             </ul>

@@ -164,6 +164,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
             sha256: bundle.sha256.clone(),
             file_name: bundle.file_name.clone(),
             form_id: form.id.clone(),
+            form_version: form.version.clone(),
             created_at: info.created_at.clone(),
             size: bundle.bytes.len() as u64,
             instance_ids: bundle.included.clone(),
