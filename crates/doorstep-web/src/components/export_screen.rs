@@ -32,7 +32,7 @@ pub fn export_screen(p: &Props) -> Html {
             .iter()
             .flat_map(|o| o.bundles.iter().map(|b| b.url.clone()))
             .collect();
-        move || urls.iter().for_each(|u| files::revoke(u))
+        move || files::revoke_later(urls)
     });
     {
         let subs = subs.clone();

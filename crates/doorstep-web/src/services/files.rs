@@ -114,7 +114,7 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
 /// Offers bytes as a download with a file name. Returns the object URL holding them, for a link
 /// that saves them again: a phone may block a page's second download that no tap started (Chrome
 /// asks whether the site may download several files), and a bundle must not be lost to that. The
-/// caller gives it back with [`revoke`] when the link goes.
+/// caller gives it back with [`revoke_later`] when the link goes.
 pub fn download(name: &str, bytes: &[u8], media_type: &str) -> Result<String, String> {
     let url = blob_url(bytes, media_type)?;
     let doc = web_sys::window()
@@ -133,9 +133,15 @@ pub fn download(name: &str, bytes: &[u8], media_type: &str) -> Result<String, St
     Ok(url)
 }
 
-/// Releases an object URL made here.
-pub fn revoke(url: &str) {
-    let _ = web_sys::Url::revoke_object_url(url);
+/// Releases object URLs made here, a minute from now: revoking one at once can cancel a download
+/// the phone has not finished reading.
+pub fn revoke_later(urls: Vec<String>) {
+    gloo::timers::callback::Timeout::new(60_000, move || {
+        for url in &urls {
+            let _ = web_sys::Url::revoke_object_url(url);
+        }
+    })
+    .forget();
 }
 
 fn blob_url(bytes: &[u8], media_type: &str) -> Result<String, String> {
