@@ -206,11 +206,19 @@ export async function killBrowser(userDataDir) {
   return pids;
 }
 
-/** Writes `target/screenshots/NAME.png` (full page unless `fullPage: false`) and returns its path. */
+/**
+ * Writes `target/screenshots/NAME.png` (full page unless `fullPage: false`) and returns its path.
+ * A full page is taken from the top and the scroll put back after: taken where the page is
+ * scrolled, it would show the sticky bars in the middle of the picture.
+ */
 export async function screenshot(page, name, options = {}) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true, ...options });
+  const fullPage = options.fullPage ?? true;
+  const y = fullPage ? await page.evaluate(() => window.scrollY) : 0;
+  if (y) await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path, fullPage, ...options });
+  if (y) await page.evaluate((y) => window.scrollTo(0, y), y);
   return path;
 }
 

@@ -153,6 +153,10 @@ test('a draft keeps the form version it was started with: questions, answers, ru
   const history = await page.locator('[data-testid=bundles]').innerText();
   assert.match(history, /版本 1 ·/, history);
   assert.match(history, /版本 2 ·/, history);
+  // Each lists the interviews it holds, by name, when opened.
+  for (const summary of await page.locator('[data-testid=bundles] details summary').all()) await summary.click();
+  const held = await page.locator('[data-testid=bundles] details p').allInnerTexts();
+  assert.deepEqual(held.sort(), ['李二', '王一'], held.join(' | '));
   await screenshot(page, 'versions-export');
   const names = bundles.map((d) => d.suggestedFilename());
   assert.notEqual(names[0], names[1], `two bundles, two file names (${names.join(', ')})`);

@@ -186,6 +186,7 @@ pub struct Strings {
     pub save_again: &'static str,
     /// Between the chosen options of a multiple choice, where they are listed.
     pub list_sep: &'static str,
+    pub bundle_holds: &'static str,
     pub export_failed_items: &'static str,
     pub member: &'static str,
     pub go_to_question: &'static str,
@@ -301,6 +302,7 @@ pub static ZH: Strings = Strings {
     export_none: "没有选中的调查。",
     save_again: "没存上？再保存一次",
     list_sep: "、",
+    bundle_holds: "包含的调查",
     export_failed_items: "以下调查未通过检查，没有导出：",
     member: "成员",
     go_to_question: "转到问题",
@@ -416,6 +418,7 @@ pub static EN: Strings = Strings {
     export_none: "No interview is selected.",
     save_again: "Not saved? Save it again",
     list_sep: ", ",
+    bundle_holds: "Interviews in it",
     export_failed_items: "These interviews did not pass the checks and were not exported:",
     member: "Member",
     go_to_question: "Go to the question",

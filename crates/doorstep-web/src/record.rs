@@ -163,6 +163,16 @@ impl SubmissionRecord {
     }
 }
 
+/// How an interview is listed under a bundle that holds it (`list`: the finalized interviews): its
+/// name, else `untitled`; one no longer among them (replaced by a correction, or deleted) by its id.
+pub fn held_name(list: &[SubmissionRecord], id: &str, untitled: &str) -> String {
+    match list.iter().find(|r| r.id() == id) {
+        Some(r) if !r.shown_name().is_empty() => r.shown_name().to_string(),
+        Some(_) => untitled.to_string(),
+        None => id.to_string(),
+    }
+}
+
 /// One exported bundle, remembered forever.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct BundleRecord {
@@ -269,6 +279,26 @@ mod tests {
         assert!(
             !draft("2026112401").on_older_version(&newest_per_id(&installed[..1])),
             "a draft newer than what is installed"
+        );
+    }
+
+    #[test]
+    fn a_bundle_lists_its_interviews_by_name() {
+        let record = |id: &str, name: &str| {
+            let json = format!(
+                r#"{{"envelope": {{"meta": {{"instance_id": "{id}", "form": {{"id": "f", "version": "1", "hash": "sha256:0"}},
+                  "status": "finalized", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"}}, "data": {{}}}},
+                  "name": "{name}"}}"#
+            );
+            from_json::<SubmissionRecord>(&json).unwrap()
+        };
+        let list = [record("uuid:1", "王家 · 南街村"), record("uuid:2", " · ")];
+        assert_eq!(held_name(&list, "uuid:1", "（未命名）"), "王家 · 南街村");
+        assert_eq!(held_name(&list, "uuid:2", "（未命名）"), "（未命名）");
+        assert_eq!(
+            held_name(&list, "uuid:3", "（未命名）"),
+            "uuid:3",
+            "replaced or deleted"
         );
     }
 

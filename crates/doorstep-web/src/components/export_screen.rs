@@ -159,6 +159,10 @@ pub fn export_screen(p: &Props) -> Html {
                             b.created_at.replace('T', " ").chars().take(16).collect::<String>(),
                             if b.form_version.is_empty() { String::new() } else { format!(" · {} {}", t.version, b.form_version) },
                             crate::i18n::interviews(lang, b.instance_ids.len()), &b.sha256[..16.min(b.sha256.len())]) }</div>
+                        <details class="held">
+                            <summary>{ t.bundle_holds }</summary>
+                            <p>{ b.instance_ids.iter().map(|id| crate::record::held_name(subs.as_deref().unwrap_or_default(), id, t.untitled)).collect::<Vec<_>>().join(t.list_sep) }</p>
+                        </details>
                     </li>
                 }) }
             </ul>
