@@ -65,8 +65,18 @@ export async function backToList(page) {
   await page.waitForSelector('[data-testid=add-member]');
 }
 
+/**
+ * Waits for the page's next animation frame: the app scrolls a new page to its top (and focuses its
+ * title) in the frame after rendering it, so coordinates read before then may be stale. (Locator
+ * actions wait for the element to be stable; raw mouse moves do not.)
+ */
+export async function nextFrame(page) {
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
+}
+
 /** Draws a stroke on the signature pad of question `name` (the stroke is the answer) and waits until it is saved. */
 export async function sign(page, name) {
+  await nextFrame(page);
   const canvas = page.locator(`[data-name="${name}"] canvas`);
   // Centre the pad on screen: off screen, or under the bottom bar, the strokes would miss it.
   await canvas.evaluate((el) => el.scrollIntoView({ block: 'center' }));

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { launch, screenshot } from './lib.mjs';
-import { answer, fullDiskWhen, next, open, saved, start, storedMedia, storedSubmissions } from './app.mjs';
+import { answer, fullDiskWhen, next, nextFrame, open, saved, start, storedMedia, storedSubmissions } from './app.mjs';
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 const NAME = 'receipt_signature';
@@ -15,6 +15,7 @@ const BOX = `[data-name="${NAME}"]`;
 
 /** Draws one stroke on the pad with the mouse (a zigzag, shifted by `shift` px), and does nothing else. */
 async function stroke(page, shift = 0) {
+  await nextFrame(page);
   const canvas = page.locator(`${BOX} canvas`);
   await canvas.evaluate((el) => el.scrollIntoView({ block: 'center' }));
   const b = await canvas.boundingBox();

@@ -134,6 +134,8 @@ test('a draft keeps the form version it was started with: questions, answers, ru
   assert.equal(versions[first.envelope.meta.instance_id].form.version, '1', 'finalizing kept version 1');
   assert.equal(versions[second.envelope.meta.instance_id].form.version, '2');
 
+  // The export tab counts what is in no bundle yet.
+  await page.waitForFunction(() => document.querySelector('[data-testid=to-export]')?.textContent === '2');
   // Export: a bundle holds one form.json, so the two versions leave in two bundles, each with its own form.
   await tab(page, 4);
   // Both are selected (not exported yet).
@@ -148,6 +150,7 @@ test('a draft keeps the form version it was started with: questions, answers, ru
   await page.click('[data-testid=export]');
   const bundles = await downloads;
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=export-done]').length === 2);
+  await page.waitForSelector('[data-testid=to-export]', { state: 'detached' });
   // The bundles made on this phone are listed with the form version each holds.
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=bundles] li').length === 2);
   const history = await page.locator('[data-testid=bundles]').innerText();

@@ -570,6 +570,17 @@ pub fn save_failure(lang: Lang, e: &crate::save::SaveError) -> String {
 }
 
 /// The list's message when a search finds nothing (not "no drafts", which would look like loss).
+/// The export tab's name when finalized interviews are in no bundle yet.
+pub fn export_waiting(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Zh => format!("导出（{n} 份调查还没导出）"),
+        Lang::En => match n {
+            1 => "Export (1 interview not exported yet)".into(),
+            n => format!("Export ({n} interviews not exported yet)"),
+        },
+    }
+}
+
 pub fn no_match(lang: Lang, query: &str) -> String {
     match lang {
         Lang::Zh => format!("没有符合“{}”的调查。", query.trim()),
@@ -749,5 +760,10 @@ mod tests {
         assert_eq!(n_problems(Lang::En, 2), "2 problems");
         assert_eq!(n_problems(Lang::Zh, 2), "2 个问题");
         assert_eq!(bytes(2048.0), "2.0 KB");
+        assert_eq!(
+            export_waiting(Lang::En, 1),
+            "Export (1 interview not exported yet)"
+        );
+        assert_eq!(export_waiting(Lang::Zh, 3), "导出（3 份调查还没导出）");
     }
 }

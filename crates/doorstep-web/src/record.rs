@@ -125,6 +125,11 @@ impl SubmissionRecord {
     pub fn is_finalized(&self) -> bool {
         self.envelope.meta.status == "finalized"
     }
+    /// Finalized, not replaced by a correction and in no bundle yet: what the export screen
+    /// chooses at first, and what the export tab counts.
+    pub fn awaits_export(&self) -> bool {
+        self.is_finalized() && self.superseded_by.is_none() && self.exported_in.is_empty()
+    }
     /// The name to list the interview under: its `instance_name` without the separators left
     /// around parts not yet answered ("· 2026-11-24" when the head's name is still empty); empty
     /// when nothing is left (the list then says "untitled").
@@ -300,6 +305,23 @@ mod tests {
             "uuid:3",
             "replaced or deleted"
         );
+    }
+
+    #[test]
+    fn what_awaits_export() {
+        let mut r = from_json::<SubmissionRecord>(
+            r#"{"envelope": {"meta": {"instance_id": "uuid:1", "form": {"id": "f", "version": "1", "hash": "sha256:0"},
+              "status": "draft", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"}, "data": {}}}"#,
+        )
+        .unwrap();
+        assert!(!r.awaits_export(), "a draft");
+        r.envelope.meta.status = "finalized".into();
+        assert!(r.awaits_export());
+        r.superseded_by = Some("uuid:2".into());
+        assert!(!r.awaits_export(), "replaced by a correction");
+        r.superseded_by = None;
+        r.exported_in.push("ab".into());
+        assert!(!r.awaits_export(), "in a bundle");
     }
 
     #[test]

@@ -311,7 +311,7 @@ pub fn app() -> Html {
                         { tab_btn(Tab::Forms, t.forms) }
                         { tab_btn(Tab::Drafts, t.drafts) }
                         { tab_btn(Tab::Finalized, t.finalized) }
-                        { tab_btn(Tab::Export, t.export) }
+                        <ExportTab ctx={ctx.clone()} current={tab == Tab::Export} />
                         { tab_btn(Tab::Settings, t.settings) }
                     </nav>
                     <main class="screen">
@@ -370,5 +370,37 @@ fn notice(n: &Option<Notice>) -> Html {
             html! { <div class={class} role="status" aria-live="polite">{ n.text.clone() }</div> }
         }
         None => html! { <div class="sr-only" role="status" aria-live="polite"></div> },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ExportTabProps {
+    ctx: AppCtx,
+    current: bool,
+}
+
+/// The export tab, with the number of finalized interviews in no bundle yet: what is still on
+/// this phone only, a reminder to send it (counted again whenever the lists change).
+#[function_component(ExportTab)]
+fn export_tab(p: &ExportTabProps) -> Html {
+    let waiting = use_state(|| 0usize);
+    {
+        let waiting = waiting.clone();
+        use_effect_with(p.ctx.state.refresh, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let list = interviews::submissions().await;
+                waiting.set(list.iter().filter(|r| r.awaits_export()).count());
+            });
+        });
+    }
+    let lang = p.ctx.lang();
+    let n = *waiting;
+    let ctx = p.ctx.clone();
+    html! {
+        <button aria-current={p.current.then_some("page")} onclick={Callback::from(move |_| ctx.go(Screen::Tab(Tab::Export)))}
+            aria-label={(n > 0).then(|| crate::i18n::export_waiting(lang, n))}>
+            { lang.t().export }
+            if n > 0 { <span class="badge todo tab-count" aria-hidden="true" data-testid="to-export">{ n }</span> }
+        </button>
     }
 }

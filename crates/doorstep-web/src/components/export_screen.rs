@@ -47,7 +47,7 @@ pub fn export_screen(p: &Props) -> Html {
                     .collect();
                 selected.set(
                     list.iter()
-                        .filter(|r| r.exported_in.is_empty())
+                        .filter(|r| r.awaits_export())
                         .map(|r| r.id().to_string())
                         .collect(),
                 );
