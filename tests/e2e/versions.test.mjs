@@ -262,8 +262,8 @@ test('an app update keeps the stored drafts readable and writable', async (t) =>
   await page.waitForFunction(() => navigator.serviceWorker.controller?.state === 'activated');
   assert.deepEqual(await cacheNames(page), [`doorstep-${after}`], "the old version's cache is gone");
 
-  // Reopened again: the new version runs, and says nothing more.
-  await page.reload();
+  // Reopened again, with the notice's button: the new version runs, and says nothing more.
+  await Promise.all([page.waitForEvent('load'), page.click('[data-testid=app-updated] button')]);
   await page.waitForSelector('.tabs');
   await tab(page, 5);
   await page.waitForSelector(`[data-testid=app-version][data-version="${after}"]`);

@@ -192,6 +192,7 @@ pub struct Strings {
     pub go_to_question: &'static str,
     pub page: &'static str,
     pub app_update: &'static str,
+    pub reopen_now: &'static str,
 }
 
 pub static ZH: Strings = Strings {
@@ -308,6 +309,7 @@ pub static ZH: Strings = Strings {
     go_to_question: "转到问题",
     page: "页",
     app_update: "应用已更新，重新打开后生效；草稿都在。",
+    reopen_now: "现在重新打开",
 };
 
 pub static EN: Strings = Strings {
@@ -424,6 +426,7 @@ pub static EN: Strings = Strings {
     go_to_question: "Go to the question",
     page: "page",
     app_update: "The app was updated; it takes effect when reopened. Your drafts are kept.",
+    reopen_now: "Reopen now",
 };
 
 /// "3 problems" / "3 个问题".

@@ -316,7 +316,13 @@ pub fn app() -> Html {
                     </nav>
                     <main class="screen">
                         if state.updated {
-                            <div class="notice ok" role="status" data-testid="app-updated">{ t.app_update }</div>
+                            <div class="notice ok" role="status" data-testid="app-updated">
+                                { t.app_update }
+                                // No interview is open on these screens: everything is stored.
+                                <button class="btn block" style="margin-top:8px"
+                                    onclick={Callback::from(|_| { let _ = gloo::utils::window().location().reload(); })}>
+                                    { t.reopen_now }</button>
+                            </div>
                         }
                         { notice(&state.notice) }
                         { screen }
