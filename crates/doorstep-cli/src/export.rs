@@ -64,9 +64,15 @@ pub fn load_forms(store: &mut dyn Store) -> Result<BTreeMap<String, Vec<Form>>, 
         }
     }
     for v in out.values_mut() {
-        v.sort_by(|a, b| doorstep_core::form::compare_versions(&a.version, &b.version));
+        oldest_first(v);
     }
     Ok(out)
+}
+
+/// Orders one form's versions from the oldest to the newest, as their authors number them (`10`
+/// after `9`), so that [`column_info`] ends with the newest version's texts.
+fn oldest_first(versions: &mut [Form]) {
+    versions.sort_by(|a, b| doorstep_core::form::compare_versions(&a.version, &b.version));
 }
 
 /// Column information by column name, for one table of a form (newest version wins).
@@ -400,4 +406,28 @@ fn write_codebook_sheet<'a>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(version: &str, label: &str) -> Form {
+        let src = format!(
+            r#"{{"format": "doorstep-form/1", "id": "f", "version": "{version}", "title": "F", "languages": ["en"],
+                "items": [{{"type": "text", "name": "a", "label": "{label}"}}]}}"#
+        );
+        doorstep_core::form::load(&src)
+            .form
+            .expect("the test form loads")
+    }
+
+    #[test]
+    fn labels_come_from_the_newest_version_by_number() {
+        let mut versions = vec![form("10", "newest"), form("9", "older")];
+        oldest_first(&mut versions);
+        let table = db::Layout::of(&versions[1]).tables[0].table.clone();
+        let info = column_info(&versions, &table, None);
+        assert_eq!(info["a"].question, "newest", "version 10 is newer than 9");
+    }
 }
