@@ -168,13 +168,22 @@ impl SubmissionRecord {
     }
 }
 
-/// How an interview is listed under a bundle that holds it (`list`: the finalized interviews): its
-/// name, else `untitled`; one no longer among them (replaced by a correction, or deleted) by its id.
-pub fn held_name(list: &[SubmissionRecord], id: &str, untitled: &str) -> String {
-    match list.iter().find(|r| r.id() == id) {
-        Some(r) if !r.shown_name().is_empty() => r.shown_name().to_string(),
-        Some(_) => untitled.to_string(),
-        None => id.to_string(),
+/// The finalized interviews by id, to list each bundle's interviews by name (made once per screen,
+/// not once per bundle: a phone may hold hundreds of each).
+pub struct Held<'a>(std::collections::HashMap<&'a str, &'a SubmissionRecord>);
+
+impl<'a> Held<'a> {
+    pub fn new(list: &'a [SubmissionRecord]) -> Held<'a> {
+        Held(list.iter().map(|r| (r.id(), r)).collect())
+    }
+    /// How an interview is listed under a bundle that holds it: its name, else `untitled`; one no
+    /// longer among the finalized (replaced by a correction, or deleted) by its id.
+    pub fn name(&self, id: &str, untitled: &str) -> String {
+        match self.0.get(id) {
+            Some(r) if !r.shown_name().is_empty() => r.shown_name().to_string(),
+            Some(_) => untitled.to_string(),
+            None => id.to_string(),
+        }
     }
 }
 
@@ -298,10 +307,11 @@ mod tests {
             from_json::<SubmissionRecord>(&json).unwrap()
         };
         let list = [record("uuid:1", "王家 · 南街村"), record("uuid:2", " · ")];
-        assert_eq!(held_name(&list, "uuid:1", "（未命名）"), "王家 · 南街村");
-        assert_eq!(held_name(&list, "uuid:2", "（未命名）"), "（未命名）");
+        let held = Held::new(&list);
+        assert_eq!(held.name("uuid:1", "（未命名）"), "王家 · 南街村");
+        assert_eq!(held.name("uuid:2", "（未命名）"), "（未命名）");
         assert_eq!(
-            held_name(&list, "uuid:3", "（未命名）"),
+            held.name("uuid:3", "（未命名）"),
             "uuid:3",
             "replaced or deleted"
         );

@@ -138,6 +138,7 @@ pub fn export_screen(p: &Props) -> Html {
             </div>
         }
     });
+    let held = crate::record::Held::new(subs.as_deref().unwrap_or_default());
     html! {
         <>
             <h2 class="page-title">{ t.export }</h2>
@@ -161,7 +162,7 @@ pub fn export_screen(p: &Props) -> Html {
                             crate::i18n::interviews(lang, b.instance_ids.len()), &b.sha256[..16.min(b.sha256.len())]) }</div>
                         <details class="held">
                             <summary>{ t.bundle_holds }</summary>
-                            <p>{ b.instance_ids.iter().map(|id| crate::record::held_name(subs.as_deref().unwrap_or_default(), id, t.untitled)).collect::<Vec<_>>().join(t.list_sep) }</p>
+                            <p>{ b.instance_ids.iter().map(|id| held.name(id, t.untitled)).collect::<Vec<_>>().join(t.list_sep) }</p>
                         </details>
                     </li>
                 }) }
