@@ -37,9 +37,7 @@ pub fn go(ctl: &Ctl, pos: Pos) {
 /// (or focusing) in the render itself would make the browser lay the new page out at once, before
 /// it would anyway for that frame (about 10–20 ms at 4x CPU on a member's page).
 fn scroll_next_frame(to: Scroll) {
-    let then = wasm_bindgen::closure::Closure::once_into_js(move || scroll(to));
-    let _ =
-        gloo::utils::window().request_animation_frame(wasm_bindgen::JsCast::unchecked_ref(&then));
+    super::next_frame(move || scroll(to));
 }
 
 fn scroll(to: Scroll) {

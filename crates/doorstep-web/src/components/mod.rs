@@ -94,6 +94,14 @@ pub fn use_topics(ctl: &Ctl, topics: Vec<Topic>) {
     });
 }
 
+/// Runs `f` in the next animation frame: before the browser lays out and paints the DOM just
+/// written, so that what `f` measures, scrolls or focuses costs no extra layout.
+pub fn next_frame(f: impl FnOnce() + 'static) {
+    let frame = wasm_bindgen::closure::Closure::once_into_js(f);
+    let _ =
+        gloo::utils::window().request_animation_frame(wasm_bindgen::JsCast::unchecked_ref(&frame));
+}
+
 /// Calls `on_escape` when Escape is pressed while the calling component is mounted (dialogs close on
 /// it; the phone's back button sends it to an open dialog, see `app.rs`).
 #[hook]

@@ -85,11 +85,9 @@ fn use_roster_topics(ctl: &Ctl, node: Node) {
 
 /// Runs `f` in a task after the next frame is painted.
 fn after_paint(f: impl FnOnce() + 'static) {
-    let frame = wasm_bindgen::closure::Closure::once_into_js(move || {
+    super::next_frame(move || {
         gloo::timers::callback::Timeout::new(0, f).forget();
     });
-    let _ =
-        gloo::utils::window().request_animation_frame(wasm_bindgen::JsCast::unchecked_ref(&frame));
 }
 
 thread_local! {
