@@ -730,6 +730,8 @@ impl FieldOrder {
     }
 }
 
+// One argument per thing a recursion level needs; a struct for them would only be unpacked again.
+#[allow(clippy::too_many_arguments)]
 fn build_instances(
     form: &Form,
     layout: &Layout,

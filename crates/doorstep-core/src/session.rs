@@ -1109,7 +1109,6 @@ impl Session {
         } else if item.calculation.is_some() {
             answer_now = Some(None);
         }
-        drop(env);
         if let Some(a) = answer_now
             && self.slot(n).answer != a
         {

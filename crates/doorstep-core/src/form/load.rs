@@ -1152,7 +1152,8 @@ impl Loader {
             }
         }
         if let Some(r) = &d.parameters
-            && (!(r.step > 0.0) || !(r.start.is_finite() && r.end.is_finite()) || r.start == r.end)
+            // Written so that a NaN step fails too.
+            && (!(r.step > 0.0 && r.start.is_finite() && r.end.is_finite()) || r.start == r.end)
         {
             self.err(
                 "form/type",
@@ -1507,6 +1508,8 @@ fn item_depth(items: &[Json]) -> usize {
 }
 
 /// An item to flatten: already deserialized (a well-formed form), or raw JSON to check key by key.
+/// (Each lives only while its item is flattened, so the size difference of the variants costs nothing.)
+#[allow(clippy::large_enum_variant)]
 enum ItemSrc<'a> {
     Typed(ItemDoc),
     Raw(&'a Json),
