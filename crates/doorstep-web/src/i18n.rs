@@ -184,6 +184,9 @@ pub struct Strings {
     pub exporting: &'static str,
     pub export_none: &'static str,
     pub save_again: &'static str,
+    /// The export history's button that makes a bundle again and saves it.
+    pub bundle_again: &'static str,
+    pub bundle_making: &'static str,
     /// Between the chosen options of a multiple choice, where they are listed.
     pub list_sep: &'static str,
     pub bundle_holds: &'static str,
@@ -302,6 +305,8 @@ pub static ZH: Strings = Strings {
     exporting: "正在导出…",
     export_none: "没有选中的调查。",
     save_again: "没存上？再保存一次",
+    bundle_again: "重新保存这个数据包",
+    bundle_making: "正在重新生成…",
     list_sep: "、",
     bundle_holds: "包含的调查",
     export_failed_items: "以下调查未通过检查，没有导出：",
@@ -419,6 +424,8 @@ pub static EN: Strings = Strings {
     exporting: "Exporting…",
     export_none: "No interview is selected.",
     save_again: "Not saved? Save it again",
+    bundle_again: "Save this bundle again",
+    bundle_making: "Making it again…",
     list_sep: ", ",
     bundle_holds: "Interviews in it",
     export_failed_items: "These interviews did not pass the checks and were not exported:",
@@ -514,6 +521,53 @@ pub fn bundle_written(lang: Lang, file: &str, interviews: usize, size: u64) -> S
     match lang {
         Lang::Zh => format!("已生成 {file}（{n}，{size}）"),
         Lang::En => format!("Written: {file} ({n}, {size})"),
+    }
+}
+
+/// A bundle of the export history made again and found to be the very file first exported.
+pub fn bundle_remade(lang: Lang, file: &str) -> String {
+    match lang {
+        Lang::Zh => format!("已重新生成 {file}，与第一次导出的文件完全相同（已核对 SHA-256）。"),
+        Lang::En => {
+            format!("{file} was made again: it is the very file first exported (SHA-256 checked).")
+        }
+    }
+}
+
+/// Why a bundle of the export history cannot be saved again (nothing is offered then), and what
+/// the surveyor can do instead.
+pub fn cannot_remake(lang: Lang, file: &str, why: &crate::record::CannotRemake) -> String {
+    use crate::record::CannotRemake as C;
+    match (lang, why) {
+        (Lang::Zh, C::InterviewsGone(n)) => format!(
+            "无法重新保存 {file}：其中 {n} 份调查已从手机上删除。请使用其他地方保存的这个文件。"
+        ),
+        (Lang::En, C::InterviewsGone(1)) => format!(
+            "Cannot save {file} again: 1 of its interviews was deleted from this phone. Use a copy of the file kept elsewhere."
+        ),
+        (Lang::En, C::InterviewsGone(n)) => format!(
+            "Cannot save {file} again: {n} of its interviews were deleted from this phone. Use a copy of the file kept elsewhere."
+        ),
+        (Lang::Zh, C::FormGone) => format!(
+            "无法重新保存 {file}：它所用的表单版本已不在手机上。请重新安装这个版本的表单，再试一次。"
+        ),
+        (Lang::En, C::FormGone) => format!(
+            "Cannot save {file} again: the form version it holds is no longer on this phone. Install that version of the form again and retry."
+        ),
+        (Lang::Zh, C::NoEntropy) => format!(
+            "无法重新保存 {file}：这是旧版应用导出的加密数据包，当时没有保留重新生成所需的信息。请在上面勾选其中的调查，重新导出（会生成新的数据包）。"
+        ),
+        (Lang::En, C::NoEntropy) => format!(
+            "Cannot save {file} again: it is an encrypted bundle from an older version of the app, which did not keep what is needed to make it again. Select its interviews above and export them again (that makes a new bundle)."
+        ),
+        (Lang::Zh, C::Differs(_)) => format!(
+            "无法重新保存 {file}：重新生成的文件与第一次导出的不一致（调查、照片或应用有了变化），所以不提供。请在上面勾选其中的调查，重新导出（会生成新的数据包，办公室会跳过已收到的调查）。"
+        ),
+        (Lang::En, C::Differs(_)) => format!(
+            "Cannot save {file} again: the file made now differs from the one first exported (its interviews, photos or the app changed), so it is not offered. Select its interviews above and export them again: that makes a new bundle, and the office skips interviews it already has."
+        ),
+        (Lang::Zh, C::Failed(e)) => format!("无法重新保存 {file}，请稍后再试（{e}）。"),
+        (Lang::En, C::Failed(e)) => format!("Cannot save {file} again; retry later ({e})."),
     }
 }
 

@@ -6,7 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use doorstep_core::bundle::{Bundle, BundleInfo};
+use doorstep_core::form::Form;
 use doorstep_core::form::model::Text;
+use doorstep_core::submission::Submission;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -122,6 +125,12 @@ impl SubmissionRecord {
     pub fn id(&self) -> &str {
         &self.envelope.meta.instance_id
     }
+    /// The envelope as the engine's submission (what goes into a bundle).
+    pub fn submission(&self) -> Result<Submission, String> {
+        serde_json::to_value(&self.envelope)
+            .and_then(|v| <Submission as Deserialize>::deserialize(&v))
+            .map_err(|e| format!("the stored envelope is not readable: {e}"))
+    }
     pub fn is_finalized(&self) -> bool {
         self.envelope.meta.status == "finalized"
     }
@@ -187,7 +196,10 @@ impl<'a> Held<'a> {
     }
 }
 
-/// One exported bundle, remembered forever.
+/// One exported bundle, remembered forever. Its bytes are not kept: the bundle writer is
+/// deterministic, so the bundle is made again from the stored interviews, their attachments and
+/// the stored form with what `made_with` keeps, and offered only when the SHA-256 of what comes
+/// out is `sha256` (see [`BundleRecord::remake`]).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct BundleRecord {
     pub sha256: String,
@@ -199,6 +211,162 @@ pub struct BundleRecord {
     pub created_at: String,
     pub size: u64,
     pub instance_ids: Vec<String>,
+    /// What else the bundle was made with (`None` in records written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_with: Option<MadeWith>,
+}
+
+/// What a bundle was made with besides its interviews (stored under their ids), their attachments
+/// and its form (stored under its key): the manifest's device, surveyor and app version as they
+/// were (the settings and the app may have changed since), and for an encrypted bundle the
+/// randomness its encryption was derived from.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MadeWith {
+    /// The form's hash: with `form_id` and `form_version`, the key of the stored form.
+    pub form_hash: String,
+    pub device_id: String,
+    pub surveyor: String,
+    pub app_version: String,
+    /// `BundleInfo::entropy` in lower-case hex, kept only for an encrypted (`.zip.age`) bundle:
+    /// the age file key, nonce and ephemeral key are derived from it, so the same entropy gives
+    /// the same file. It opens that one file, as the interviews stored beside it would.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub entropy: String,
+}
+
+/// Why an exported bundle cannot be saved again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CannotRemake {
+    /// This many of its interviews are no longer on the device (deleted).
+    InterviewsGone(usize),
+    /// Its form version is not on the device.
+    FormGone,
+    /// An encrypted bundle recorded before the app kept its entropy: it can never be made again.
+    NoEntropy,
+    /// What was made again is not the file first exported (SHA-256), with the reasons the writer
+    /// gave for leaving interviews out, if it did; nothing is offered.
+    Differs(Vec<String>),
+    /// Storage could not be read, or the writer failed.
+    Failed(String),
+}
+
+/// What making a bundle again takes besides the stored interviews and their attachments: the key
+/// of its form and the writer's [`BundleInfo`] (without attachments).
+#[derive(Debug)]
+pub struct Remake {
+    pub form_key: String,
+    pub info: BundleInfo,
+}
+
+impl BundleRecord {
+    /// The record of `bundle`, just written from `form` with `info`.
+    pub fn of(bundle: &Bundle, form: &Form, info: &BundleInfo) -> BundleRecord {
+        let encrypted = doorstep_core::bundle::is_encrypted(&bundle.bytes);
+        BundleRecord {
+            sha256: bundle.sha256.clone(),
+            file_name: bundle.file_name.clone(),
+            form_id: form.id.clone(),
+            form_version: form.version.clone(),
+            created_at: info.created_at.clone(),
+            size: bundle.bytes.len() as u64,
+            instance_ids: bundle.included.clone(),
+            made_with: Some(MadeWith {
+                form_hash: form.hash.clone(),
+                device_id: info.device_id.clone(),
+                surveyor: info.surveyor.clone(),
+                app_version: info.app_version.clone(),
+                entropy: if encrypted {
+                    hex(&info.entropy)
+                } else {
+                    String::new()
+                },
+            }),
+        }
+    }
+
+    /// How to make this bundle again from `held`, its interviews as stored now (`gone` of them are
+    /// not on the device any more). A record from before `made_with` was kept is made again with
+    /// the form its interviews name and today's device id, surveyor and `app_version` (the
+    /// current app's): right when none of them changed, which [`Remake::check`] tells.
+    pub fn remake(
+        &self,
+        held: &[SubmissionRecord],
+        gone: usize,
+        settings: &Settings,
+        app_version: &str,
+    ) -> Result<Remake, CannotRemake> {
+        if gone > 0 {
+            return Err(CannotRemake::InterviewsGone(gone));
+        }
+        let form_key = match (&self.made_with, held.first()) {
+            (Some(m), _) => form_key(&self.form_id, &self.form_version, &m.form_hash),
+            (None, Some(r)) => {
+                let f = &r.envelope.meta.form;
+                form_key(&f.id, &f.version, &f.hash)
+            }
+            (None, None) => {
+                return Err(CannotRemake::Failed("the record names no interview".into()));
+            }
+        };
+        let entropy = match &self.made_with {
+            Some(m) => unhex(&m.entropy).ok_or_else(|| {
+                CannotRemake::Failed("the kept entropy is not hexadecimal".into())
+            })?,
+            None => Vec::new(),
+        };
+        if self.file_name.ends_with(".age") && entropy.is_empty() {
+            return Err(CannotRemake::NoEntropy);
+        }
+        let (device_id, surveyor, app_version) = match &self.made_with {
+            Some(m) => (&m.device_id, &m.surveyor, m.app_version.as_str()),
+            None => (&settings.device_id, &settings.surveyor, app_version),
+        };
+        Ok(Remake {
+            form_key,
+            info: BundleInfo {
+                device_id: device_id.clone(),
+                surveyor: surveyor.clone(),
+                app_version: app_version.to_string(),
+                created_at: self.created_at.clone(),
+                attachments: Vec::new(),
+                entropy,
+            },
+        })
+    }
+}
+
+impl Remake {
+    /// Whether `made` (written again) is the bundle `record` remembers: the same interviews, name
+    /// and SHA-256. Anything else is refused, never offered as the bundle.
+    pub fn check(record: &BundleRecord, made: &Bundle) -> Result<(), CannotRemake> {
+        if made.included == record.instance_ids
+            && made.file_name == record.file_name
+            && made.sha256 == record.sha256
+        {
+            return Ok(());
+        }
+        Err(CannotRemake::Differs(
+            made.refused
+                .iter()
+                .filter(|(id, _)| record.instance_ids.contains(id))
+                .map(|(id, why)| format!("{id}: {}", why.join("; ")))
+                .collect(),
+        ))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// How long to wait before writing again a bundle that came out named `name` at `utc_millis`:
@@ -376,5 +544,196 @@ mod tests {
         );
         let back: SubmissionRecord = from_json(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
+    }
+
+    const U1: &str = "uuid:0b7e4a52-1d3c-4f6e-9a1b-2c3d4e5f6a71";
+    const U2: &str = "uuid:0b7e4a52-1d3c-4f6e-9a1b-2c3d4e5f6a72";
+
+    /// A form of one question, encrypted to an office key when `encrypted`.
+    fn form(encrypted: bool) -> std::rc::Rc<Form> {
+        let settings = if encrypted {
+            let key = doorstep_core::bundle::age::Identity::from_bytes([7; 32]).recipient();
+            format!(r#""settings": {{"encrypt_to": ["{key}"]}},"#)
+        } else {
+            String::new()
+        };
+        let src = format!(
+            r#"{{"format": "doorstep-form/1", "id": "visit", "version": "3", "title": "走访", "languages": ["zh-CN"], {settings}
+              "items": [{{"type": "text", "name": "who", "label": "户主"}}, {{"type": "integer", "name": "n", "label": "人数"}}]}}"#
+        );
+        std::rc::Rc::new(
+            doorstep_core::form::load(&src)
+                .form
+                .expect("the test form loads"),
+        )
+    }
+
+    /// A finalized interview of `form` as the app stores it (after its export: `exported_in`).
+    fn finalized(form: &Form, id: &str, who: &str) -> SubmissionRecord {
+        from_json(&format!(
+            r#"{{"envelope": {{"meta": {{"instance_id": "{id}", "form": {{"id": "{}", "version": "{}", "hash": "{}"}},
+              "status": "finalized", "started_at": "2026-11-24T09:00:00+08:00", "updated_at": "2026-11-24T09:30:00+08:00",
+              "finalized_at": "2026-11-24T09:30:00+08:00", "device_id": "web-1", "surveyor": "张三"}},
+              "data": {{"who": "{who}", "n": 4}}}}, "name": "{who}", "exported_in": ["ab"]}}"#,
+            form.id, form.version, form.hash
+        ))
+        .unwrap()
+    }
+
+    fn subs(records: &[SubmissionRecord]) -> Vec<Submission> {
+        records.iter().map(|r| r.submission().unwrap()).collect()
+    }
+
+    /// What the export wrote at first: the bundle and its record as stored (through JSON).
+    fn exported(form: &std::rc::Rc<Form>, records: &[SubmissionRecord]) -> (Bundle, BundleRecord) {
+        let info = BundleInfo {
+            device_id: "web-1".into(),
+            surveyor: "张三".into(),
+            app_version: "doorstep-web 1.0.0".into(),
+            created_at: "2026-11-24T10:11:35+08:00".into(),
+            attachments: Vec::new(),
+            entropy: (0..64).map(|i| i * 3).collect(),
+        };
+        let bundle = doorstep_core::bundle::write_bundle(form, &subs(records), &info).unwrap();
+        assert_eq!(bundle.included.len(), records.len(), "{:?}", bundle.refused);
+        let rec = BundleRecord::of(&bundle, form, &info);
+        let stored: BundleRecord = from_json(&serde_json::to_string(&rec).unwrap()).unwrap();
+        assert_eq!(stored, rec, "a record reads back as it was written");
+        (bundle, stored)
+    }
+
+    /// The settings of a later day: another surveyor uses the phone, under another device id.
+    fn later() -> Settings {
+        Settings {
+            device_id: "web-2".into(),
+            surveyor: "李四".into(),
+            ..Settings::default()
+        }
+    }
+
+    fn make_again(
+        form: &std::rc::Rc<Form>,
+        rec: &BundleRecord,
+        held: &[SubmissionRecord],
+        settings: &Settings,
+        app_version: &str,
+    ) -> Result<Bundle, CannotRemake> {
+        let plan = rec.remake(held, 0, settings, app_version)?;
+        assert_eq!(plan.form_key, form_key(&form.id, &form.version, &form.hash));
+        let made = doorstep_core::bundle::write_bundle(form, &subs(held), &plan.info).unwrap();
+        Remake::check(rec, &made).map(|()| made)
+    }
+
+    #[test]
+    fn a_bundle_is_made_again_byte_for_byte() {
+        for encrypted in [false, true] {
+            let form = form(encrypted);
+            let records = [finalized(&form, U2, "王家"), finalized(&form, U1, "李家")];
+            let (first, rec) = exported(&form, &records);
+            assert_eq!(rec.file_name.ends_with(".zip.age"), encrypted);
+            let kept = rec.made_with.as_ref().unwrap();
+            assert_eq!(kept.form_hash, form.hash);
+            assert_eq!(
+                kept.entropy.len(),
+                if encrypted { 128 } else { 0 },
+                "entropy only where it is used"
+            );
+            // Later: other settings, a newer app, the interviews in another order.
+            let held = [records[1].clone(), records[0].clone()];
+            let again = make_again(&form, &rec, &held, &later(), "doorstep-web 2.0.0").unwrap();
+            assert_eq!(again.bytes, first.bytes, "encrypted: {encrypted}");
+            assert_eq!(again.file_name, first.file_name);
+        }
+    }
+
+    #[test]
+    fn a_changed_or_missing_interview_makes_nothing_again() {
+        let form = form(false);
+        let records = [finalized(&form, U1, "王家"), finalized(&form, U2, "李家")];
+        let (_, rec) = exported(&form, &records);
+        let mut changed = records.clone();
+        changed[1].envelope.data["who"] = "李家村".into();
+        assert_eq!(
+            make_again(&form, &rec, &changed, &later(), "x").unwrap_err(),
+            CannotRemake::Differs(Vec::new())
+        );
+        changed[1].envelope.meta.status = "draft".into();
+        match make_again(&form, &rec, &changed, &later(), "x").unwrap_err() {
+            CannotRemake::Differs(why) => {
+                assert!(why[0].starts_with(&format!("{U2}: ")), "{why:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            rec.remake(&records[..1], 1, &later(), "x").unwrap_err(),
+            CannotRemake::InterviewsGone(1)
+        );
+    }
+
+    #[test]
+    fn a_record_from_before_is_made_again_when_nothing_changed() {
+        let form = form(false);
+        let records = [finalized(&form, U1, "王家")];
+        let (first, rec) = exported(&form, &records);
+        // As an older app wrote it: neither the form version nor what the bundle was made with.
+        let old = format!(
+            r#"{{"sha256": "{}", "file_name": "{}", "form_id": "visit", "created_at": "2026-11-24T10:11:35+08:00",
+              "size": {}, "instance_ids": ["{U1}"]}}"#,
+            rec.sha256, rec.file_name, rec.size
+        );
+        let old: BundleRecord = from_json(&old).unwrap();
+        assert_eq!(
+            (old.made_with.as_ref(), old.form_version.as_str()),
+            (None, "")
+        );
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            r#"{"sha256":""#.to_string()
+                + &rec.sha256
+                + r#"","file_name":""#
+                + &rec.file_name
+                + r#"","form_id":"visit","created_at":"2026-11-24T10:11:35+08:00","size":"#
+                + &rec.size.to_string()
+                + r#","instance_ids":[""#
+                + U1
+                + r#""]}"#,
+            "an old record stays as it was"
+        );
+        // Made again with the form its interviews name and today's settings and app: the same
+        // file when those are what the export used, and nothing otherwise.
+        let same = Settings {
+            device_id: "web-1".into(),
+            surveyor: "张三".into(),
+            ..Settings::default()
+        };
+        let again = make_again(&form, &old, &records, &same, "doorstep-web 1.0.0").unwrap();
+        assert_eq!(again.bytes, first.bytes);
+        assert_eq!(
+            make_again(&form, &old, &records, &later(), "doorstep-web 1.0.0").unwrap_err(),
+            CannotRemake::Differs(Vec::new())
+        );
+        assert_eq!(
+            make_again(&form, &old, &records, &same, "doorstep-web 2.0.0").unwrap_err(),
+            CannotRemake::Differs(Vec::new())
+        );
+        // An encrypted one cannot be: its entropy was not kept.
+        let form = self::form(true);
+        let records = [finalized(&form, U1, "王家")];
+        let (_, mut rec) = exported(&form, &records);
+        rec.made_with = None;
+        assert_eq!(
+            rec.remake(&records, 0, &same, "doorstep-web 1.0.0")
+                .unwrap_err(),
+            CannotRemake::NoEntropy
+        );
+    }
+
+    #[test]
+    fn kept_entropy_reads_back() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(unhex(&hex(&bytes)).unwrap(), bytes);
+        assert_eq!(unhex("0g"), None);
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("é0"), None);
     }
 }

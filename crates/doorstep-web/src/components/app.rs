@@ -13,7 +13,7 @@ use super::list_screen::ListScreen;
 use super::review_screen::ReviewScreen;
 use super::settings_screen::SettingsScreen;
 use crate::i18n::Lang;
-use crate::record::Settings;
+use crate::record::{Settings, SubmissionRecord};
 use crate::services::{interviews, storage};
 use crate::state::{AppAction, AppState, Notice, Screen, Tab};
 
@@ -30,6 +30,24 @@ pub struct AppCtx {
     pub state: UseReducerHandle<AppState>,
     pub settings: UseStateHandle<Settings>,
     pub ctl: UseStateHandle<Option<Ctl>>,
+    /// The stored interviews, newest first (`interviews::submissions`): read once when the lists
+    /// change (`AppState::refresh`) or another tab opens, and shared by the export tab's count and
+    /// the screen that lists them.
+    pub interviews: UseStateHandle<Interviews>,
+}
+
+/// The stored interviews, `None` until they are first read. Equal when they are the same read
+/// (not compared record by record on every render).
+#[derive(Clone, Default)]
+pub struct Interviews(pub Option<Rc<Vec<SubmissionRecord>>>);
+
+impl PartialEq for Interviews {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        }
+    }
 }
 
 impl AppCtx {
@@ -95,11 +113,30 @@ pub fn app() -> Html {
     let state = use_reducer(AppState::default);
     let settings = use_state(Settings::default);
     let ctl = use_state(|| None::<Ctl>);
+    let stored = use_state(Interviews::default);
     let ctx = AppCtx {
         state: state.clone(),
         settings: settings.clone(),
         ctl: ctl.clone(),
+        interviews: stored.clone(),
     };
+
+    // The interviews the tabs show, read again when the lists changed, and when a tab that lists
+    // them opens (as each list screen did on opening before the read was shared).
+    let read_at = use_mut_ref(|| None::<u64>);
+    use_effect_with(
+        (state.refresh, state.screen.clone()),
+        move |(refresh, screen)| {
+            let Screen::Tab(tab) = screen else { return };
+            let lists = matches!(tab, Tab::Drafts | Tab::Finalized | Tab::Export);
+            if lists || *read_at.borrow() != Some(*refresh) {
+                *read_at.borrow_mut() = Some(*refresh);
+                wasm_bindgen_futures::spawn_local(async move {
+                    stored.set(Interviews(Some(Rc::new(interviews::submissions().await))));
+                });
+            }
+        },
+    );
 
     // Start: storage, settings, the last draft; then shipped forms and persistence in the background.
     {
@@ -389,18 +426,13 @@ struct ExportTabProps {
 /// this phone only, a reminder to send it (counted again whenever the lists change).
 #[function_component(ExportTab)]
 fn export_tab(p: &ExportTabProps) -> Html {
-    let waiting = use_state(|| 0usize);
-    {
-        let waiting = waiting.clone();
-        use_effect_with(p.ctx.state.refresh, move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                let list = interviews::submissions().await;
-                waiting.set(list.iter().filter(|r| r.awaits_export()).count());
-            });
-        });
-    }
+    let n = p
+        .ctx
+        .interviews
+        .0
+        .as_ref()
+        .map_or(0, |list| list.iter().filter(|r| r.awaits_export()).count());
     let lang = p.ctx.lang();
-    let n = *waiting;
     let ctx = p.ctx.clone();
     html! {
         <button aria-current={p.current.then_some("page")} onclick={Callback::from(move |_| ctx.go(Screen::Tab(Tab::Export)))}

@@ -1,13 +1,15 @@
 //! Export: choose finalized interviews (by default those not yet exported) and download one bundle per
-//! form; the bundles made on this device are listed with the interviews they hold.
+//! form; below, the history of the bundles made on this device (`export_history`).
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use yew::prelude::*;
 
 use super::app::AppCtx;
+use super::export_history::ExportHistory;
 use crate::record::{BundleRecord, SubmissionRecord};
-use crate::services::{export, files, interviews};
+use crate::services::{export, files};
 use crate::state::AppAction;
 
 #[derive(Properties, PartialEq)]
@@ -20,8 +22,8 @@ pub fn export_screen(p: &Props) -> Html {
     let ctx = p.ctx.clone();
     let lang = ctx.lang();
     let t = lang.t();
-    let subs = use_state(|| None::<Vec<SubmissionRecord>>);
-    let bundles = use_state(Vec::<BundleRecord>::new);
+    let subs = use_state(|| None::<Rc<Vec<SubmissionRecord>>>);
+    let bundles = use_state(Rc::<Vec<BundleRecord>>::default);
     let selected = use_state(BTreeSet::<String>::new);
     let busy = use_state(|| false);
     let outcome = use_state(|| None::<export::Outcome>);
@@ -34,16 +36,16 @@ pub fn export_screen(p: &Props) -> Html {
             .collect();
         move || files::revoke_later(urls)
     });
+    // The finalized interviews, from the list the app read (shared with the export tab's count).
     {
         let subs = subs.clone();
-        let bundles = bundles.clone();
         let selected = selected.clone();
-        use_effect_with(ctx.state.refresh, move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                let list: Vec<SubmissionRecord> = interviews::submissions()
-                    .await
-                    .into_iter()
+        use_effect_with(ctx.interviews.clone(), move |all| {
+            if let Some(all) = &all.0 {
+                let list: Vec<SubmissionRecord> = all
+                    .iter()
                     .filter(|r| r.is_finalized() && r.superseded_by.is_none())
+                    .cloned()
                     .collect();
                 selected.set(
                     list.iter()
@@ -51,10 +53,16 @@ pub fn export_screen(p: &Props) -> Html {
                         .map(|r| r.id().to_string())
                         .collect(),
                 );
-                subs.set(Some(list));
-                bundles.set(export::bundles().await);
+                subs.set(Some(Rc::new(list)));
+            }
+        });
+    }
+    {
+        let bundles = bundles.clone();
+        use_effect_with(ctx.state.refresh, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                bundles.set(Rc::new(export::bundles().await));
             });
-            || ()
         });
     }
     let run = {
@@ -138,7 +146,6 @@ pub fn export_screen(p: &Props) -> Html {
             </div>
         }
     });
-    let held = crate::record::Held::new(subs.as_deref().unwrap_or_default());
     html! {
         <>
             <h2 class="page-title">{ t.export }</h2>
@@ -150,23 +157,8 @@ pub fn export_screen(p: &Props) -> Html {
             <button class="btn primary block" onclick={run} disabled={*busy} data-testid="export">
                 { if *busy { t.exporting } else { t.export_selected } }</button>
             { result.unwrap_or_default() }
-            <h3 style="margin-top:18px">{ t.bundles }</h3>
-            if bundles.is_empty() { <p class="muted">{ t.no_bundles }</p> }
-            <ul class="list" data-testid="bundles">
-                { for bundles.iter().map(|b| html! {
-                    <li key={b.sha256.clone()}>
-                        <div class="name" style="word-break:break-all">{ b.file_name.clone() }</div>
-                        <div class="muted">{ format!("{}{} · {} · sha256 {}…",
-                            b.created_at.replace('T', " ").chars().take(16).collect::<String>(),
-                            if b.form_version.is_empty() { String::new() } else { format!(" · {} {}", t.version, b.form_version) },
-                            crate::i18n::interviews(lang, b.instance_ids.len()), &b.sha256[..16.min(b.sha256.len())]) }</div>
-                        <details class="held">
-                            <summary>{ t.bundle_holds }</summary>
-                            <p>{ b.instance_ids.iter().map(|id| held.name(id, t.untitled)).collect::<Vec<_>>().join(t.list_sep) }</p>
-                        </details>
-                    </li>
-                }) }
-            </ul>
+            <ExportHistory {lang} settings={(*ctx.settings).clone()} bundles={(*bundles).clone()}
+                subs={(*subs).clone().unwrap_or_default()} />
         </>
     }
 }

@@ -20,18 +20,17 @@ pub fn list_screen(p: &Props) -> Html {
     let ctx = p.ctx.clone();
     let lang = ctx.lang();
     let t = lang.t();
-    let list = use_state(|| None::<Vec<SubmissionRecord>>);
+    // Read by the app, shared with the export tab's count.
+    let list = ctx.interviews.0.clone();
     // The newest installed version of each form, to tell drafts on an older one apart.
     let newest = use_state(Vec::<FormRecord>::new);
     let query = use_state(String::new);
     let confirm = use_state(|| None::<(String, String)>);
     {
-        let list = list.clone();
         let newest = newest.clone();
         use_effect_with((ctx.state.refresh, p.finalized), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 newest.set(newest_per_id(&interviews::installed_forms().await));
-                list.set(Some(interviews::submissions().await));
             });
             || ()
         });

@@ -5,6 +5,7 @@ pub mod app;
 pub mod barcode;
 pub mod bench;
 pub mod confirm;
+pub mod export_history;
 pub mod export_screen;
 pub mod fill_screen;
 pub mod forms_screen;

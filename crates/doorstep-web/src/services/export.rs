@@ -6,11 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use doorstep_core::bundle::{Attachment, BundleInfo, write_bundle};
-use doorstep_core::submission::Submission;
 use serde_json::Value as Json;
 
 use super::{device, files, interviews, storage};
-use crate::record::{BundleRecord, Settings, SubmissionRecord, form_key, wait_for_unique_name};
+use crate::record::{
+    BundleRecord, CannotRemake, Remake, Settings, SubmissionRecord, form_key, wait_for_unique_name,
+};
 
 /// What one export did.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -44,6 +45,75 @@ pub(crate) fn attachment_files(v: &Json, out: &mut Vec<String>) {
     }
 }
 
+/// The app as named in a bundle's manifest.
+fn app_version() -> String {
+    format!("doorstep-web {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The media type a bundle is downloaded as.
+pub fn media_type(file_name: &str) -> &'static str {
+    if file_name.ends_with(".age") {
+        "application/octet-stream"
+    } else {
+        "application/zip"
+    }
+}
+
+/// The stored bytes of every attachment the interviews' answers name (one missing is left out:
+/// the writer then refuses its interview and says why).
+async fn attachments_of(records: &[SubmissionRecord]) -> Vec<Attachment> {
+    let mut out = Vec::new();
+    for r in records {
+        let mut names = Vec::new();
+        attachment_files(&r.envelope.data, &mut names);
+        for file in names {
+            if let Ok(Some(bytes)) = storage::get_media(&storage::media_key(r.id(), &file)).await {
+                out.push(Attachment {
+                    instance_id: r.id().to_string(),
+                    file,
+                    bytes,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The bytes of a bundle exported before, made again from what is stored (its interviews, their
+/// attachments, its form and `record.made_with`) and given only when they are the very file first
+/// exported: same interviews, same name, same SHA-256.
+pub async fn make_again(
+    record: &BundleRecord,
+    settings: &Settings,
+) -> Result<Vec<u8>, CannotRemake> {
+    let mut held = Vec::new();
+    let mut gone = 0;
+    for id in &record.instance_ids {
+        match storage::get(storage::SUBMISSIONS, id).await {
+            Ok(Some(json)) => held.push(
+                crate::record::from_json::<SubmissionRecord>(&json)
+                    .map_err(|e| CannotRemake::Failed(format!("the interview {id}: {e}")))?,
+            ),
+            Ok(None) => gone += 1,
+            Err(e) => return Err(CannotRemake::Failed(format!("{e:?}"))),
+        }
+    }
+    let Remake { form_key, mut info } = record.remake(&held, gone, settings, &app_version())?;
+    let form = interviews::form_by_key(&form_key)
+        .await
+        .map_err(|_| CannotRemake::FormGone)?;
+    let subs = held
+        .iter()
+        .map(SubmissionRecord::submission)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CannotRemake::Differs(vec![e]))?;
+    info.attachments = attachments_of(&held).await;
+    let made =
+        write_bundle(&form, &subs, &info).map_err(|e| CannotRemake::Failed(e.to_string()))?;
+    Remake::check(record, &made)?;
+    Ok(made.bytes)
+}
+
 pub async fn bundles() -> Vec<BundleRecord> {
     let mut list: Vec<BundleRecord> = storage::all(storage::BUNDLES)
         .await
@@ -75,38 +145,17 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
             }
         };
         let mut subs = Vec::new();
-        let mut attachments = Vec::new();
         for r in &recs {
-            let line = serde_json::to_value(&r.envelope)
-                .and_then(|v| <Submission as serde::Deserialize>::deserialize(&v));
-            match line {
+            match r.submission() {
                 Ok(s) => subs.push(s),
-                Err(e) => {
-                    out.refused.push((
-                        r.id().to_string(),
-                        vec![format!("the stored envelope is not readable: {e}")],
-                    ));
-                    continue;
-                }
-            }
-            let mut names = Vec::new();
-            attachment_files(&r.envelope.data, &mut names);
-            for file in names {
-                if let Ok(Some(bytes)) =
-                    storage::get_media(&storage::media_key(r.id(), &file)).await
-                {
-                    attachments.push(Attachment {
-                        instance_id: r.id().to_string(),
-                        file,
-                        bytes,
-                    });
-                }
+                Err(e) => out.refused.push((r.id().to_string(), vec![e])),
             }
         }
+        let attachments = attachments_of(&recs).await;
         let mut info = BundleInfo {
             device_id: settings.device_id.clone(),
             surveyor: settings.surveyor.clone(),
-            app_version: format!("doorstep-web {}", env!("CARGO_PKG_VERSION")),
+            app_version: app_version(),
             created_at: String::new(),
             attachments,
             entropy: Vec::new(),
@@ -148,11 +197,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
         let url = match files::download(
             &bundle.file_name,
             &bundle.bytes,
-            if bundle.file_name.ends_with(".age") {
-                "application/octet-stream"
-            } else {
-                "application/zip"
-            },
+            media_type(&bundle.file_name),
         ) {
             Ok(url) => url,
             Err(e) => {
@@ -160,15 +205,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
                 continue;
             }
         };
-        let rec = BundleRecord {
-            sha256: bundle.sha256.clone(),
-            file_name: bundle.file_name.clone(),
-            form_id: form.id.clone(),
-            form_version: form.version.clone(),
-            created_at: info.created_at.clone(),
-            size: bundle.bytes.len() as u64,
-            instance_ids: bundle.included.clone(),
-        };
+        let rec = BundleRecord::of(&bundle, &form, &info);
         // The bundle's record and every included submission's note of it, in one transaction.
         let mut entries = vec![(
             storage::BUNDLES,
