@@ -12,8 +12,9 @@
 //      button or file input counts through the label that wraps it or is tied to it). No link
 //      is exempt: the app has none in running text (labels are text only, never HTML).
 // And on the fill pages:
-//   4. a missing required answer or a failed constraint shows a message in a live region (or
-//      role=alert) that was there before the message (so it is announced), and the question's
+//   4. a missing required answer or a failed constraint shows a message in a polite live region
+//      (announced when the reader is done, not cutting in at every keystroke that makes a number
+//      wrong for a moment) that was there before the message (so it is announced), and the question's
 //      control points to it (aria-describedby or aria-errormessage), still with its hint, and is
 //      marked invalid (a group of check boxes cannot be);
 //   5. the keyboard: Tab reaches the first question's input and the previous and next buttons,
@@ -22,8 +23,18 @@
 //   6. the on-screen keyboard: with the page resized to 360 x 340 (what the keyboard leaves), each
 //      field Tab focuses is in full view, under the bars that stay at the top and above the
 //      buttons at the bottom.
+// And on every screen, 1 to 3 again and these, at the default text size and with the text at 150%
+// and 200% (the browser's default font size at 24 and 32 px, set through the DevTools protocol, as
+// a larger text size in the phone's or the browser's settings does):
+//   7. the text follows that preference (the body's is 17 px at the default 16 px);
+//   8. no control, label or badge has text running out of its box (content wider or taller);
+//   9. the bars that stay on screen (title, tabs, save indicator, page buttons) take at most 40%
+//      of the 640 px together, do not cover one another, and the end of the page scrolls clear
+//      of the buttons at the bottom;
+//  10. no two controls overlap.
 // Every offender is reported by tag, attributes, text and a selector, with the screen it is on,
-// all of them at the end. Screenshots: target/screenshots/a11y-<lang>-<nn>-<screen>.png.
+// all of them at the end. Screenshots: target/screenshots/a11y-<lang>-<nn>-<screen>.png (the whole
+// page) and a11y-<lang>-<nn>-<screen>-text200.png (the 360 x 640 screen with the text at 200%).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +44,12 @@ import { addMember, answer, backToList, install, next, open, saved, sign, start 
 const WIDTH = PHONE.viewport.width;
 const MIN_TARGET = 44;
 const KEYBOARD_OPEN_HEIGHT = 340;
+// The larger text sizes audited on every screen, as the browser's default font size (16 px at
+// 100%): what Chrome's text scaling or a larger default font gives older surveyors.
+const LARGE_TEXT = [1.5, 2];
+// The share of the screen's height the bars that stay on screen may take together, at any text
+// size: the rest is the question.
+const BAR_SHARE = 0.4;
 
 // What a finger or the keyboard can act on. A negative tabindex only lets the app move the focus
 // there (a page title after navigation), so it is no control.
@@ -71,8 +88,8 @@ function describe(el) {
   return `${s} at ${parts.join(' > ')}`;
 }
 
-/** Checks 1 and 3 in the page: { problems, controls } (controls: how many were measured). */
-function layoutInPage({ describeSource, width, min, controls }) {
+/** Checks 1, 3 and 7 to 10 in the page: { problems, controls } (controls: how many were measured). */
+function layoutInPage({ describeSource, textSizeSource, width, min, controls, scale, barShare }) {
   // The describer comes as source text (the app has no Content-Security-Policy to forbid eval).
   const describe = (0, eval)(`(${describeSource})`);
   const shown = (el) => {
@@ -117,7 +134,94 @@ function layoutInPage({ describeSource, width, min, controls }) {
     const r = boxes.reduce((a, b) => (Math.min(b.width, b.height) > Math.min(a.width, a.height) ? b : a));
     problems.push(`touch target ${Math.round(r.width)} x ${Math.round(r.height)} px: ${describe(el)}`);
   }
+  const textSize = (0, eval)(`(${textSizeSource})`);
+  problems.push(...textSize({ describe, shown, controls, scale, barShare }));
   return { problems, controls: measured };
+}
+
+/**
+ * Checks 7 to 10 in the page (called by layoutInPage, at every text size): the text follows the
+ * user's font size, no control or label cuts its text, the bars that stay on screen leave room for
+ * the page, and no two controls overlap. Returns the problems.
+ */
+function textSizeInPage({ describe, shown, controls, scale, barShare }) {
+  const problems = [];
+  // 7. The body's text is 17 px at the browser's default 16 px, and grows with the preference.
+  const body = parseFloat(getComputedStyle(document.body).fontSize);
+  if (Math.abs(body - 17 * scale) > 0.5) {
+    problems.push(`the text does not follow the user's font size: the body's is ${body} px, not ${17 * scale} px`);
+  }
+  // 8. A control, label or badge whose text runs out of its box (a word wider than a button that
+  // may not grow, a fixed height): its content is wider or taller than the box. Inline boxes have
+  // no such size, and the title in the top bar is cut short with an ellipsis on purpose.
+  const boxes = `${controls}, label, summary, legend, .badge, .q-label, .q-hint, .q-error, .savebar, .tabs, .navbar, .bar`;
+  for (const el of document.body.querySelectorAll(boxes)) {
+    if (!shown(el) || el.matches('input, select, textarea, .sr-only') || getComputedStyle(el).display === 'inline') continue;
+    const wide = el.scrollWidth - el.clientWidth;
+    const tall = el.scrollHeight - el.clientHeight;
+    if (wide > 1 || tall > 1) {
+      problems.push(`its text runs out of its box (${el.clientWidth} x ${el.clientHeight} px, its content ${el.scrollWidth} x ${el.scrollHeight} px): ${describe(el)}`);
+    }
+  }
+  // 9. The bars that stay on screen (position sticky or fixed; an open dialog is no bar) take at
+  // most `barShare` of the screen's height together, and the end of the page can be scrolled
+  // clear of the bars at the bottom.
+  const bars = [...document.body.querySelectorAll('*')].filter((el) => {
+    const position = getComputedStyle(el).position;
+    return (position === 'sticky' || position === 'fixed') && shown(el) && !el.matches('.dialog-back');
+  });
+  const covered = bars.reduce((sum, el) => sum + el.getBoundingClientRect().height, 0);
+  if (covered > barShare * innerHeight) {
+    problems.push(`the bars that stay on screen cover ${Math.round(covered)} of its ${innerHeight} px (at most ${barShare * 100}%): ${bars.map(describe).join('; ')}`);
+  }
+  const bottomBars = bars.filter((el) => getComputedStyle(el).position === 'fixed' && el.getBoundingClientRect().bottom >= innerHeight - 0.5);
+  const bottomHeight = bottomBars.reduce((sum, el) => sum + el.getBoundingClientRect().height, 0);
+  const main = document.querySelector('main');
+  if (main && bottomHeight > 0) {
+    const end = Math.max(...[...main.querySelectorAll('*')].filter(shown).map((el) => el.getBoundingClientRect().bottom)) + scrollY;
+    const reachable = document.documentElement.scrollHeight - bottomHeight;
+    if (end > reachable + 0.5) {
+      problems.push(`the end of the page (at ${Math.round(end)} px) stays under the bar at the bottom (the page ends at ${document.documentElement.scrollHeight} px, the bar is ${Math.round(bottomHeight)} px high)`);
+    }
+  }
+  // Bars that stay on screen do not cover one another (a bar that grew taller than where the next
+  // one sticks).
+  for (let i = 0; i < bars.length; i++) {
+    for (let j = i + 1; j < bars.length; j++) {
+      const a = bars[i].getBoundingClientRect();
+      const b = bars[j].getBoundingClientRect();
+      const x = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const y = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (x > 1 && y > 1) problems.push(`two bars that stay on screen overlap by ${Math.round(y)} px: ${describe(bars[i])} and ${describe(bars[j])}`);
+    }
+  }
+  // 10. No two controls overlap (one inside the other, a check box in its label, is no overlap).
+  // Each layer on its own: the page, each bar (what scrolls passes under them) and an open dialog
+  // (over the page it keeps from being used).
+  const layer = (el) => [...bars, ...document.querySelectorAll('.dialog-back')].find((bar) => bar.contains(el)) ?? null;
+  const hits = [...document.body.querySelectorAll(controls)]
+    .filter((el) => shown(el) && !el.matches('.sr-only'))
+    .map((el) => [el, el.getBoundingClientRect(), layer(el)]);
+  for (let i = 0; i < hits.length; i++) {
+    for (let j = i + 1; j < hits.length; j++) {
+      const [e, a, inE] = hits[i];
+      const [f, b, inF] = hits[j];
+      if (inE !== inF || e.contains(f) || f.contains(e)) continue;
+      const x = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const y = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (x > 1 && y > 1) problems.push(`two controls overlap (${Math.round(x)} x ${Math.round(y)} px): ${describe(e)} and ${describe(f)}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Makes the browser's default font size `scale` times 16 px (the monospace one times 13), as a
+ * larger text size in the phone's or the browser's settings does; the page is laid out again.
+ */
+async function setTextSize(page, cdp, scale) {
+  await cdp.send('Page.setFontSizes', { fontSizes: { standard: Math.round(16 * scale), fixed: Math.round(13 * scale) } });
+  await page.evaluate(() => new Promise((frame) => requestAnimationFrame(() => requestAnimationFrame(frame))));
 }
 
 /** Check 2: every control of the accessibility tree that is not hidden has a name. */
@@ -144,12 +248,13 @@ async function unnamed(cdp) {
 }
 
 /**
- * Checks 1 to 3 on what the page shows now. The questions of a fill page are laid out only near
+ * Checks 1 to 3 and 7 to 10 on what the page shows now, with the text at `scale` times the
+ * default size (as setTextSize made it). The questions of a fill page are laid out only near
  * the screen (`content-visibility: auto`), and Chromium leaves the others out of the accessibility
- * tree the protocol returns: for the audit (and its screenshot `shot`), every box is laid out as
- * it is once scrolled to.
+ * tree the protocol returns: for the audit (and its screenshot `shot`, of the whole page or, with
+ * `fullPage: false`, of the 360 x 640 screen), every box is laid out as it is once scrolled to.
  */
-async function auditScreen(page, cdp, shot = null) {
+async function auditScreen(page, cdp, { shot = null, scale = 1, fullPage = true } = {}) {
   await page.evaluate(async () => {
     const style = document.createElement('style');
     style.id = 'a11y-audit-all-laid-out';
@@ -163,13 +268,16 @@ async function auditScreen(page, cdp, shot = null) {
       width: WIDTH,
       min: MIN_TARGET,
       controls: CONTROLS,
+      textSizeSource: textSizeInPage.toString(),
+      scale,
+      barShare: BAR_SHARE,
     });
     const problems = [...layout.problems, ...(await unnamed(cdp))];
     if (shot) {
       // From the top, so that the bars that stay on screen are drawn at the top of the picture.
       const y = await page.evaluate(() => window.scrollY);
       await page.evaluate(() => window.scrollTo(0, 0));
-      await screenshot(page, shot);
+      await screenshot(page, shot, { fullPage });
       await page.evaluate((y) => window.scrollTo(0, y), y);
     }
     return { problems, controls: layout.controls };
@@ -196,8 +304,14 @@ async function errorProblems(page, regions) {
         }
         const text = msg.textContent.trim();
         if (!text) return [`${name}: no error message is shown: ${describe(box)}`];
-        if (!msg.closest('[role=alert], [aria-live]:not([aria-live=off])')) {
-          out.push(`${name}: the message "${text}" is neither an alert nor in a live region: ${describe(msg)}`);
+        // The nearest live region decides how the message is read: an explicit aria-live wins
+        // over the role's (an alert is assertive, a status polite).
+        const region = msg.closest('[aria-live], [role=alert], [role=status]');
+        const politeness = region?.getAttribute('aria-live') ?? { alert: 'assertive', status: 'polite' }[region?.getAttribute('role')];
+        if (!region || politeness === 'off') {
+          out.push(`${name}: the message "${text}" is not in a live region: ${describe(msg)}`);
+        } else if (politeness !== 'polite') {
+          out.push(`${name}: the message "${text}" is in a${politeness === 'assertive' ? 'n assertive' : ` ${politeness}`} live region, which cuts off what is being read at every keystroke that makes the answer wrong for a moment: ${describe(region)}`);
         }
         // The question's own control: its radio group or group of check boxes, else its input.
         const control = box.querySelector(
@@ -329,11 +443,26 @@ for (const lang of ['zh', 'en']) {
     await cdp.send('Accessibility.enable');
     const found = [];
     let shot = 0;
-    /** Audits what is on screen as `name` and takes its screenshot. */
+    /**
+     * Audits what is on screen as `name` and takes its screenshot (the whole page), then again
+     * with the larger text sizes (a screenshot of the 360 x 640 screen at the largest).
+     */
     const audit = async (name) => {
-      const { problems, controls } = await auditScreen(page, cdp, `a11y-${lang}-${String(++shot).padStart(2, '0')}-${name}`);
+      const base = `a11y-${lang}-${String(++shot).padStart(2, '0')}-${name}`;
+      const { problems, controls } = await auditScreen(page, cdp, { shot: base });
       assert.ok(controls > 0, `${name}: the audit found controls to measure`);
       found.push(...problems.map((p) => `${name}: ${p}`));
+      try {
+        for (const scale of LARGE_TEXT) {
+          await setTextSize(page, cdp, scale);
+          const last = scale === LARGE_TEXT.at(-1);
+          const shotAt = last ? `${base}-text${scale * 100}` : null;
+          const large = await auditScreen(page, cdp, { shot: shotAt, scale, fullPage: false });
+          found.push(...large.problems.map((p) => `${name} (text ${scale * 100}%): ${p}`));
+        }
+      } finally {
+        await setTextSize(page, cdp, 1);
+      }
     };
     /** A dialog just opened has the keyboard focus (else Tab wanders the page behind it). */
     const dialogFocus = async (name) => {
@@ -485,6 +614,8 @@ for (const lang of ['zh', 'en']) {
       bad.id = 'a11y-bad';
       bad.innerHTML =
         '<div style="width:400px">wide</div><button style="width:30px;height:30px">x</button><button></button>' +
+        '<button style="display:block;width:60px;height:48px;white-space:nowrap">overflowing</button>' +
+        '<button style="display:block;width:48px;height:48px;margin-top:-24px">o</button>' +
         `<p style="display:flex"><span style="flex:1;min-width:0">${'W'.repeat(40)}</span></p>`;
       document.querySelector('main').append(bad);
     });
@@ -494,6 +625,8 @@ for (const lang of ['zh', 'en']) {
     assert.match(caught, /touch target 30 x 30 px: button "x"/, caught);
     assert.match(caught, /a button without an accessible name: button at #a11y-bad > button:nth-of-type\(2\)/, caught);
     assert.match(caught, /text "W+…" passes the right edge of the screen \(at \d+ px\): span/, caught);
+    assert.match(caught, /its text runs out of its box \(\d+ x \d+ px, its content \d+ x \d+ px\): button "overflowing"/, caught);
+    assert.match(caught, /two controls overlap \(\d+ x 24 px\): button "overflowing" at .* and button "o"/, caught);
 
     assert.deepEqual(found, [], `${found.length} problems:\n${found.join('\n')}`);
     assert.deepEqual(app.errors, []);

@@ -364,7 +364,9 @@ pub fn question(p: &Props) -> Html {
             </label>
             if !hint.is_empty() { <span class="q-hint" id={hint_id}>{ rich(hint) }</span> }
             { widget }
-            <div class="q-error" id={err_id} aria-live="assertive">{ error.unwrap_or_default() }</div>
+            // Polite: typing a number makes it wrong for a moment at many a keystroke, and an
+            // assertive message would cut in on what the screen reader is saying each time.
+            <div class="q-error" id={err_id} aria-live="polite">{ error.unwrap_or_default() }</div>
         </div>
     }
 }

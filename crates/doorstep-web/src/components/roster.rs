@@ -216,7 +216,7 @@ pub fn roster(p: &Props) -> Html {
             if free && total < max {
                 <button class="btn block" onclick={add} data-testid="add-member" data-add-repeat={name.clone()}>{ format!("+ {add_label}") }</button>
             }
-            <div class="q-error" aria-live="assertive">{ error.unwrap_or_default() }</div>
+            <div class="q-error" aria-live="polite">{ error.unwrap_or_default() }</div>
             { dialog.unwrap_or_default() }
             { warm }
         </section>

@@ -34,7 +34,10 @@ pub fn save_bar(p: &Props) -> Html {
         Indicator::Failed(_) => "failed",
     };
     html! {
-        <div class={class} data-save-state={state} role={if failed { "alert" } else { "status" }} aria-live="polite">
+        // A failed save (the storage full, say) is announced at once, cutting in: the answers are
+        // not safe until it is dealt with. Saving and saved wait their turn.
+        <div class={class} data-save-state={state} role={if failed { "alert" } else { "status" }}
+            aria-live={if failed { "assertive" } else { "polite" }}>
             <span aria-hidden="true">{ if failed { "⚠" } else if state == "saved" { "✓" } else { "…" } }</span>
             <span class="msg" data-testid="save-state">{ text }</span>
             if failed { <button class="btn small danger" onclick={retry}>{ t.retry_now }</button> }
