@@ -136,14 +136,19 @@ export async function fullDiskWhen(page, flag, store = null) {
 
 /** Every stored submission record (read straight from IndexedDB, as JSON). */
 export async function storedSubmissions(page) {
+  return storedRecords(page, 'submissions');
+}
+
+/** Every record of one of the app's IndexedDB stores (`submissions`, `bundles`, ...), parsed. */
+export async function storedRecords(page, store) {
   return page.evaluate(
-    () =>
+    (store) =>
       new Promise((resolve, reject) => {
         const req = indexedDB.open('doorstep');
         req.onerror = () => reject(req.error);
         req.onsuccess = () => {
           const db = req.result;
-          const get = db.transaction('submissions').objectStore('submissions').getAll();
+          const get = db.transaction(store).objectStore(store).getAll();
           get.onsuccess = () => {
             resolve(get.result.map((s) => JSON.parse(s)));
             db.close();
@@ -151,6 +156,7 @@ export async function storedSubmissions(page) {
           get.onerror = () => reject(get.error);
         };
       }),
+    store,
   );
 }
 

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { doorstep, launchPersistent, screenshot, tempProfile } from './lib.mjs';
-import { answer, install, next, open, readZip, saved, sign, start } from './app.mjs';
+import { answer, install, next, open, readZip, saved, sign, start, storedRecords } from './app.mjs';
 
 const visit = (id, settings) => ({
   format: 'doorstep-form/1',
@@ -188,5 +188,16 @@ test('an encrypted bundle is saved again byte for byte, and the office opens it'
   const ingest = doorstep(['ingest', '--db', join(dir, 'office.db'), '--identity', key, path]);
   assert.equal(ingest.status, 0, `ingest: ${ingest.stdout}${ingest.stderr}`);
   assert.match(ingest.stdout, /total: 1 new/, ingest.stdout);
+
+  // Its interview deleted, the record forgets the entropy that would open the file (a lost phone).
+  const kept = async () => (await storedRecords(app.page, 'bundles')).find((b) => b.file_name === first.name).made_with;
+  assert.equal((await kept()).entropy.length, 128);
+  await tab(app.page, 3);
+  await app.page.locator('.list li[data-instance] button.danger').click();
+  await app.page.locator('.dialog button.danger').click();
+  await app.page.waitForSelector('.list li[data-instance]', { state: 'detached' });
+  const after = await kept();
+  assert.equal(after.entropy, undefined, 'the entropy is gone with the interview');
+  assert.equal(after.form_hash.length > 0, true, 'the rest of the record stays');
   assert.deepEqual(app.errors, []);
 });

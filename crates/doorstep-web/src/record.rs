@@ -284,6 +284,26 @@ impl BundleRecord {
         }
     }
 
+    /// The records (key, JSON text) to write back when interview `deleted` is deleted: those of
+    /// encrypted bundles that held it, without their entropy. Once an interview is gone its bundle
+    /// can never be made again, and the entropy would only open copies of that file found elsewhere
+    /// (a lost phone, a stick), which the interviews' deletion means to end. Records that are not
+    /// JSON of a bundle are left as they are.
+    pub fn forget_entropy(records: &[String], deleted: &str) -> Vec<(String, String)> {
+        records
+            .iter()
+            .filter_map(|json| {
+                let mut r: BundleRecord = serde_json::from_str(json).ok()?;
+                let kept = r.made_with.as_mut()?;
+                if kept.entropy.is_empty() || !r.instance_ids.iter().any(|i| i == deleted) {
+                    return None;
+                }
+                kept.entropy.clear();
+                Some((r.sha256.clone(), serde_json::to_string(&r).ok()?))
+            })
+            .collect()
+    }
+
     /// How to make this bundle again from `held`, its interviews as stored now (`gone` of them are
     /// not on the device any more). A record from before `made_with` was kept is made again with
     /// the form its interviews name and today's device id, surveyor and `app_version` (the
@@ -644,6 +664,30 @@ mod tests {
             assert_eq!(again.bytes, first.bytes, "encrypted: {encrypted}");
             assert_eq!(again.file_name, first.file_name);
         }
+    }
+
+    #[test]
+    fn deleting_an_interview_forgets_the_entropy_of_its_encrypted_bundles() {
+        let plain = form(false);
+        let (_, plain_rec) = exported(&plain, &[finalized(&plain, U1, "王家")]);
+        let secret = form(true);
+        let (_, with_u1) = exported(&secret, &[finalized(&secret, U1, "王家")]);
+        let (_, with_u2) = exported(&secret, &[finalized(&secret, U2, "李家")]);
+        let stored: Vec<String> = [&plain_rec, &with_u1, &with_u2]
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap())
+            .chain(["not a record".to_string()])
+            .collect();
+        let changed = BundleRecord::forget_entropy(&stored, U1);
+        // Only the encrypted bundle that held U1 changes (the plain one keeps no entropy).
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].0, with_u1.sha256);
+        let after: BundleRecord = serde_json::from_str(&changed[0].1).unwrap();
+        assert_eq!(after.made_with.as_ref().unwrap().entropy, "");
+        let mut expected = with_u1.clone();
+        expected.made_with.as_mut().unwrap().entropy.clear();
+        assert_eq!(after, expected, "nothing else of the record changes");
+        assert!(BundleRecord::forget_entropy(&stored, "uuid:none").is_empty());
     }
 
     #[test]

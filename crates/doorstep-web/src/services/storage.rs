@@ -217,18 +217,37 @@ pub fn media_key(instance_id: &str, file: &str) -> String {
 }
 
 /// Deletes an interview and every attachment stored under its id (`<instance_id>/…`) in one
-/// strict transaction, so that deleting interviews gives their photos' space back.
+/// strict transaction, so that deleting interviews gives their photos' space back; encrypted bundles
+/// that held it forget their entropy in the same transaction.
 pub async fn delete_interview(instance_id: &str) -> Result<(), SaveError> {
     let id = instance_id.to_string();
     with_retry(move |db| {
         let id = id.clone();
         async move {
             let tx = db
-                .transaction([MEDIA, SUBMISSIONS])
+                .transaction([BUNDLES, MEDIA, SUBMISSIONS])
                 .with_mode(TransactionMode::Readwrite)
                 .with_options(strict())
                 .build()
                 .map_err(|e| classify(&e))?;
+            // In the same transaction: encrypted bundles that held the interview forget the
+            // entropy that would open them (`BundleRecord::forget_entropy`).
+            let bundles = tx.object_store(BUNDLES).map_err(|e| classify(&e))?;
+            let records: Vec<String> = bundles
+                .get_all()
+                .primitive()
+                .map_err(|e| classify(&e))?
+                .await
+                .map_err(|e| classify(&e))?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(|e| classify(&e))?;
+            for (key, json) in crate::record::BundleRecord::forget_entropy(&records, &id) {
+                bundles
+                    .put(json.as_str())
+                    .with_key(key.as_str())
+                    .build()
+                    .map_err(|e| classify(&e))?;
+            }
             let submissions = tx.object_store(SUBMISSIONS).map_err(|e| classify(&e))?;
             submissions
                 .delete(id.as_str())
