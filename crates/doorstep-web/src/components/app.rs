@@ -169,14 +169,13 @@ pub fn app() -> Html {
                 }
                 let installed = interviews::installed_forms().await;
                 let mut reopened = false;
-                if let Some(id) = s.current.clone() {
-                    if let Ok(c) = interviews::open(&id, &s, lang.tag()).await {
-                        if c.0.borrow().meta.status == "draft" {
-                            ctx.ctl.set(Some(c));
-                            ctx.go(Screen::Fill);
-                            reopened = true;
-                        }
-                    }
+                if let Some(id) = s.current.clone()
+                    && let Ok(c) = interviews::open(&id, &s, lang.tag()).await
+                    && c.0.borrow().meta.status == "draft"
+                {
+                    ctx.ctl.set(Some(c));
+                    ctx.go(Screen::Fill);
+                    reopened = true;
                 }
                 if !reopened {
                     ctx.go(Screen::Tab(Tab::Forms));

@@ -62,12 +62,11 @@ async fn form_bytes(id: &str) -> Result<Vec<u8>, String> {
             .ok()
             .and_then(|v| v.as_string())
             .is_some_and(|s| s == id);
-        if let (true, Ok(promise)) = (same, js_sys::Reflect::get(&started, &"bytes".into())) {
-            if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
-                if let Ok(buf) = JsFuture::from(promise).await {
-                    return Ok(js_sys::Uint8Array::new(&buf).to_vec());
-                }
-            }
+        if let (true, Ok(promise)) = (same, js_sys::Reflect::get(&started, &"bytes".into()))
+            && let Ok(promise) = promise.dyn_into::<js_sys::Promise>()
+            && let Ok(buf) = JsFuture::from(promise).await
+        {
+            return Ok(js_sys::Uint8Array::new(&buf).to_vec());
         }
     }
     files::fetch_bytes(&format!("./forms/{id}.form.json")).await
@@ -128,10 +127,10 @@ pub async fn start(req: &Request, settings: &Settings, lang: Lang) -> Result<Ctl
 /// Replaces the plain-HTML first page of `index.html` (if it is there) with what the app rendered.
 pub fn takeover() {
     let global = js_sys::global();
-    if let Ok(f) = js_sys::Reflect::get(&global, &"doorstepTakeover".into()) {
-        if let Some(f) = f.dyn_ref::<js_sys::Function>() {
-            let _ = f.call0(&global);
-        }
+    if let Ok(f) = js_sys::Reflect::get(&global, &"doorstepTakeover".into())
+        && let Some(f) = f.dyn_ref::<js_sys::Function>()
+    {
+        let _ = f.call0(&global);
     }
 }
 

@@ -100,10 +100,10 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
             resp.status_text()
         ));
     }
-    if let Ok(Some(len)) = resp.headers().get("content-length") {
-        if len.parse::<f64>().unwrap_or(0.0) > MAX_READ_BYTES {
-            return Err("the file is larger than 20 MB".into());
-        }
+    if let Ok(Some(len)) = resp.headers().get("content-length")
+        && len.parse::<f64>().unwrap_or(0.0) > MAX_READ_BYTES
+    {
+        return Err("the file is larger than 20 MB".into());
     }
     let buf = JsFuture::from(resp.array_buffer().map_err(js_text)?)
         .await

@@ -363,15 +363,15 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
     let json = serde_json::to_string(&rec).unwrap_or_default();
     let mut entries = vec![(storage::SUBMISSIONS, id.clone(), json)];
     // An edit of a finalized submission supersedes the old one, in the same transaction.
-    if let Some(old_id) = rec.envelope.meta.deprecated_id.clone() {
-        if let Ok(mut old) = submission(&old_id).await {
-            old.superseded_by = Some(id.clone());
-            entries.push((
-                storage::SUBMISSIONS,
-                old_id,
-                serde_json::to_string(&old).unwrap_or_default(),
-            ));
-        }
+    if let Some(old_id) = rec.envelope.meta.deprecated_id.clone()
+        && let Ok(mut old) = submission(&old_id).await
+    {
+        old.superseded_by = Some(id.clone());
+        entries.push((
+            storage::SUBMISSIONS,
+            old_id,
+            serde_json::to_string(&old).unwrap_or_default(),
+        ));
     }
     loop {
         match storage::put_all(entries.clone()).await {

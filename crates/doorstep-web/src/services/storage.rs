@@ -92,11 +92,11 @@ pub async fn db() -> Result<Rc<Database>, SaveError> {
 }
 
 fn forget_db(close: bool) {
-    if let Some(db) = DB.with(|d| d.borrow_mut().take()) {
-        if close {
-            let sys: &web_sys::IdbDatabase = db.as_sys().unchecked_ref();
-            sys.close();
-        }
+    if let Some(db) = DB.with(|d| d.borrow_mut().take())
+        && close
+    {
+        let sys: &web_sys::IdbDatabase = db.as_sys().unchecked_ref();
+        sys.close();
     }
 }
 
