@@ -688,3 +688,38 @@ fn check_line_submission_agrees_with_check_line() {
     };
     assert!(check_line_submission(good.as_bytes(), &entry, &form).is_ok());
 }
+
+/// The writer's output is fixed: the same inputs give these very bytes, today and in every later
+/// version. The app relies on it to save an exported bundle again from what it stores (its history
+/// checks the SHA-256 it recorded), so a change to the writer's output (ZIP layout, manifest, CSV)
+/// makes every bundle exported before it impossible to save again. If this test fails, that change
+/// must be deliberate: update the hashes and say so in docs/bundle-format.md.
+#[test]
+fn the_writer_gives_the_same_bytes_for_the_same_inputs() {
+    let f = form();
+    let plain = write_bundle(&f, &submissions(&f), &info()).unwrap();
+    assert_eq!(
+        sha256_hex(&plain.bytes),
+        "3c5682d371ad1a69b948d79f167ae6eecbdd21726ed33567a0e09936db2e0d23",
+        "the plain bundle's bytes changed"
+    );
+    let again = write_bundle(&f, &submissions(&f), &info()).unwrap();
+    assert_eq!(again.bytes, plain.bytes);
+
+    // Encrypted: the same entropy gives the same file.
+    let key = doorstep_core::bundle::age::Identity::from_bytes([9; 32]).recipient();
+    let src = FORM.replacen(
+        r#""languages": ["en"],"#,
+        &format!(r#""languages": ["en"], "settings": {{"encrypt_to": ["{key}"]}},"#),
+        1,
+    );
+    let f = Rc::new(form::load(&src).form.expect("the form loads"));
+    let mut i = info();
+    i.entropy = (0..64).collect();
+    let sealed = write_bundle(&f, &submissions(&f), &i).unwrap();
+    assert_eq!(
+        sha256_hex(&sealed.bytes),
+        "14018066578a04d41235ab1821ad21ea11d438406def9fde177285c5726f28e2",
+        "the encrypted bundle's bytes changed"
+    );
+}
