@@ -32,28 +32,6 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-// mimalloc's own option API (in the C library the allocator links; the Rust crate declares it only
-// behind a feature that pulls in more than this). The only unsafe code of the command.
-#[allow(unsafe_code)]
-unsafe extern "C" {
-    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-}
-
-/// `mi_option_purge_delay` in mimalloc v3's `mi_option_e` (`include/mimalloc.h`), the version
-/// `libmimalloc-sys` builds by default.
-const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
-
-/// Keeps freed memory instead of handing it back to the system 10 ms later. An ingest frees and
-/// allocates batches of rows and JSON trees all the time, and each time mimalloc returned memory the
-/// kernel had to zero it again on the next touch (in 2 MiB pages): a tenth of an ingest's CPU was
-/// `clear_page`. Without purging, an ingest of 40,000 submissions took 1.9 s instead of 2.3 s and
-/// peaked 28 MiB higher (docs/benchmarks.md); the memory stays bounded, as it is reused.
-#[allow(unsafe_code)]
-fn keep_freed_memory() {
-    // SAFETY: sets a plain integer option; mimalloc reads options at any time, from any thread.
-    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
-}
-
 #[derive(Parser)]
 #[command(
     name = "doorstep",
@@ -94,7 +72,6 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
-    keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Lint(a) => lint::run(a),
