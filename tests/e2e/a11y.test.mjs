@@ -3,7 +3,9 @@
 // shipped forms use (text, whole and decimal numbers, date, drop-down, radio and likert choices,
 // check boxes, long text, GPS, photo, signature), a roster with members, a member's page, a
 // confirmation sheet (remove a member), the contents, the review with problems, the drafts, the
-// finalized interviews, export and settings. On each screen:
+// finalized interviews, export (before and after exporting, and the export history with a bundle
+// saved again, its notice and link, one that cannot be and says why, one row unfolded and one
+// folded), settings, and a fill page while saving fails (the storage full). On each screen:
 //   1. no horizontal scrolling: the page is no wider than the screen, and no visible element or
 //      line of text passes its right edge;
 //   2. every control has an accessible name, as Chromium's accessibility tree (read through the
@@ -22,7 +24,7 @@
 //      the focus when it opens, Escape closes it, and the focus goes back where it was;
 //   6. the on-screen keyboard: with the page resized to 360 x 340 (what the keyboard leaves), each
 //      field Tab focuses is in full view, under the bars that stay at the top and above the
-//      buttons at the bottom.
+//      buttons at the bottom, nothing drawn over it; at every text size (100%, 150%, 200%).
 // And on every screen, 1 to 3 again and these, at the default text size and with the text at 150%
 // and 200% (the browser's default font size at 24 and 32 px, set through the DevTools protocol, as
 // a larger text size in the phone's or the browser's settings does):
@@ -32,6 +34,11 @@
 //      of the 640 px together, do not cover one another, and the end of the page scrolls clear
 //      of the buttons at the bottom;
 //  10. no two controls overlap.
+// And on a fill page while saving fails (the storage full):
+//  11. with a field near the top and one further down typed in with the keyboard open, at every
+//      text size: the field stays in full view, the save bar's live region (the element there
+//      before) turns assertive and holds the whole message, and the whole message is shown, not
+//      cut off (in the page's flow, or on screen if in a bar); then 1 to 3, 6 and 7 to 10.
 // Every offender is reported by tag, attributes, text and a selector, with the screen it is on,
 // all of them at the end. Screenshots: target/screenshots/a11y-<lang>-<nn>-<screen>.png (the whole
 // page) and a11y-<lang>-<nn>-<screen>-text200.png (the 360 x 640 screen with the text at 200%).
@@ -39,7 +46,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PHONE, launch, screenshot } from './lib.mjs';
-import { addMember, answer, backToList, install, next, open, saved, sign, start } from './app.mjs';
+import { addMember, answer, backToList, fullDiskWhen, install, next, open, saved, sign, start } from './app.mjs';
 
 const WIDTH = PHONE.viewport.width;
 const MIN_TARGET = 44;
@@ -54,11 +61,12 @@ const BAR_SHARE = 0.4;
 // What a finger or the keyboard can act on. A negative tabindex only lets the app move the focus
 // there (a page title after navigation), so it is no control.
 const CONTROLS =
-  'button, a[href], input:not([type=hidden]), select, textarea, [role=button], [tabindex]:not([tabindex^="-"])';
+  'button, a[href], input:not([type=hidden]), select, textarea, summary, [role=button], [tabindex]:not([tabindex^="-"])';
 
 // The roles of Chromium's accessibility tree that must have a name.
 const NAMED_ROLES = new Set([
   'button', 'link', 'textbox', 'combobox', 'checkbox', 'radio', 'spinbutton', 'slider', 'listbox', 'searchbox', 'menuitem',
+  'DisclosureTriangle', // a <summary>
 ]);
 
 /** An element as a person reads it: tag, id, telling attributes, text, and where it is. Runs in the page. */
@@ -377,6 +385,44 @@ async function picture(page) {
 }
 
 /**
+ * Whether the focused field is in full view, in the page: inside the screen, below the bars that
+ * stay at the top and above the buttons at the bottom, and nothing drawn over it (probed at its
+ * middle and near each edge). Returns { field, done, problem }.
+ */
+function focusedInView({ describeSource }) {
+  const describe = (0, eval)(`(${describeSource})`);
+  const a = document.activeElement;
+  if (a?.matches('[data-testid=next]')) return { done: true };
+  const typed = 'input:not([type=checkbox]):not([type=radio]):not([type=file]):not([type=range]), textarea';
+  if (!a?.matches(typed)) return {};
+  // The bars that stay on screen: the app's top-level boxes that are sticky or fixed.
+  let top = 0;
+  let bottom = window.innerHeight;
+  for (const bar of document.querySelectorAll('#app > *, body > *')) {
+    if (!['sticky', 'fixed'].includes(getComputedStyle(bar).position)) continue;
+    const b = bar.getBoundingClientRect();
+    if (b.height === 0 || b.bottom <= 0 || b.top >= window.innerHeight) continue;
+    if (b.top + b.height / 2 < window.innerHeight / 2) top = Math.max(top, b.bottom);
+    else bottom = Math.min(bottom, b.top);
+  }
+  const f = a.getBoundingClientRect();
+  const where = `at ${Math.round(f.top)}-${Math.round(f.bottom)} px`;
+  if (f.top < top - 0.5 || f.bottom > bottom + 0.5) {
+    return { field: true, problem: `focused, it is ${where}, outside the free ${Math.round(top)}-${Math.round(bottom)} px: ${describe(a)}` };
+  }
+  const inset = 3;
+  const cx = (f.left + f.right) / 2;
+  const cy = (f.top + f.bottom) / 2;
+  for (const [x, y] of [[cx, cy], [f.left + inset, cy], [f.right - inset, cy], [cx, f.top + inset], [cx, f.bottom - inset]]) {
+    const hit = document.elementFromPoint(x, y);
+    if (hit && !a.contains(hit)) {
+      return { field: true, problem: `focused, it is ${where}, but ${describe(hit)} is drawn over it at (${Math.round(x)}, ${Math.round(y)}): ${describe(a)}` };
+    }
+  }
+  return { field: true };
+}
+
+/**
  * With the on-screen keyboard open (the page's viewport asks the browser to resize the page, so
  * about 340 of the 640 px are left), each field that brings the keyboard up is, once Tab has
  * focused it, in full view: below the bars that stay at the top, above the buttons at the bottom.
@@ -389,34 +435,108 @@ async function keyboardOpenProblems(page) {
     await page.locator('header button').first().focus(); // Tab on from the top of the page
     for (let i = 0; i < 80; i++) {
       await page.keyboard.press('Tab');
-      const r = await page.evaluate((describeSource) => {
-        const describe = (0, eval)(`(${describeSource})`);
-        const a = document.activeElement;
-        if (a?.matches('[data-testid=next]')) return { done: true };
-        const typed = 'input:not([type=checkbox]):not([type=radio]):not([type=file]):not([type=range]), textarea';
-        if (!a?.matches(typed)) return {};
-        // The bars that stay on screen: the app's top-level boxes that are sticky or fixed.
-        let top = 0;
-        let bottom = window.innerHeight;
-        for (const bar of document.querySelectorAll('#app > *, body > *')) {
-          if (!['sticky', 'fixed'].includes(getComputedStyle(bar).position)) continue;
-          const b = bar.getBoundingClientRect();
-          if (b.height === 0 || b.height > window.innerHeight / 2) continue;
-          if (b.top + b.height / 2 < window.innerHeight / 2) top = Math.max(top, b.bottom);
-          else bottom = Math.min(bottom, b.top);
-        }
-        const f = a.getBoundingClientRect();
-        const hidden = f.top < top - 0.5 || f.bottom > bottom + 0.5;
-        return { field: true, problem: hidden && `focused, it is at ${Math.round(f.top)}-${Math.round(f.bottom)} px, outside the free ${Math.round(top)}-${Math.round(bottom)} px: ${describe(a)}` };
-      }, describe.toString());
+      // What the surveyor sees: after the frames in which boxes scrolled to are laid out.
+      await page.evaluate(() => new Promise((frame) => requestAnimationFrame(() => requestAnimationFrame(frame))));
+      const r = await page.evaluate(focusedInView, { describeSource: describe.toString() });
       if (r.done) break;
       if (r.field) fields++;
-      if (r.problem) problems.push(r.problem);
+      if (r.problem) problems.push(`with the on-screen keyboard open, ${r.problem}`);
     }
   } finally {
     await page.setViewportSize(PHONE.viewport);
   }
   assert.ok(fields >= 5, `Tab focused ${fields} fields with the keyboard open`);
+  return problems;
+}
+
+/** Empties the full disk and has the save retried now (its button comes and goes as it retries), until saved. */
+async function diskFreed(page) {
+  await page.waitForFunction(
+    () => {
+      window.__full = false;
+      document.querySelector('.savebar.failed button')?.click();
+      return document.querySelector('[data-save-state=saved]');
+    },
+    null,
+    { timeout: 15_000, polling: 250 },
+  );
+}
+
+/**
+ * Check 11 (a failed save, the storage full, while `field` is typed in with the on-screen keyboard
+ * open): the field stays in full view; the save bar's live region (`region`, taken before any
+ * failure) is still the same element, assertive, and holds the whole `message`; and the whole
+ * message is shown on the page, not cut off: in a box that neither clips it nor is clipped, and
+ * either in the page's flow (it can be scrolled to) or, in a bar that stays on screen, on screen.
+ * The disk is full while `window.__full` is true (app.mjs's fullDiskWhen); it is emptied first and
+ * the save retried, so each call starts from "saved". Returns the problems.
+ */
+async function saveFailedProblems(page, { field, region, message, shot = null }) {
+  await diskFreed(page);
+  const problems = [];
+  await page.setViewportSize({ width: WIDTH, height: KEYBOARD_OPEN_HEIGHT });
+  try {
+    const input = page.locator(`[data-name="${field}"]`).locator('input, textarea').first();
+    await input.focus();
+    await page.evaluate(() => {
+      window.__full = true;
+    });
+    await page.keyboard.type('1');
+    await page.waitForSelector('[data-save-state=failed]', { timeout: 5_000 });
+    await page.evaluate(() => new Promise((frame) => requestAnimationFrame(() => requestAnimationFrame(frame))));
+    const typing = await page.evaluate(focusedInView, { describeSource: describe.toString() });
+    if (!typing.field) problems.push(`the field typed in lost the focus (${field})`);
+    if (typing.problem) problems.push(`the save failed while typing, with the on-screen keyboard open: ${typing.problem}`);
+    if (shot) await screenshot(page, shot, { fullPage: false });
+  } finally {
+    await page.setViewportSize(PHONE.viewport);
+  }
+  problems.push(
+    ...(await region.evaluate(
+      (region, { message, describeSource }) => {
+        const describe = (0, eval)(`(${describeSource})`);
+        const out = [];
+        const flat = (s) => s.replace(/\s+/g, ' ').trim();
+        if (!region.isConnected) return ['the save bar was replaced (a live region inserted with its text is not announced)'];
+        const live = region.closest('[aria-live], [role=alert], [role=status]');
+        const politeness = live?.getAttribute('aria-live') ?? { alert: 'assertive', status: 'polite' }[live?.getAttribute('role')];
+        if (politeness !== 'assertive') out.push(`the failed save is not announced assertively (${politeness ?? 'no live region'}): ${describe(region)}`);
+        if (!flat(live?.textContent ?? '').includes(message)) {
+          out.push(`the save bar's live region does not hold the whole message "${message}" but "${flat(live?.textContent ?? '')}"`);
+        }
+        // The whole message, shown: the innermost visible element whose rendered text has it.
+        const shown = (el) => {
+          const r = el.getBoundingClientRect();
+          return r.width > 0 && r.height > 0 && el.checkVisibility({ visibilityProperty: true, opacityProperty: true }) && !el.closest('.sr-only');
+        };
+        const holders = [...document.body.querySelectorAll('*')].filter((el) => shown(el) && flat(el.innerText ?? '').includes(message));
+        const el = holders.filter((h) => !holders.some((o) => o !== h && h.contains(o))).at(0);
+        if (!el) return [...out, `the message "${message}" is not shown whole on the page`];
+        if (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1) {
+          out.push(`the message is cut off: its box is ${el.clientWidth} x ${el.clientHeight} px, its text ${el.scrollWidth} x ${el.scrollHeight} px: ${describe(el)}`);
+        }
+        const r = el.getBoundingClientRect();
+        for (let e = el.parentElement; e && e !== document.documentElement; e = e.parentElement) {
+          const style = getComputedStyle(e);
+          if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
+          if (e === document.body) continue; // the body clips only sideways, which check 1 covers
+          const c = e.getBoundingClientRect();
+          if (r.top < c.top - 0.5 || r.bottom > c.bottom + 0.5 || r.left < c.left - 0.5 || r.right > c.right + 0.5) {
+            out.push(`the message is cut off by ${describe(e)}`);
+          }
+        }
+        for (let e = el; e && e !== document.body; e = e.parentElement) {
+          if (!['sticky', 'fixed'].includes(getComputedStyle(e).position)) continue;
+          if (r.top < -0.5 || r.bottom > innerHeight + 0.5) {
+            out.push(`the message is in a bar that stays on screen but runs past the screen (${Math.round(r.top)}-${Math.round(r.bottom)} px of ${innerHeight}): ${describe(el)}`);
+          }
+          break;
+        }
+        return out;
+      },
+      { message, describeSource: describe.toString() },
+    )),
+  );
   return problems;
 }
 
@@ -430,7 +550,14 @@ const TINY = {
   version: '2026010101',
   title: { 'zh-CN': '回访', en: 'Follow-up visit' },
   languages: ['zh-CN', 'en'],
+  instance_name: '${head_name}',
   items: [{ type: 'text', name: 'head_name', required: true, label: { 'zh-CN': '户主姓名', en: "Head of household's name" } }],
+};
+
+/** The message of a failed save with the storage full (i18n's save_failed_quota). */
+const STORAGE_FULL = {
+  zh: '手机存储空间已满，最近的回答还没有保存。请删除手机上的照片或其他文件以腾出空间；回答仍保留在本页，会自动重试。',
+  en: "The phone's storage is full: the latest answers are not saved yet. Free some space (delete photos or other files); your answers stay on this page and saving is retried.",
 };
 
 for (const lang of ['zh', 'en']) {
@@ -438,6 +565,7 @@ for (const lang of ['zh', 'en']) {
     const app = await launch();
     t.after(() => app.close());
     const { page } = app;
+    await fullDiskWhen(page, '__full'); // a failed save, on the fill page
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('DOM.enable');
     await cdp.send('Accessibility.enable');
@@ -447,18 +575,17 @@ for (const lang of ['zh', 'en']) {
      * Audits what is on screen as `name` and takes its screenshot (the whole page), then again
      * with the larger text sizes (a screenshot of the 360 x 640 screen at the largest).
      */
-    const audit = async (name) => {
+    const audit = async (name, { each = null } = {}) => {
       const base = `a11y-${lang}-${String(++shot).padStart(2, '0')}-${name}`;
-      const { problems, controls } = await auditScreen(page, cdp, { shot: base });
-      assert.ok(controls > 0, `${name}: the audit found controls to measure`);
-      found.push(...problems.map((p) => `${name}: ${p}`));
       try {
-        for (const scale of LARGE_TEXT) {
-          await setTextSize(page, cdp, scale);
-          const last = scale === LARGE_TEXT.at(-1);
-          const shotAt = last ? `${base}-text${scale * 100}` : null;
-          const large = await auditScreen(page, cdp, { shot: shotAt, scale, fullPage: false });
-          found.push(...large.problems.map((p) => `${name} (text ${scale * 100}%): ${p}`));
+        for (const scale of [1, ...LARGE_TEXT]) {
+          if (scale !== 1) await setTextSize(page, cdp, scale);
+          const at = scale === 1 ? name : `${name} (text ${scale * 100}%)`;
+          if (each) found.push(...(await each(scale)).map((p) => `${at}: ${p}`));
+          const shotAt = scale === 1 ? base : scale === LARGE_TEXT.at(-1) ? `${base}-text${scale * 100}` : null;
+          const { problems, controls } = await auditScreen(page, cdp, { shot: shotAt, scale, fullPage: scale === 1 });
+          if (scale === 1) assert.ok(controls > 0, `${name}: the audit found controls to measure`);
+          found.push(...problems.map((p) => `${at}: ${p}`));
         }
       } finally {
         await setTextSize(page, cdp, 1);
@@ -510,8 +637,22 @@ for (const lang of ['zh', 'en']) {
     await page.locator('[data-name="urgency"] input[value="urgent"]').click();
     for (const name of wrong) await page.waitForSelector(`[data-name="${name}"].has-error`);
     found.push(...(await errorProblems(page, regions)).map((p) => `fill-errors: ${p}`));
-    await audit('fill-errors');
-    found.push(...(await keyboardOpenProblems(page)).map((p) => `keyboard-open: ${p}`));
+    await audit('fill-errors', { each: () => keyboardOpenProblems(page) });
+
+    // A failed save (the storage full) while a question near the top and one further down are
+    // typed in, with the on-screen keyboard open, at every text size; then the whole audit on it.
+    const saveBar = await page.locator('.savebar').elementHandle();
+    await audit('fill-save-failed', {
+      each: async (scale) => {
+        const problems = [];
+        for (const field of ['head_id', 'situation']) {
+          const shot = field === 'situation' && scale !== 1.5 ? `a11y-${lang}-save-failed-typing-text${scale * 100}` : null;
+          problems.push(...(await saveFailedProblems(page, { field, region: saveBar, message: STORAGE_FULL[lang], shot })));
+        }
+        return [...problems, ...(await keyboardOpenProblems(page))];
+      },
+    });
+    await diskFreed(page);
 
     // The review with problems.
     await next(page);
@@ -604,6 +745,47 @@ for (const lang of ['zh', 'en']) {
     await page.waitForSelector('[data-testid=export]');
     await page.waitForSelector('.list input[type=checkbox][data-instance]');
     await audit('export');
+
+    // Exported: the notice of the bundle written, with its link, and the history's first row.
+    await page.click('[data-testid=export]');
+    await page.waitForSelector('[data-testid=export-done]');
+    await page.waitForSelector('[data-testid=bundles] li');
+    await audit('export-done');
+    // A second interview, in a bundle of its own, then deleted: of the history's two rows (newest
+    // first) the first cannot be saved again and says why, the second is saved again (its notice
+    // and link) with the interviews it holds unfolded; the first stays folded.
+    await page.click('.tabs button:nth-child(1)');
+    await start(page, TINY.id);
+    await answer(page, 'head_name', '王芳');
+    await saved(page);
+    await next(page);
+    await page.click('[data-testid=finalize]');
+    await page.waitForSelector('.list li[data-instance] >> nth=1');
+    await page.click('.tabs button:nth-child(4)');
+    await page.waitForFunction(() => document.querySelectorAll('.list input[type=checkbox]:checked').length === 1);
+    await page.click('[data-testid=export]');
+    await page.waitForSelector('[data-testid=bundles] li >> nth=1');
+    await page.click('.tabs button:nth-child(3)');
+    await page.locator('.list li[data-instance]', { hasText: '王芳' }).locator('button.danger').click();
+    await page.locator('.dialog button.danger').click();
+    await page.waitForSelector('.list li[data-instance] >> nth=1', { state: 'detached' });
+    await page.click('.tabs button:nth-child(4)');
+    const rows = page.locator('[data-testid=bundles] li');
+    await rows.nth(1).waitFor();
+    await rows.nth(1).locator('[data-testid=save-bundle-again]').click();
+    await rows.nth(1).locator('[data-testid=bundle-remade] a').waitFor();
+    await rows.nth(0).locator('[data-testid=save-bundle-again]').click();
+    await rows.nth(0).locator('[data-testid=bundle-not-remade]').waitFor();
+    await rows.nth(1).locator('details.held summary').click();
+    await rows.nth(1).locator('details.held[open]').waitFor();
+    assert.equal(await rows.nth(0).locator('details.held[open]').count(), 0, 'the first row stays folded');
+    await audit('export-history');
+    // The history's rows in the 360 x 640 screen too, at the largest text.
+    await rows.nth(1).scrollIntoViewIfNeeded();
+    await setTextSize(page, cdp, LARGE_TEXT.at(-1));
+    await rows.nth(0).locator('[data-testid=bundle-not-remade]').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await screenshot(page, `a11y-${lang}-export-history-rows-text200`, { fullPage: false });
+    await setTextSize(page, cdp, 1);
     await page.click('.tabs button:nth-child(5)');
     await page.waitForSelector('[data-testid=storage] [data-persisted^="Some"]');
     await audit('settings');
@@ -616,7 +798,8 @@ for (const lang of ['zh', 'en']) {
         '<div style="width:400px">wide</div><button style="width:30px;height:30px">x</button><button></button>' +
         '<button style="display:block;width:60px;height:48px;white-space:nowrap">overflowing</button>' +
         '<button style="display:block;width:48px;height:48px;margin-top:-24px">o</button>' +
-        `<p style="display:flex"><span style="flex:1;min-width:0">${'W'.repeat(40)}</span></p>`;
+        `<p style="display:flex"><span style="flex:1;min-width:0">${'W'.repeat(40)}</span></p>` +
+        '<details><summary style="display:block;height:20px;overflow:hidden">s</summary></details>';
       document.querySelector('main').append(bad);
     });
     const caught = (await auditScreen(page, cdp)).problems.join('\n');
@@ -626,6 +809,7 @@ for (const lang of ['zh', 'en']) {
     assert.match(caught, /a button without an accessible name: button at #a11y-bad > button:nth-of-type\(2\)/, caught);
     assert.match(caught, /text "W+…" passes the right edge of the screen \(at \d+ px\): span/, caught);
     assert.match(caught, /its text runs out of its box \(\d+ x \d+ px, its content \d+ x \d+ px\): button "overflowing"/, caught);
+    assert.match(caught, /touch target \d+ x 20 px: summary "s"/, caught);
     assert.match(caught, /two controls overlap \(\d+ x 24 px\): button "overflowing" at .* and button "o"/, caught);
 
     assert.deepEqual(found, [], `${found.length} problems:\n${found.join('\n')}`);

@@ -34,13 +34,23 @@ pub fn save_bar(p: &Props) -> Html {
         Indicator::Failed(_) => "failed",
     };
     html! {
-        // A failed save (the storage full, say) is announced at once, cutting in: the answers are
-        // not safe until it is dealt with. Saving and saved wait their turn.
-        <div class={class} data-save-state={state} role={if failed { "alert" } else { "status" }}
-            aria-live={if failed { "assertive" } else { "polite" }}>
-            <span aria-hidden="true">{ if failed { "⚠" } else if state == "saved" { "✓" } else { "…" } }</span>
-            <span class="msg" data-testid="save-state">{ text }</span>
-            if failed { <button class="btn small danger" onclick={retry}>{ t.retry_now }</button> }
-        </div>
+        <>
+            // A failed save (the storage full, say) is announced at once, cutting in: the answers are
+            // not safe until it is dealt with. Saving and saved wait their turn. Failed, the bar says
+            // only "not saved" (the whole message, three lines at 100%, would take the screen at 200%
+            // text); the whole message is read from the bar and shown in the page under it.
+            <div class={class} data-save-state={state} role={if failed { "alert" } else { "status" }}
+                aria-live={if failed { "assertive" } else { "polite" }}>
+                <span aria-hidden="true">{ if failed { "⚠" } else if state == "saved" { "✓" } else { "…" } }</span>
+                <span class="msg" data-testid="save-state">
+                    if failed {
+                        <span aria-hidden="true">{ t.not_saved }</span>
+                        <span class="sr-only">{ text.clone() }</span>
+                    } else { { text.clone() } }
+                </span>
+                if failed { <button class="btn small danger" onclick={retry}>{ t.retry_now }</button> }
+            </div>
+            if failed { <p class="notice error savenote" aria-hidden="true" data-testid="save-failure">{ text }</p> }
+        </>
     }
 }
