@@ -379,6 +379,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     crate::form::hex(&Sha256::digest(bytes))
 }
 
+/// `bytes` in lower-case hexadecimal, as [`sha256_hex`] writes them (the app uses it too, rather
+/// than a copy of its own).
+pub fn hex(bytes: &[u8]) -> String {
+    crate::form::hex(bytes)
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use doorstep_core::bundle::{Bundle, BundleInfo};
 use doorstep_core::form::Form;
 use doorstep_core::form::model::Text;
-use doorstep_core::submission::Submission;
+use doorstep_core::submission::{Submission, hex};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -220,7 +220,7 @@ pub struct BundleRecord {
 /// and its form (stored under its key): the manifest's device, surveyor and app version as they
 /// were (the settings and the app may have changed since), and for an encrypted bundle the
 /// randomness its encryption was derived from.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct MadeWith {
     /// The form's hash: with `form_id` and `form_version`, the key of the stored form.
     pub form_hash: String,
@@ -232,6 +232,27 @@ pub struct MadeWith {
     /// the same file. It opens that one file, as the interviews stored beside it would.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub entropy: String,
+}
+
+/// Read by hand from the JSON value (records are read through `from_json`): the same fields and
+/// the same refusals (a missing or non-text field; `entropy` may be missing) as a derived
+/// deserializer, which costs the wasm about 0.5 KiB gzip more (its map and sequence visitors).
+impl<'de> Deserialize<'de> for MadeWith {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Json::deserialize(d)?;
+        let text = |key: &'static str| match v.get(key) {
+            Some(Json::String(s)) => Ok(s.clone()),
+            None if key == "entropy" => Ok(String::new()),
+            _ => Err(serde::de::Error::missing_field(key)),
+        };
+        Ok(MadeWith {
+            form_hash: text("form_hash")?,
+            device_id: text("device_id")?,
+            surveyor: text("surveyor")?,
+            app_version: text("app_version")?,
+            entropy: text("entropy")?,
+        })
+    }
 }
 
 /// Why an exported bundle cannot be saved again.
@@ -293,7 +314,9 @@ impl BundleRecord {
         records
             .iter()
             .filter_map(|json| {
-                let mut r: BundleRecord = serde_json::from_str(json).ok()?;
+                // Through `from_json` as everywhere else: `serde_json::from_str` here would add a
+                // second deserializer of the record (from text) to the wasm, about 3 KiB gzip.
+                let mut r: BundleRecord = from_json(json).ok()?;
                 let kept = r.made_with.as_mut()?;
                 if kept.entropy.is_empty() || !r.instance_ids.iter().any(|i| i == deleted) {
                     return None;
@@ -375,17 +398,16 @@ impl Remake {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
+/// The bytes `hex` (`doorstep_core::submission::hex`, shared with the engine) wrote, either case,
+/// or `None`. By hand rather than `u8::from_str_radix` over steps of two: smaller in the wasm.
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+    let digit = |c: u8| (c as char).to_digit(16);
+    let s = s.as_bytes();
+    if !s.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+    s.chunks(2)
+        .map(|p| Some((digit(p[0])? * 16 + digit(p[1])?) as u8))
         .collect()
 }
 
@@ -779,5 +801,34 @@ mod tests {
         assert_eq!(unhex("0g"), None);
         assert_eq!(unhex("abc"), None);
         assert_eq!(unhex("é0"), None);
+        assert_eq!(unhex("0A"), Some(vec![10]));
+    }
+
+    #[test]
+    fn made_with_reads_as_a_derived_deserializer_would() {
+        let read = |made_with: &str| {
+            from_json::<BundleRecord>(&format!(
+                r#"{{"sha256": "ab", "file_name": "f.zip", "form_id": "visit", "created_at": "t",
+                  "size": 1, "instance_ids": [], "made_with": {made_with}}}"#
+            ))
+            .map(|r| r.made_with)
+        };
+        let kept = r#""form_hash": "h", "device_id": "d", "surveyor": "s", "app_version": "a""#;
+        let made_with = read(&format!(r#"{{{kept}, "unknown": 1}}"#))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            made_with.entropy, "",
+            "no entropy is kept for a plain bundle"
+        );
+        assert_eq!(made_with.app_version, "a");
+        let made_with = read(&format!(r#"{{{kept}, "entropy": "00ff"}}"#)).unwrap();
+        assert_eq!(made_with.unwrap().entropy, "00ff");
+        assert_eq!(read("null").unwrap(), None);
+        assert!(read(r#"{"form_hash": "h"}"#).is_err(), "a missing field");
+        assert!(
+            read(&format!(r#"{{{kept}, "entropy": 7}}"#)).is_err(),
+            "not text"
+        );
     }
 }

@@ -3,37 +3,29 @@
 //! again from what is stored (`services::export::make_again`) and offered only when it is the very
 //! file first exported; otherwise the row says why, and what to do instead.
 
-use std::rc::Rc;
-
 use yew::prelude::*;
 
+use super::app::Interviews;
 use crate::i18n::Lang;
-use crate::record::{BundleRecord, CannotRemake, Held, Settings, SubmissionRecord};
+use crate::record::{BundleRecord, CannotRemake, Held, Settings};
 use crate::services::{export, files};
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub lang: Lang,
-    /// Used only for bundles recorded before the app kept who made them (`BundleRecord::remake`).
-    pub settings: Settings,
-    pub bundles: Rc<Vec<BundleRecord>>,
-    /// The finalized interviews, to name each bundle's.
-    pub subs: Rc<Vec<SubmissionRecord>>,
-}
-
-#[function_component(ExportHistory)]
-pub fn export_history(p: &Props) -> Html {
-    let lang = p.lang;
+/// The history under the export screen. A plain function of the screen's state rather than a
+/// component of its own (each component type costs the wasm Yew's mounting and props code, about
+/// 0.5 KiB gzip): the rows are components, so each keeps its state across the screen's renders.
+/// `settings` are used only for bundles recorded before the app kept who made them
+/// (`BundleRecord::remake`); `subs` are the finalized interviews, to name each bundle's.
+pub fn view(lang: Lang, settings: &Settings, bundles: &[BundleRecord], subs: &Interviews) -> Html {
     let t = lang.t();
-    let held = Held::new(&p.subs);
+    let held = Held::new(subs.0.as_deref().map_or(&[], Vec::as_slice));
     html! {
         <>
             <h3 style="margin-top:18px">{ t.bundles }</h3>
-            if p.bundles.is_empty() { <p class="muted">{ t.no_bundles }</p> }
+            if bundles.is_empty() { <p class="muted">{ t.no_bundles }</p> }
             <ul class="list" data-testid="bundles">
-                { for p.bundles.iter().map(|b| {
+                { for bundles.iter().map(|b| {
                     let names = b.instance_ids.iter().map(|id| held.name(id, t.untitled)).collect::<Vec<_>>().join(t.list_sep);
-                    html! { <BundleRow key={b.sha256.clone()} record={b.clone()} {names} {lang} settings={p.settings.clone()} /> }
+                    html! { <BundleRow key={b.sha256.clone()} record={b.clone()} {names} {lang} settings={settings.clone()} /> }
                 }) }
             </ul>
         </>
@@ -49,14 +41,23 @@ struct RowProps {
     settings: Settings,
 }
 
-#[derive(Clone, PartialEq)]
 enum Again {
     Idle,
     Making,
     /// Made again, checked, and offered: the object URL of its bytes (kept for a link, since a
     /// phone may block the download, until the row goes).
-    Ready(String),
+    Ready(Url),
     Cannot(CannotRemake),
+}
+
+/// An object URL that is revoked (`files::revoke_later`) when the row's state lets it go, that is
+/// when the row goes. Rather than an effect hook that watches the state: smaller in the wasm.
+struct Url(String);
+
+impl Drop for Url {
+    fn drop(&mut self) {
+        files::revoke_later(vec![std::mem::take(&mut self.0)]);
+    }
 }
 
 #[function_component(BundleRow)]
@@ -65,19 +66,12 @@ fn bundle_row(p: &RowProps) -> Html {
     let t = lang.t();
     let b = &p.record;
     let again = use_state(|| Again::Idle);
-    use_effect_with((*again).clone(), |a| {
-        let url = match a {
-            Again::Ready(url) => Some(url.clone()),
-            _ => None,
-        };
-        move || files::revoke_later(url.into_iter().collect())
-    });
     let make = {
         let again = again.clone();
         let record = p.record.clone();
         let settings = p.settings.clone();
         Callback::from(move |_: MouseEvent| {
-            if *again == Again::Making {
+            if matches!(*again, Again::Making) {
                 return;
             }
             again.set(Again::Making);
@@ -93,13 +87,13 @@ fn bundle_row(p: &RowProps) -> Html {
                             .map_err(CannotRemake::Failed)
                     });
                 again.set(match got {
-                    Ok(url) => Again::Ready(url),
+                    Ok(url) => Again::Ready(Url(url)),
                     Err(why) => Again::Cannot(why),
                 });
             });
         })
     };
-    let making = *again == Again::Making;
+    let making = matches!(*again, Again::Making);
     let label = if making {
         t.bundle_making
     } else {
@@ -120,7 +114,7 @@ fn bundle_row(p: &RowProps) -> Html {
                 Again::Ready(url) => html! {
                     <div class="notice ok" role="status" data-testid="bundle-remade" style="overflow-wrap:anywhere">
                         { crate::i18n::bundle_remade(lang, &b.file_name) }
-                        <a class="btn block" style="margin-top:8px" href={url.clone()} download={b.file_name.clone()}
+                        <a class="btn block" style="margin-top:8px" href={url.0.clone()} download={b.file_name.clone()}
                             aria-label={format!("{}: {}", t.save_again, b.file_name)}>{ t.save_again }</a>
                     </div>
                 },

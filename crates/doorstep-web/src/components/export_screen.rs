@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::app::AppCtx;
-use super::export_history::ExportHistory;
+use super::app::{AppCtx, Interviews};
+use super::export_history;
 use crate::record::{BundleRecord, SubmissionRecord};
 use crate::services::{export, files};
 use crate::state::AppAction;
@@ -22,8 +22,10 @@ pub fn export_screen(p: &Props) -> Html {
     let ctx = p.ctx.clone();
     let lang = ctx.lang();
     let t = lang.t();
-    let subs = use_state(|| None::<Rc<Vec<SubmissionRecord>>>);
-    let bundles = use_state(Rc::<Vec<BundleRecord>>::default);
+    // The finalized interviews not replaced by a correction. `Interviews`, the type of the app's
+    // own list, rather than a type of its own: one instance of Yew's `use_state` less in the wasm.
+    let subs = use_state(Interviews::default);
+    let bundles = use_state(Vec::<BundleRecord>::new);
     let selected = use_state(BTreeSet::<String>::new);
     let busy = use_state(|| false);
     let outcome = use_state(|| None::<export::Outcome>);
@@ -53,7 +55,7 @@ pub fn export_screen(p: &Props) -> Html {
                         .map(|r| r.id().to_string())
                         .collect(),
                 );
-                subs.set(Some(Rc::new(list)));
+                subs.set(Interviews(Some(Rc::new(list))));
             }
         });
     }
@@ -61,7 +63,7 @@ pub fn export_screen(p: &Props) -> Html {
         let bundles = bundles.clone();
         use_effect_with(ctx.state.refresh, move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                bundles.set(Rc::new(export::bundles().await));
+                bundles.set(export::bundles().await);
             });
         });
     }
@@ -73,6 +75,7 @@ pub fn export_screen(p: &Props) -> Html {
         let outcome = outcome.clone();
         Callback::from(move |_: MouseEvent| {
             let chosen: Vec<SubmissionRecord> = subs
+                .0
                 .as_ref()
                 .map(|l| {
                     l.iter()
@@ -98,7 +101,7 @@ pub fn export_screen(p: &Props) -> Html {
             });
         })
     };
-    let rows = subs.as_ref().map(|l| {
+    let rows = subs.0.as_ref().map(|l| {
         l.iter()
             .map(|r| {
                 let id = r.id().to_string();
@@ -153,12 +156,11 @@ pub fn export_screen(p: &Props) -> Html {
                 None => html! { <p class="loading">{ t.loading }</p> },
                 Some(r) => html! { <ul class="list">{ r }</ul> },
             } }
-            if subs.as_ref().is_some_and(|l| l.is_empty()) { <p class="muted">{ t.no_finalized }</p> }
+            if subs.0.as_ref().is_some_and(|l| l.is_empty()) { <p class="muted">{ t.no_finalized }</p> }
             <button class="btn primary block" onclick={run} disabled={*busy} data-testid="export">
                 { if *busy { t.exporting } else { t.export_selected } }</button>
             { result.unwrap_or_default() }
-            <ExportHistory {lang} settings={(*ctx.settings).clone()} bundles={(*bundles).clone()}
-                subs={(*subs).clone().unwrap_or_default()} />
+            { export_history::view(lang, &ctx.settings, &bundles, &subs) }
         </>
     }
 }
