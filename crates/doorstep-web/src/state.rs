@@ -34,7 +34,9 @@ pub struct AppState {
     pub screen: Screen,
     pub lang: Lang,
     pub notice: Option<Notice>,
-    /// Bumped when stored lists changed, so list screens reload.
+    /// Bumped when stored lists changed, and when a tab that lists interviews is opened from
+    /// another screen: what the lists show is read again then, and a read made for an older value
+    /// is not shown as the list (it may miss what was saved since).
     pub refresh: u64,
     /// A new version of the app took over while this one was open: said on the lists until the
     /// app is reopened (it is true until then), whatever else happens.
@@ -73,6 +75,9 @@ impl AppState {
                 if !matches!(self.screen, Screen::Fatal(_)) {
                     if self.screen != s {
                         self.notice = None;
+                        if matches!(s, Screen::Tab(Tab::Drafts | Tab::Finalized | Tab::Export)) {
+                            self.refresh += 1;
+                        }
                     }
                     self.screen = s;
                 }
@@ -106,6 +111,32 @@ mod tests {
             .reduce(AppAction::Go(Screen::Fill));
         assert_eq!(s.screen, Screen::Fatal("no db".into()));
         assert_eq!(s.reduce(AppAction::SetLang(Lang::En)).lang, Lang::En);
+    }
+
+    #[test]
+    fn opening_a_list_reads_the_interviews_again() {
+        let s = AppState::default().reduce(AppAction::Go(Screen::Tab(Tab::Forms)));
+        let r = s.refresh;
+        let s = s.reduce(AppAction::Go(Screen::Tab(Tab::Drafts)));
+        assert_eq!(s.refresh, r + 1);
+        let s = s.reduce(AppAction::Go(Screen::Tab(Tab::Drafts)));
+        assert_eq!(s.refresh, r + 1, "staying on a list is not opening it");
+        let s = s
+            .reduce(AppAction::Go(Screen::Fill))
+            .reduce(AppAction::Go(Screen::Tab(Tab::Drafts)));
+        assert_eq!(
+            s.refresh,
+            r + 2,
+            "back from an interview: it was saved meanwhile"
+        );
+        let s = s
+            .reduce(AppAction::Go(Screen::Tab(Tab::Finalized)))
+            .reduce(AppAction::Go(Screen::Tab(Tab::Export)));
+        assert_eq!(s.refresh, r + 4);
+        assert_eq!(
+            s.reduce(AppAction::Go(Screen::Tab(Tab::Settings))).refresh,
+            r + 4
+        );
     }
 
     #[test]

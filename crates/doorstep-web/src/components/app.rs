@@ -36,17 +36,27 @@ pub struct AppCtx {
     pub interviews: UseStateHandle<Interviews>,
 }
 
-/// The stored interviews, `None` until they are first read. Equal when they are the same read
-/// (not compared record by record on every render).
+/// The stored interviews, `None` until they are first read, and the `AppState::refresh` they were
+/// read for. Equal when they are the same read (not compared record by record on every render).
 #[derive(Clone, Default)]
-pub struct Interviews(pub Option<Rc<Vec<SubmissionRecord>>>);
+pub struct Interviews(pub Option<Rc<Vec<SubmissionRecord>>>, pub u64);
+
+impl Interviews {
+    /// The list, if it was read for `refresh` (the app's current one). An older read is not
+    /// shown as a list: back from an interview, it would still show the draft as it was, or a
+    /// just-finalized one among the drafts, until the new read comes.
+    pub fn fresh(&self, refresh: u64) -> Option<&Rc<Vec<SubmissionRecord>>> {
+        self.0.as_ref().filter(|_| self.1 == refresh)
+    }
+}
 
 impl PartialEq for Interviews {
     fn eq(&self, other: &Self) -> bool {
-        match (&self.0, &other.0) {
-            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-            (a, b) => a.is_none() && b.is_none(),
-        }
+        self.1 == other.1
+            && match (&self.0, &other.0) {
+                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            }
     }
 }
 
@@ -121,20 +131,27 @@ pub fn app() -> Html {
         interviews: stored.clone(),
     };
 
-    // The interviews the tabs show, read again when the lists changed, and when a tab that lists
-    // them opens (as each list screen did on opening before the read was shared).
-    let read_at = use_mut_ref(|| None::<u64>);
+    // The interviews the tabs show, read again when the lists changed and when a tab that lists
+    // them opens (both bump `refresh`). Reads may finish out of order: an older one never replaces
+    // a newer one.
+    // (`reads`: the newest `refresh` asked for, and the newest shown.)
+    let reads = use_mut_ref(|| (None::<u64>, None::<u64>));
     use_effect_with(
         (state.refresh, state.screen.clone()),
         move |(refresh, screen)| {
-            let Screen::Tab(tab) = screen else { return };
-            let lists = matches!(tab, Tab::Drafts | Tab::Finalized | Tab::Export);
-            if lists || *read_at.borrow() != Some(*refresh) {
-                *read_at.borrow_mut() = Some(*refresh);
-                wasm_bindgen_futures::spawn_local(async move {
-                    stored.set(Interviews(Some(Rc::new(interviews::submissions().await))));
-                });
+            if !matches!(screen, Screen::Tab(_)) || reads.borrow().0 == Some(*refresh) {
+                return;
             }
+            let refresh = *refresh;
+            reads.borrow_mut().0 = Some(refresh);
+            wasm_bindgen_futures::spawn_local(async move {
+                let list = interviews::submissions().await;
+                let shown = &mut reads.borrow_mut().1;
+                if shown.is_none_or(|r| r < refresh) {
+                    *shown = Some(refresh);
+                    stored.set(Interviews(Some(Rc::new(list)), refresh));
+                }
+            });
         },
     );
 

@@ -42,22 +42,25 @@ pub fn export_screen(p: &Props) -> Html {
     {
         let subs = subs.clone();
         let selected = selected.clone();
-        use_effect_with(ctx.interviews.clone(), move |all| {
-            if let Some(all) = &all.0 {
-                let list: Vec<SubmissionRecord> = all
-                    .iter()
-                    .filter(|r| r.is_finalized() && r.superseded_by.is_none())
-                    .cloned()
-                    .collect();
-                selected.set(
-                    list.iter()
-                        .filter(|r| r.awaits_export())
-                        .map(|r| r.id().to_string())
-                        .collect(),
-                );
-                subs.set(Interviews(Some(Rc::new(list))));
-            }
-        });
+        use_effect_with(
+            (ctx.interviews.clone(), ctx.state.refresh),
+            move |(all, refresh)| {
+                if let Some(all) = all.fresh(*refresh) {
+                    let list: Vec<SubmissionRecord> = all
+                        .iter()
+                        .filter(|r| r.is_finalized() && r.superseded_by.is_none())
+                        .cloned()
+                        .collect();
+                    selected.set(
+                        list.iter()
+                            .filter(|r| r.awaits_export())
+                            .map(|r| r.id().to_string())
+                            .collect(),
+                    );
+                    subs.set(Interviews(Some(Rc::new(list)), 0));
+                }
+            },
+        );
     }
     {
         let bundles = bundles.clone();

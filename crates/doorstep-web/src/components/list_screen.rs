@@ -21,7 +21,7 @@ pub fn list_screen(p: &Props) -> Html {
     let lang = ctx.lang();
     let t = lang.t();
     // Read by the app, shared with the export tab's count.
-    let list = ctx.interviews.0.clone();
+    let list = ctx.interviews.fresh(ctx.state.refresh).cloned();
     // The newest installed version of each form, to tell drafts on an older one apart.
     let newest = use_state(Vec::<FormRecord>::new);
     let query = use_state(String::new);
