@@ -61,7 +61,12 @@ if (scenario.startsWith('load')) {
       new MutationObserver(() => { if (!window.__m.done && document.querySelector('[data-count="' + (Number(window.MEMBERS ?? 99) + 1) + '"]')) window.__m.done = performance.now(); }).observe(document, { subtree: true, childList: true, attributes: true });
     });
     if (process.env.JSCLICK) await page.evaluate(() => document.querySelector('[data-add-repeat="members"]').click());
-    else await page.locator('[data-add-repeat="members"]').click();
+    else if (process.env.RAWCLICK) {
+      const add = page.locator('[data-add-repeat="members"]');
+      await add.scrollIntoViewIfNeeded();
+      const box = await add.boundingBox();
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    } else await page.locator('[data-add-repeat="members"]').click();
     await page.locator('[data-count="' + (Number(process.env.MEMBERS ?? 99) + 1) + '"]').first().waitFor({ state: 'attached' });
     console.log('in-page:', await page.evaluate(() => JSON.stringify({ click: window.__m.click, handler: window.__m.handlerStart - window.__m.click, handlerEnd: window.__m.handlerEnd - window.__m.click, done: window.__m.done - window.__m.click, attrs: window.__m.attrs, ms: window.__m.ms, removed: window.__m.removed, inserted: window.__m.inserted })));
   } else {
