@@ -118,6 +118,9 @@ fn bundle_row(p: &RowProps) -> Html {
                             aria-label={format!("{}: {}", t.save_again, b.file_name)}>{ t.save_again }</a>
                     </div>
                 },
+                // Once the bundle is known not to be makeable (its interviews or form gone, or other
+                // bytes), a second try could only say so again; a storage failure may pass.
+                Again::Cannot(why) if !matches!(why, CannotRemake::Failed(_)) => Html::default(),
                 _ => html! {
                     <button class="btn block" onclick={make} disabled={making} data-testid="save-bundle-again"
                         aria-label={format!("{label}: {}", b.file_name)}>{ label }</button>

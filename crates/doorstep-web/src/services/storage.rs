@@ -179,17 +179,22 @@ pub async fn all(store: &'static str) -> Result<Vec<String>, SaveError> {
     with_retry(move |db| async move {
         let tx = db.transaction(store).build().map_err(|e| classify(&e))?;
         let os = tx.object_store(store).map_err(|e| classify(&e))?;
-        let list: Vec<String> = os
-            .get_all()
-            .primitive()
-            .map_err(|e| classify(&e))?
-            .await
-            .map_err(|e| classify(&e))?
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(|e| classify(&e))?;
-        Ok(list)
+        texts(&os).await
     })
     .await
+}
+
+/// Every record of an open store, as JSON text.
+async fn texts(
+    os: &indexed_db_futures::object_store::ObjectStore<'_>,
+) -> Result<Vec<String>, SaveError> {
+    os.get_all()
+        .primitive()
+        .map_err(|e| classify(&e))?
+        .await
+        .map_err(|e| classify(&e))?
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| classify(&e))
 }
 
 pub async fn delete(store: &'static str, key: &str) -> Result<(), SaveError> {
@@ -233,14 +238,7 @@ pub async fn delete_interview(instance_id: &str) -> Result<(), SaveError> {
             // In the same transaction: encrypted bundles that held the interview forget the
             // entropy that would open them (`BundleRecord::forget_entropy`).
             let bundles = tx.object_store(BUNDLES).map_err(|e| classify(&e))?;
-            let records: Vec<String> = bundles
-                .get_all()
-                .primitive()
-                .map_err(|e| classify(&e))?
-                .await
-                .map_err(|e| classify(&e))?
-                .collect::<Result<Vec<String>, _>>()
-                .map_err(|e| classify(&e))?;
+            let records = texts(&bundles).await?;
             for (key, json) in crate::record::BundleRecord::forget_entropy(&records, &id) {
                 bundles
                     .put(json.as_str())
