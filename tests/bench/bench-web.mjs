@@ -191,13 +191,11 @@ async function memberRun(browser, rate) {
     await page.evaluate(() => {
       window.__bench.arm('member', 'click', () => document.querySelector('[data-repeat="members"][data-count="100"]') !== null);
     });
-    // A tap as the surveyor makes it: raw input at the button's centre. `locator.click()` would first
-    // install Playwright's hit-target checks (listeners on mousemove, pointerdown, mouseup, click that
-    // call elementsFromPoint) inside the measured events, which no phone runs. (Measured: the same
-    // medians within the noise, docs/benchmarks.md, session 10; this keeps them out by construction.)
-    await add.scrollIntoViewIfNeeded({ timeout: STEP_TIMEOUT });
-    const box = await add.boundingBox();
-    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    // Playwright's click waits for the button to stand still (the new page scrolls in the frame after
+    // it renders) and checks the hit target. A raw tap at its box (profile-web.mjs RAWCLICK=1) leaves
+    // Playwright's listeners out of the measured events but can land where the button was before that
+    // scroll; an A/B of 15 runs each found the same medians (docs/benchmarks.md, session 10).
+    await add.click();
     const added = await waitFor(page, () => window.__bench.result('member') !== null, null, STEP_TIMEOUT,
       'no [data-repeat="members"][data-count="100"] after adding the 100th member');
     return added ? await page.evaluate(() => window.__bench.result('member')) : null;

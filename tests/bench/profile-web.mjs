@@ -5,7 +5,8 @@
 // Environment: TRACE=1 (main-thread trace after the interaction; WINDOW ms after, PRE ms before, MIN ms shortest),
 // NOPROFILE=1 (no CPU profiler: in-page times undistorted), INCLUSIVE=<regexp> (inclusive time by function; build
 // with DOORSTEP_KEEP_NAMES=1), SETTLE=<ms> (member: wait before the click; 0 as the bench), MEMBERS, COUNT_DOM=1
-// (DOM writes by attribute, with their time), JSCLICK=1, NOWAIT=1.
+// (DOM writes by attribute, with their time), JSCLICK=1, RAWCLICK=1 (a raw tap at the button's box: no
+// Playwright listeners, but it can miss a button the new page's scroll moves), NOWAIT=1.
 import { chromium } from 'playwright-core';
 import { join } from 'node:path';
 import { CHROMIUM, CHROMIUM_ARGS, PHONE, ROOT, startServer } from '../e2e/lib.mjs';
