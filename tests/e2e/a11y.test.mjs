@@ -24,7 +24,8 @@
 //      the focus when it opens, Escape closes it, and the focus goes back where it was;
 //   6. the on-screen keyboard: with the page resized to 360 x 340 (what the keyboard leaves), each
 //      field Tab focuses is in full view, under the bars that stay at the top and above the
-//      buttons at the bottom, nothing drawn over it; at every text size (100%, 150%, 200%).
+//      buttons at the bottom, nothing drawn over it; at every text size (100%, 150%, 200%); on a
+//      page of questions and on the drafts list (its search field).
 // And on every screen, 1 to 3 again and these, at the default text size and with the text at 150%
 // and 200% (the browser's default font size at 24 and 32 px, set through the DevTools protocol, as
 // a larger text size in the phone's or the browser's settings does):
@@ -427,13 +428,13 @@ function focusedInView({ describeSource }) {
  * about 340 of the 640 px are left), each field that brings the keyboard up is, once Tab has
  * focused it, in full view: below the bars that stay at the top, above the buttons at the bottom.
  */
-async function keyboardOpenProblems(page) {
+async function keyboardOpenProblems(page, minFields = 5, maxTabs = 80) {
   await page.setViewportSize({ width: WIDTH, height: KEYBOARD_OPEN_HEIGHT });
   const problems = [];
   let fields = 0;
   try {
     await page.locator('header button').first().focus(); // Tab on from the top of the page
-    for (let i = 0; i < 80; i++) {
+    for (let i = 0; i < maxTabs; i++) {
       await page.keyboard.press('Tab');
       // What the surveyor sees: after the frames in which boxes scrolled to are laid out.
       await page.evaluate(() => new Promise((frame) => requestAnimationFrame(() => requestAnimationFrame(frame))));
@@ -445,7 +446,7 @@ async function keyboardOpenProblems(page) {
   } finally {
     await page.setViewportSize(PHONE.viewport);
   }
-  assert.ok(fields >= 5, `Tab focused ${fields} fields with the keyboard open`);
+  assert.ok(fields >= minFields, `Tab focused ${fields} fields with the keyboard open`);
   return problems;
 }
 
@@ -731,7 +732,8 @@ for (const lang of ['zh', 'en']) {
     // The drafts; a finalized interview (of a form installed from a file); export; settings.
     await page.click('header.bar button:not([data-testid])');
     await page.waitForSelector('.list li[data-instance] >> nth=1');
-    await audit('drafts');
+    // The lists' search field too (at 200% text the tabs take two rows above it).
+    await audit('drafts', { each: () => keyboardOpenProblems(page, 1, 12) });
     await page.click('.tabs button:nth-child(1)');
     await install(page, TINY);
     await start(page, TINY.id);
