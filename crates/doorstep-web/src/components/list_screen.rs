@@ -1,6 +1,8 @@
 //! The lists of drafts and of finalized interviews: searchable by name, with open, edit-after-finalize
 //! and delete (always confirmed).
 
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use super::app::AppCtx;
@@ -20,8 +22,14 @@ pub fn list_screen(p: &Props) -> Html {
     let ctx = p.ctx.clone();
     let lang = ctx.lang();
     let t = lang.t();
-    // Read by the app, shared with the export tab's count.
-    let list = ctx.interviews.fresh(ctx.state.refresh).cloned();
+    // Read by the app, shared with the export tab's count. Only a read made since this screen opened
+    // is shown; while a change made here (a delete) is read again, the last one stays rather than
+    // giving way to "loading" for a moment.
+    let shown = use_mut_ref(|| None::<Rc<Vec<SubmissionRecord>>>);
+    if let Some(fresh) = ctx.interviews.fresh(ctx.state.refresh) {
+        *shown.borrow_mut() = Some(fresh.clone());
+    }
+    let list = shown.borrow().clone();
     // The newest installed version of each form, to tell drafts on an older one apart.
     let newest = use_state(Vec::<FormRecord>::new);
     let query = use_state(String::new);
