@@ -555,6 +555,15 @@ const TINY = {
   items: [{ type: 'text', name: 'head_name', required: true, label: { 'zh-CN': '户主姓名', en: "Head of household's name" } }],
 };
 
+/** Starts an interview of `TINY` for household `name` and finalizes it. */
+async function finalizeTiny(page, name) {
+  await start(page, TINY.id);
+  await answer(page, 'head_name', name);
+  await saved(page);
+  await next(page);
+  await page.click('[data-testid=finalize]');
+}
+
 /** The message of a failed save with the storage full (i18n's save_failed_quota). */
 const STORAGE_FULL = {
   zh: '手机存储空间已满，最近的回答还没有保存。请删除手机上的照片或其他文件以腾出空间；回答仍保留在本页，会自动重试。',
@@ -736,11 +745,7 @@ for (const lang of ['zh', 'en']) {
     await audit('drafts', { each: () => keyboardOpenProblems(page, 1, 12) });
     await page.click('.tabs button:nth-child(1)');
     await install(page, TINY);
-    await start(page, TINY.id);
-    await answer(page, 'head_name', '刘志强');
-    await saved(page);
-    await next(page);
-    await page.click('[data-testid=finalize]');
+    await finalizeTiny(page, '刘志强');
     await page.waitForSelector('.list li[data-instance]');
     await audit('finalized');
     await page.click('.tabs button:nth-child(4)');
@@ -757,11 +762,7 @@ for (const lang of ['zh', 'en']) {
     // first) the first cannot be saved again and says why, the second is saved again (its notice
     // and link) with the interviews it holds unfolded; the first stays folded.
     await page.click('.tabs button:nth-child(1)');
-    await start(page, TINY.id);
-    await answer(page, 'head_name', '王芳');
-    await saved(page);
-    await next(page);
-    await page.click('[data-testid=finalize]');
+    await finalizeTiny(page, '王芳');
     await page.waitForSelector('.list li[data-instance] >> nth=1');
     await page.click('.tabs button:nth-child(4)');
     await page.waitForFunction(() => document.querySelectorAll('.list input[type=checkbox]:checked').length === 1);
