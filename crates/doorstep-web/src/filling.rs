@@ -44,6 +44,13 @@ pub struct Filling {
     pub meta: Meta,
     pub pos: Pos,
     pub save: SaveState,
+    /// The revision of the interview's record this window last read or wrote (`None`: not written
+    /// yet); it writes only over that one (`SubmissionRecord::may_replace`).
+    pub disk_rev: Option<u64>,
+    /// Tells this opening of an interview from any other, even of the same interview (a window
+    /// that takes the saved answers after a conflict opens it again): the screens are keyed by it,
+    /// so that no component holds on to the replaced one.
+    pub opening: u64,
     /// Questions the surveyor answered or left: their "required" message may show.
     pub touched: HashSet<Node>,
     /// After a review or a refused finalize, every problem shows.
@@ -54,6 +61,10 @@ pub struct Filling {
     left: Vec<(Pos, f64)>,
     subs: HashMap<Topic, Vec<(u64, Notify)>>,
     next_id: u64,
+}
+
+thread_local! {
+    static OPENINGS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// Most instances of one repeat the app will show at once: a hostile `count` cannot freeze the phone.
@@ -93,6 +104,11 @@ impl Filling {
             meta,
             pos: Pos::default(),
             save: SaveState::clean(),
+            disk_rev: None,
+            opening: OPENINGS.with(|n| {
+                n.set(n.get() + 1);
+                n.get()
+            }),
             touched: HashSet::new(),
             show_all_errors: false,
             scroll: Scroll::Top,

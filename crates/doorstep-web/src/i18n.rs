@@ -104,6 +104,14 @@ pub struct Strings {
     pub save_failed_closed: &'static str,
     pub save_failed_other: &'static str,
     pub retry_now: &'static str,
+    /// Another window of the app wrote the interview (`SaveError::Conflict`), and what to do.
+    pub conflict_changed: &'static str,
+    pub conflict_finalized: &'static str,
+    pub conflict_deleted: &'static str,
+    pub keep_this_window: &'static str,
+    pub keep_as_correction: &'static str,
+    pub use_saved: &'static str,
+    pub discard_this_window: &'static str,
     pub previous: &'static str,
     pub next: &'static str,
     pub contents: &'static str,
@@ -227,6 +235,13 @@ pub static ZH: Strings = Strings {
     save_failed_closed: "数据库连接已关闭，最近的回答还没有保存。回答仍保留在本页，会自动重试。",
     save_failed_other: "保存失败，最近的回答还没有保存。回答仍保留在本页，会自动重试。",
     retry_now: "立即重试",
+    conflict_changed: "这份调查在另一个窗口（标签页）里也开着，并且在那里保存过。为了不覆盖那边的回答，本窗口最近的回答没有保存。请选择保留哪一边的回答。",
+    conflict_finalized: "这份调查已经在另一个窗口（标签页）里提交了。本窗口最近的回答没有保存。可以把本窗口的回答另存为一份更正（提交后代替已提交的调查），或者放弃本窗口的回答。",
+    conflict_deleted: "这份调查已经在另一个窗口（标签页）里删除了。本窗口最近的回答没有保存。可以保留本窗口的回答（调查会恢复，已删除的照片和签名除外），或者放弃。",
+    keep_this_window: "保留本窗口的回答",
+    keep_as_correction: "另存为更正",
+    use_saved: "改用已保存的回答",
+    discard_this_window: "放弃本窗口的回答",
     previous: "上一页",
     next: "下一页",
     contents: "目录",
@@ -346,6 +361,13 @@ pub static EN: Strings = Strings {
     save_failed_closed: "The database connection was closed: the latest answers are not saved yet. They stay on this page and saving is retried.",
     save_failed_other: "Saving failed: the latest answers are not saved yet. They stay on this page and saving is retried.",
     retry_now: "Retry now",
+    conflict_changed: "This interview is also open in another window (tab), and was saved there. So as not to overwrite the answers there, this window's latest answers were not saved. Choose which answers to keep.",
+    conflict_finalized: "This interview was finalized in another window (tab). This window's latest answers were not saved. Keep them as a correction (once finalized, it replaces the finalized interview), or discard them.",
+    conflict_deleted: "This interview was deleted in another window (tab). This window's latest answers were not saved. Keep them (the interview comes back, without photos and signatures deleted with it), or discard them.",
+    keep_this_window: "Keep this window's answers",
+    keep_as_correction: "Keep as a correction",
+    use_saved: "Use the saved answers",
+    discard_this_window: "Discard this window's answers",
     previous: "Previous",
     next: "Next",
     contents: "Contents",
@@ -617,12 +639,15 @@ pub fn ascii_digits(s: &str) -> std::borrow::Cow<'_, str> {
 /// Why a write did not reach the disk, as the surveyor needs to hear it (the save indicator, and
 /// under a signature pad whose picture could not be stored).
 pub fn save_failure(lang: Lang, e: &crate::save::SaveError) -> String {
-    use crate::save::SaveError;
+    use crate::save::{Conflict, SaveError};
     let t = lang.t();
     match e {
         SaveError::Quota => t.save_failed_quota.to_string(),
         SaveError::Closed => t.save_failed_closed.to_string(),
         SaveError::Other(m) => format!("{} ({m})", t.save_failed_other),
+        SaveError::Conflict(Conflict::Changed { .. }) => t.conflict_changed.to_string(),
+        SaveError::Conflict(Conflict::Finalized { .. }) => t.conflict_finalized.to_string(),
+        SaveError::Conflict(Conflict::Deleted) => t.conflict_deleted.to_string(),
     }
 }
 

@@ -117,11 +117,32 @@ pub struct SubmissionRecord {
     /// A finalized submission replaced by an edit (its successor's id), kept and never exported again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
+    /// How many times the record was written (0 for one written before the count existed). A
+    /// window writes only over the revision it last read or wrote itself ([`SubmissionRecord::may_replace`]):
+    /// two tabs of the app on one interview cannot silently undo each other's answers.
+    #[serde(default)]
+    pub rev: u64,
     #[serde(flatten)]
     pub extra: BTreeMap<String, Json>,
 }
 
 impl SubmissionRecord {
+    /// Whether a window that last read or wrote revision `seen` of an interview (`None`: it has
+    /// never been written) may write over `stored`, what is on disk now; if not, what another
+    /// window did meanwhile.
+    pub fn may_replace(
+        stored: Option<&SubmissionRecord>,
+        seen: Option<u64>,
+    ) -> Result<(), crate::save::Conflict> {
+        use crate::save::Conflict;
+        match (stored, seen) {
+            (None, None) => Ok(()),
+            (None, Some(_)) => Err(Conflict::Deleted),
+            (Some(s), Some(seen)) if s.rev == seen => Ok(()),
+            (Some(s), _) if s.is_finalized() => Err(Conflict::Finalized { rev: s.rev }),
+            (Some(s), _) => Err(Conflict::Changed { rev: s.rev }),
+        }
+    }
     pub fn id(&self) -> &str {
         &self.envelope.meta.instance_id
     }
@@ -466,6 +487,34 @@ mod tests {
             !back.contains("form_titles"),
             "an old record stays as it was"
         );
+    }
+
+    #[test]
+    fn a_window_writes_only_over_what_it_last_saw() {
+        use crate::save::Conflict;
+        let json = r#"{"envelope": {"meta": {"instance_id": "uuid:1", "form": {"id": "f", "version": "1", "hash": "sha256:0"},
+          "status": "draft", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"}, "data": {}}}"#;
+        let mut on_disk: SubmissionRecord = from_json(json).unwrap();
+        assert_eq!(on_disk.rev, 0, "a record from before the count");
+        let may = SubmissionRecord::may_replace;
+        assert_eq!(may(Some(&on_disk), Some(0)), Ok(()));
+        assert_eq!(may(None, None), Ok(()), "a new interview's first write");
+        on_disk.rev = 3;
+        assert_eq!(may(Some(&on_disk), Some(3)), Ok(()));
+        assert_eq!(
+            may(Some(&on_disk), Some(2)),
+            Err(Conflict::Changed { rev: 3 }),
+            "another window saved since"
+        );
+        assert_eq!(may(Some(&on_disk), None), Err(Conflict::Changed { rev: 3 }));
+        on_disk.envelope.meta.status = "finalized".into();
+        assert_eq!(
+            may(Some(&on_disk), Some(2)),
+            Err(Conflict::Finalized { rev: 3 })
+        );
+        assert_eq!(may(None, Some(3)), Err(Conflict::Deleted));
+        let back: SubmissionRecord = from_json(&serde_json::to_string(&on_disk).unwrap()).unwrap();
+        assert_eq!(back.rev, 3, "the count is stored");
     }
 
     #[test]

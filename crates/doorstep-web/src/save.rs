@@ -13,6 +13,32 @@ pub enum SaveError {
     Closed,
     /// Anything else, with the browser's message.
     Other(String),
+    /// Another window (a second tab of the app) wrote this interview since this one last read or
+    /// wrote it: writing would silently undo what was done there, so nothing is written until the
+    /// surveyor chooses (`SaveState::resolved`). Not retried: it would fail again.
+    Conflict(Conflict),
+}
+
+/// What another window did to an interview this window holds (see [`SaveError::Conflict`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    /// It saved the draft; the record on disk is now at revision `rev`.
+    Changed { rev: u64 },
+    /// It finalized the interview (revision `rev`).
+    Finalized { rev: u64 },
+    /// It deleted the interview.
+    Deleted,
+}
+
+impl Conflict {
+    /// The revision on disk now (`None`: nothing is there), which a write that keeps this window's
+    /// answers replaces.
+    pub fn stored_rev(self) -> Option<u64> {
+        match self {
+            Conflict::Changed { rev } | Conflict::Finalized { rev } => Some(rev),
+            Conflict::Deleted => None,
+        }
+    }
 }
 
 impl SaveError {
@@ -141,11 +167,32 @@ impl SaveState {
     /// The timer fired (or the page is being hidden and must flush now).
     pub fn due(&mut self) -> Next {
         self.scheduled = false;
-        if self.in_flight.is_some() || self.is_clean() {
+        if self.in_flight.is_some() || self.is_clean() || self.in_conflict().is_some() {
             return Next::Nothing;
         }
         self.in_flight = Some(self.latest);
         Next::Write(self.latest)
+    }
+
+    /// The surveyor chose what to do about a conflict; the newest revision is written (it was
+    /// not, while the choice was open).
+    pub fn resolved(&mut self) -> Next {
+        self.error = None;
+        self.failures = 0;
+        self.scheduled = false;
+        if self.in_flight.is_some() {
+            return Next::Nothing;
+        }
+        self.in_flight = Some(self.latest);
+        Next::Write(self.latest)
+    }
+
+    /// True while a conflict waits for the surveyor's choice.
+    pub fn in_conflict(&self) -> Option<Conflict> {
+        match self.error {
+            Some(SaveError::Conflict(c)) => Some(c),
+            _ => None,
+        }
     }
 
     /// A write of `rev` finished.
@@ -162,6 +209,13 @@ impl SaveState {
                     self.in_flight = Some(self.latest);
                     Next::Write(self.latest)
                 }
+            }
+            Err(e @ SaveError::Conflict(_)) => {
+                // Waits for the surveyor's choice; changes meanwhile stay in memory.
+                self.error = Some(e);
+                self.failures = 0;
+                self.scheduled = false;
+                Next::Nothing
             }
             Err(e) => {
                 self.error = Some(e);
@@ -231,6 +285,27 @@ mod tests {
         assert_eq!(s.finished(r, Err(SaveError::Quota)), Next::Schedule(2_000));
         let Next::Write(r) = s.due() else { panic!() };
         assert_eq!(s.finished(r, Ok(())), Next::Nothing);
+        assert_eq!(s.indicator(), Indicator::Saved);
+    }
+
+    #[test]
+    fn a_conflict_is_not_retried_and_the_choice_writes_the_newest_answers() {
+        let mut s = SaveState::clean();
+        s.changed();
+        let Next::Write(r) = s.due() else { panic!() };
+        let c = Conflict::Changed { rev: 4 };
+        assert_eq!(
+            s.finished(r, Err(SaveError::Conflict(c))),
+            Next::Nothing,
+            "writing again would fail again, or undo the other window's work"
+        );
+        assert_eq!(s.indicator(), Indicator::Failed(SaveError::Conflict(c)));
+        assert_eq!(s.in_conflict(), Some(c));
+        assert_eq!(s.changed(), Next::Nothing, "typing on writes nothing");
+        assert_eq!(s.due(), Next::Nothing, "nor does hiding the page");
+        assert_eq!(s.resolved(), Next::Write(2), "the choice writes the newest");
+        assert_eq!(s.in_conflict(), None);
+        assert_eq!(s.finished(2, Ok(())), Next::Nothing);
         assert_eq!(s.indicator(), Indicator::Saved);
     }
 

@@ -31,7 +31,7 @@ pub struct AppCtx {
     pub settings: UseStateHandle<Settings>,
     pub ctl: UseStateHandle<Option<Ctl>>,
     /// The stored interviews, newest first (`interviews::submissions`): read once when the lists
-    /// change (`AppState::refresh`) or another tab opens, and shared by the export tab's count and
+    /// change (`AppState::refresh`) or a list tab opens, and shared by the export tab's count and
     /// the screen that lists them.
     pub interviews: UseStateHandle<Interviews>,
 }
@@ -386,10 +386,12 @@ pub fn app() -> Html {
         Screen::Fill | Screen::Review => match &*ctl {
             None => html! { <main class="screen"><p class="loading">{ t.loading }</p></main> },
             Some(c) if state.screen == Screen::Fill => {
-                html! { <FillScreen key={lang.tag()} ctx={ctx.clone()} ctl={c.clone()} /> }
+                let key = format!("{}:{}", lang.tag(), c.0.borrow().opening);
+                html! { <FillScreen key={key} ctx={ctx.clone()} ctl={c.clone()} /> }
             }
             Some(c) => {
-                html! { <ReviewScreen key={lang.tag()} ctx={ctx.clone()} ctl={c.clone()} /> }
+                let key = format!("{}:{}", lang.tag(), c.0.borrow().opening);
+                html! { <ReviewScreen key={key} ctx={ctx.clone()} ctl={c.clone()} /> }
             }
         },
     };

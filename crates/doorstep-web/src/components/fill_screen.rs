@@ -250,7 +250,7 @@ pub fn fill_screen(p: &Props) -> Html {
     };
     html! {
         <>
-            <SaveBar ctl={p.ctl.clone()} lang={lang} />
+            <SaveBar ctx={p.ctx.clone()} ctl={p.ctl.clone()} lang={lang} />
             <main class="screen" id="fill">
                 if !title.is_empty() {
                     <h2 class="page-title" tabindex="-1" data-repeat={roster.as_ref().map(|r| r.0.clone())}

@@ -217,7 +217,7 @@ pub fn review_screen(p: &Props) -> Html {
     };
     html! {
         <>
-            <SaveBar ctl={p.ctl.clone()} lang={lang} />
+            <SaveBar ctx={p.ctx.clone()} ctl={p.ctl.clone()} lang={lang} />
             <main class="screen">
                 <h2 class="page-title">{ t.review }</h2>
                 if *refused && !links.is_empty() { <div class="notice error" role="alert">{ t.finalize_refused }</div> }

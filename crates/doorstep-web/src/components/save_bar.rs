@@ -1,15 +1,19 @@
 //! The save indicator: says "saved" only when the newest change is on disk, and says plainly when it is not.
+//! When another window of the app wrote the interview meanwhile, it asks which answers to keep.
 
 use yew::prelude::*;
 
+use super::app::AppCtx;
 use super::{Ctl, use_topic};
 use crate::filling::Topic;
 use crate::i18n::Lang;
-use crate::save::Indicator;
+use crate::save::{Conflict, Indicator};
 use crate::services::interviews;
+use crate::state::{Screen, Tab};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
+    pub ctx: AppCtx,
     pub ctl: Ctl,
     pub lang: Lang,
 }
@@ -18,7 +22,10 @@ pub struct Props {
 pub fn save_bar(p: &Props) -> Html {
     use_topic(&p.ctl, Topic::Save);
     let t = p.lang.t();
-    let ind = p.ctl.0.borrow().save.indicator();
+    let (ind, conflict) = {
+        let f = p.ctl.0.borrow();
+        (f.save.indicator(), f.save.in_conflict())
+    };
     let retry = {
         let ctl = p.ctl.clone();
         Callback::from(move |_: MouseEvent| interviews::flush(&ctl))
@@ -48,9 +55,73 @@ pub fn save_bar(p: &Props) -> Html {
                         <span class="sr-only">{ text.clone() }</span>
                     } else { { text.clone() } }
                 </span>
-                if failed { <button class="btn small danger" onclick={retry}>{ t.retry_now }</button> }
+                // Retrying a conflict would only fail again: the choice is under the bar.
+                if failed && conflict.is_none() { <button class="btn small danger" onclick={retry}>{ t.retry_now }</button> }
             </div>
-            if failed { <p class="notice error savenote" aria-hidden="true" data-testid="save-failure">{ text }</p> }
+            if let Some(c) = conflict {
+                <div class="notice error savenote" data-testid="save-failure" data-conflict={conflict_name(c)}>
+                    <p aria-hidden="true">{ text }</p>
+                    { choices(&p.ctx, &p.ctl, c) }
+                </div>
+            } else if failed {
+                <p class="notice error savenote" aria-hidden="true" data-testid="save-failure">{ text }</p>
+            }
         </>
+    }
+}
+
+fn conflict_name(c: Conflict) -> &'static str {
+    match c {
+        Conflict::Changed { .. } => "changed",
+        Conflict::Finalized { .. } => "finalized",
+        Conflict::Deleted => "deleted",
+    }
+}
+
+/// The two ways out of a conflict: keep this window's answers (over the other window's, or as a
+/// correction of the interview it finalized), or take what is on disk and drop this window's.
+fn choices(ctx: &AppCtx, ctl: &Ctl, c: Conflict) -> Html {
+    let t = ctx.lang().t();
+    let keep = {
+        let (ctx, ctl) = (ctx.clone(), ctl.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (ctx, ctl) = (ctx.clone(), ctl.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match interviews::keep_this_window(&ctl).await {
+                    // A correction has an id of its own: it is what the app resumes now.
+                    Ok(()) => ctx.set_current(Some(ctl.0.borrow().meta.instance_id.clone())),
+                    Err(e) => ctx.say(true, e),
+                }
+            });
+        })
+    };
+    let drop_mine = {
+        let (ctx, ctl) = (ctx.clone(), ctl.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (ctx, ctl) = (ctx.clone(), ctl.clone());
+            match c {
+                Conflict::Changed { .. } => wasm_bindgen_futures::spawn_local(async move {
+                    let id = ctl.0.borrow().meta.instance_id.clone();
+                    let settings = (*ctx.settings).clone();
+                    match interviews::open(&id, &settings, ctx.lang().tag()).await {
+                        Ok(saved) => ctx.fill(saved),
+                        Err(e) => ctx.say(true, e),
+                    }
+                }),
+                Conflict::Finalized { .. } => ctx.close_interview(Screen::Tab(Tab::Finalized)),
+                Conflict::Deleted => ctx.close_interview(Screen::Tab(Tab::Drafts)),
+            }
+        })
+    };
+    let (keep_label, drop_label) = match c {
+        Conflict::Changed { .. } => (t.keep_this_window, t.use_saved),
+        Conflict::Finalized { .. } => (t.keep_as_correction, t.discard_this_window),
+        Conflict::Deleted => (t.keep_this_window, t.discard_this_window),
+    };
+    html! {
+        <div class="choices">
+            <button class="btn primary block" data-testid="keep-this-window" onclick={keep}>{ keep_label }</button>
+            <button class="btn block" data-testid="drop-this-window" onclick={drop_mine}>{ drop_label }</button>
+        </div>
     }
 }

@@ -206,27 +206,38 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
             }
         };
         let rec = BundleRecord::of(&bundle, &form, &info);
-        // The bundle's record and every included submission's note of it, in one transaction.
-        let mut entries = vec![(
+        // The bundle's record and every included submission's note of it, in one transaction that
+        // reads each submission as it is now (another window may have written it since `recs`).
+        let bundle_entry = (
             storage::BUNDLES,
             rec.sha256.clone(),
             serde_json::to_string(&rec).unwrap_or_default(),
-        )];
-        for r in recs
-            .iter()
-            .filter(|r| bundle.included.iter().any(|i| i == r.id()))
-        {
-            let mut r = r.clone();
-            if !r.exported_in.contains(&rec.sha256) {
-                r.exported_in.push(rec.sha256.clone());
-            }
-            entries.push((
-                storage::SUBMISSIONS,
-                r.id().to_string(),
-                serde_json::to_string(&r).unwrap_or_default(),
-            ));
-        }
-        if let Err(e) = storage::put_all(entries).await {
+        );
+        let sha = rec.sha256.clone();
+        let marked = storage::update(
+            &[storage::BUNDLES, storage::SUBMISSIONS],
+            storage::SUBMISSIONS,
+            bundle.included.clone(),
+            move |read| {
+                let mut entries = vec![bundle_entry.clone()];
+                for json in read.into_iter().flatten() {
+                    let Ok(mut r) = crate::record::from_json::<SubmissionRecord>(&json) else {
+                        continue;
+                    };
+                    if !r.exported_in.contains(&sha) {
+                        r.exported_in.push(sha.clone());
+                    }
+                    r.rev += 1;
+                    entries.push((
+                        storage::SUBMISSIONS,
+                        r.id().to_string(),
+                        serde_json::to_string(&r).unwrap_or_default(),
+                    ));
+                }
+                Ok(entries)
+            },
+        );
+        if let Err(e) = marked.await {
             out.errors.push(format!(
                 "the export of {} was downloaded but could not be recorded: {e:?}",
                 rec.file_name

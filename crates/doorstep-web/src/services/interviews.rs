@@ -14,7 +14,7 @@ use super::{device, files, storage};
 use crate::components::Ctl;
 use crate::filling::{Filling, Topic};
 use crate::record::{Envelope, FormRecord, FormRef, Meta, Settings, SubmissionRecord, form_key};
-use crate::save::{Next, SaveError};
+use crate::save::{Conflict, Next, SaveError};
 
 thread_local! {
     /// Loaded forms by key: a form is parsed and checked once per app start, then shared behind `Rc`.
@@ -239,6 +239,7 @@ pub async fn open(id: &str, settings: &Settings, lang: &str) -> Result<Ctl, Stri
     session.set_language(lang);
     let mut f = Filling::new(session, rec.envelope.meta.clone());
     f.restore_pos(rec.page, rec.member.as_deref());
+    f.disk_rev = Some(rec.rev);
     Ok(Ctl(Rc::new(RefCell::new(f))))
 }
 
@@ -264,6 +265,7 @@ fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord 
         member: None,
         exported_in: Vec::new(),
         superseded_by: None,
+        rev: 0,
         extra: Default::default(),
     });
     rec.envelope = Envelope {
@@ -278,18 +280,46 @@ fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord 
     rec
 }
 
-/// Writes the draft now (one strict transaction); the record keeps what only storage knows (exports).
+/// Writes the draft now, in one strict transaction that first reads the record on disk: the record
+/// keeps what only storage knows (exports), and nothing is written over a revision this window has
+/// not seen (another tab of the app saved, finalized or deleted the interview): that is
+/// `SaveError::Conflict`, for the surveyor to decide.
 async fn write_now(ctl: &Ctl) -> Result<(), SaveError> {
-    let id = ctl.0.borrow().meta.instance_id.clone();
-    let previous = match storage::get(storage::SUBMISSIONS, &id).await {
-        Ok(p) => p.and_then(|j| crate::record::from_json(&j).ok()),
-        Err(e) => return Err(e),
+    let (id, seen) = {
+        let f = ctl.0.borrow();
+        (f.meta.instance_id.clone(), f.disk_rev)
     };
-    let rec = record_of(ctl, previous);
-    let json = serde_json::to_string(&rec).unwrap_or_default();
-    storage::put(storage::SUBMISSIONS, &id, json).await?;
-    ctl.0.borrow_mut().meta.updated_at = rec.envelope.meta.updated_at;
+    let written = Rc::new(RefCell::new(None));
+    let (c, w, key) = (ctl.clone(), written.clone(), id.clone());
+    storage::update(
+        &[storage::SUBMISSIONS],
+        storage::SUBMISSIONS,
+        vec![id],
+        move |read| {
+            let previous = stored_record(read.into_iter().next().flatten());
+            SubmissionRecord::may_replace(previous.as_ref(), seen).map_err(SaveError::Conflict)?;
+            let mut rec = record_of(&c, previous);
+            rec.rev += 1;
+            *w.borrow_mut() = Some((rec.rev, rec.envelope.meta.updated_at.clone()));
+            Ok(vec![(
+                storage::SUBMISSIONS,
+                key.clone(),
+                serde_json::to_string(&rec).unwrap_or_default(),
+            )])
+        },
+    )
+    .await?;
+    if let Some((rev, updated_at)) = written.borrow_mut().take() {
+        let mut f = ctl.0.borrow_mut();
+        f.disk_rev = Some(rev);
+        f.meta.updated_at = updated_at;
+    }
     Ok(())
+}
+
+/// A stored record's text, read (`None` when there is none, or it cannot be read).
+fn stored_record(json: Option<String>) -> Option<SubmissionRecord> {
+    json.and_then(|j| crate::record::from_json(&j).ok())
 }
 
 /// Carries out what the autosave state machine asks for, and publishes the indicator's changes.
@@ -336,67 +366,154 @@ pub fn touch(ctl: &Ctl) {
     autosave(ctl, next);
 }
 
-/// Finalizes when the submission is valid; returns the number of problems otherwise.
+/// Finalizes when the submission is valid; returns the number of problems otherwise, or 0 when
+/// another window changed the interview meanwhile (the save bar then asks what to do).
 pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
-    {
+    let before = {
         let mut f = ctl.0.borrow_mut();
         let n = f.session.validate().len();
         if n > 0 {
             f.show_all_errors = true;
             return Err(n);
         }
+        let before = f.meta.clone();
         f.session.set_clock(device::clock());
         f.session.stamp_end();
         let now = device::now_rfc3339();
         f.meta.status = "finalized".into();
         f.meta.finalized_at = Some(now);
-    }
-    let id = ctl.0.borrow().meta.instance_id.clone();
-    let previous: Option<SubmissionRecord> = storage::get(storage::SUBMISSIONS, &id)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|j| crate::record::from_json(&j).ok());
-    let mut rec = record_of(ctl, previous);
-    // The finalized submission holds what is exported: answers of non-relevant questions are dropped.
-    rec.envelope.data = ctl.0.borrow().session.export_data();
-    let json = serde_json::to_string(&rec).unwrap_or_default();
-    let mut entries = vec![(storage::SUBMISSIONS, id.clone(), json)];
-    // An edit of a finalized submission supersedes the old one, in the same transaction.
-    if let Some(old_id) = rec.envelope.meta.deprecated_id.clone()
-        && let Ok(mut old) = submission(&old_id).await
-    {
-        old.superseded_by = Some(id.clone());
-        entries.push((
-            storage::SUBMISSIONS,
-            old_id,
-            serde_json::to_string(&old).unwrap_or_default(),
-        ));
-    }
+        before
+    };
+    let (id, seen, old_id) = {
+        let f = ctl.0.borrow();
+        (
+            f.meta.instance_id.clone(),
+            f.disk_rev,
+            f.meta.deprecated_id.clone(),
+        )
+    };
+    let mut keys = vec![id.clone()];
+    keys.extend(old_id);
     loop {
-        match storage::put_all(entries.clone()).await {
-            Ok(()) => break,
-            Err(e) => {
-                // Finalizing must not be lost either: report and retry until it is on disk.
-                let (next, cbs) = {
-                    let mut f = ctl.0.borrow_mut();
+        let c = ctl.clone();
+        let key = id.clone();
+        let written = Rc::new(RefCell::new(None));
+        let w = written.clone();
+        let result = storage::update(
+            &[storage::SUBMISSIONS],
+            storage::SUBMISSIONS,
+            keys.clone(),
+            move |read| {
+                let mut read = read.into_iter();
+                let previous = stored_record(read.next().flatten());
+                SubmissionRecord::may_replace(previous.as_ref(), seen)
+                    .map_err(SaveError::Conflict)?;
+                let mut rec = record_of(&c, previous);
+                rec.rev += 1;
+                // The finalized submission holds what is exported: answers of non-relevant questions
+                // are dropped.
+                rec.envelope.data = c.0.borrow().session.export_data();
+                *w.borrow_mut() = Some(rec.rev);
+                let mut entries = vec![(
+                    storage::SUBMISSIONS,
+                    key.clone(),
+                    serde_json::to_string(&rec).unwrap_or_default(),
+                )];
+                // An edit of a finalized submission supersedes the old one, in the same transaction.
+                if let Some(mut old) = stored_record(read.next().flatten()) {
+                    old.superseded_by = Some(key.clone());
+                    old.rev += 1;
+                    entries.push((
+                        storage::SUBMISSIONS,
+                        old.id().to_string(),
+                        serde_json::to_string(&old).unwrap_or_default(),
+                    ));
+                }
+                Ok(entries)
+            },
+        )
+        .await;
+        let (stop, cbs) = {
+            let mut f = ctl.0.borrow_mut();
+            match result {
+                Ok(()) => {
+                    f.disk_rev = *written.borrow();
+                    f.save.error = None;
+                    f.save.saved = f.save.latest;
+                    (Some(Ok(())), f.subscribers(Topic::Save))
+                }
+                Err(e @ SaveError::Conflict(_)) => {
+                    // Not finalized: the window goes on as the draft it was, and the surveyor chooses.
+                    f.meta = before.clone();
                     f.save.in_flight = None;
                     f.save.error = Some(e);
-                    (Next::Nothing, f.subscribers(Topic::Save))
-                };
-                let _ = next;
-                Ctl::run(cbs);
-                gloo::timers::future::TimeoutFuture::new(2_000).await;
+                    (Some(Err(0)), f.subscribers(Topic::Save))
+                }
+                Err(e) => {
+                    // Finalizing must not be lost either: report and retry until it is on disk.
+                    f.save.in_flight = None;
+                    f.save.error = Some(e);
+                    (None, f.subscribers(Topic::Save))
+                }
             }
+        };
+        Ctl::run(cbs);
+        if let Some(done) = stop {
+            return done;
         }
+        gloo::timers::future::TimeoutFuture::new(2_000).await;
     }
-    let cbs = {
+}
+
+/// After a conflict, the surveyor keeps this window's answers. Over a draft another window saved,
+/// or in place of one it deleted, they are written as they are; an interview another window
+/// finalized is never written over, so they become a correction of it (a new draft that replaces
+/// it once finalized, as "edit" on a finalized interview makes), with their own copies of the
+/// attachments.
+pub async fn keep_this_window(ctl: &Ctl) -> Result<(), String> {
+    let Some(conflict) = ctl.0.borrow().save.in_conflict() else {
+        return Ok(());
+    };
+    if let Conflict::Finalized { .. } = conflict {
+        let (old_id, data) = {
+            let f = ctl.0.borrow();
+            (f.meta.instance_id.clone(), f.session.data())
+        };
+        let new_id = device::new_instance_id();
+        copy_attachments(&old_id, &new_id, &data).await?;
         let mut f = ctl.0.borrow_mut();
-        f.save.error = None;
-        f.save.saved = f.save.latest;
-        f.subscribers(Topic::Save)
+        f.meta.deprecated_id = Some(old_id);
+        f.meta.instance_id = new_id;
+        f.meta.status = "draft".into();
+        f.meta.finalized_at = None;
+        f.disk_rev = None;
+    } else {
+        ctl.0.borrow_mut().disk_rev = conflict.stored_rev();
+    }
+    let (next, cbs) = {
+        let mut f = ctl.0.borrow_mut();
+        (f.save.resolved(), f.subscribers(Topic::Save))
     };
     Ctl::run(cbs);
+    autosave(ctl, next);
+    Ok(())
+}
+
+/// Copies the attachments `data` names from interview `from` to interview `to` (each interview's
+/// are stored under its own id).
+async fn copy_attachments(from: &str, to: &str, data: &serde_json::Value) -> Result<(), String> {
+    let mut files = Vec::new();
+    super::export::attachment_files(data, &mut files);
+    for file in files {
+        let bytes = storage::get_media(&storage::media_key(from, &file))
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        if let Some(bytes) = bytes {
+            storage::put_media(&storage::media_key(to, &file), &bytes)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+        }
+    }
     Ok(())
 }
 
@@ -423,18 +540,7 @@ pub async fn edit_finalized(id: &str, settings: &Settings, lang: &str) -> Result
     meta.updated_at = device::now_rfc3339();
     // Attachments are stored under their interview's id: the correction gets its own copies of
     // the photos and signatures before the draft that names them is written.
-    let mut files = Vec::new();
-    super::export::attachment_files(&rec.envelope.data, &mut files);
-    for file in files {
-        let bytes = storage::get_media(&storage::media_key(id, &file))
-            .await
-            .map_err(|e| format!("{e:?}"))?;
-        if let Some(bytes) = bytes {
-            storage::put_media(&storage::media_key(&meta.instance_id, &file), &bytes)
-                .await
-                .map_err(|e| format!("{e:?}"))?;
-        }
-    }
+    copy_attachments(id, &meta.instance_id, &rec.envelope.data).await?;
     let ctl = Ctl(Rc::new(RefCell::new(Filling::new(session, meta))));
     write_now(&ctl).await.map_err(|e| format!("{e:?}"))?;
     Ok(ctl)

@@ -151,6 +151,55 @@ pub async fn put_all(entries: Vec<(&'static str, String, String)>) -> Result<(),
     .await
 }
 
+/// Reads the records `keys` of `store` and writes what `change` makes of them (store, key, JSON
+/// text) in one strict transaction over `stores`: nothing, from this tab or another, is written
+/// between the read and the write. When `change` refuses, nothing is written.
+pub async fn update<F>(
+    stores: &'static [&'static str],
+    store: &'static str,
+    keys: Vec<String>,
+    change: F,
+) -> Result<(), SaveError>
+where
+    F: Fn(Vec<Option<String>>) -> Result<Vec<(&'static str, String, String)>, SaveError>,
+{
+    let change = Rc::new(change);
+    let keys = Rc::new(keys);
+    with_retry(move |db| {
+        let (change, keys) = (change.clone(), keys.clone());
+        async move {
+            let tx = db
+                .transaction(stores)
+                .with_mode(TransactionMode::Readwrite)
+                .with_options(strict())
+                .build()
+                .map_err(|e| classify(&e))?;
+            let os = tx.object_store(store).map_err(|e| classify(&e))?;
+            let mut read = Vec::with_capacity(keys.len());
+            for key in keys.iter() {
+                let v: Option<String> = os
+                    .get(key.as_str())
+                    .primitive()
+                    .map_err(|e| classify(&e))?
+                    .await
+                    .map_err(|e| classify(&e))?;
+                read.push(v);
+            }
+            // A refusal drops the transaction uncommitted: it rolls back.
+            for (store, key, json) in change(read)? {
+                tx.object_store(store)
+                    .map_err(|e| classify(&e))?
+                    .put(json.as_str())
+                    .with_key(key.as_str())
+                    .build()
+                    .map_err(|e| classify(&e))?;
+            }
+            tx.commit().await.map_err(|e| classify(&e))
+        }
+    })
+    .await
+}
+
 pub async fn put(store: &'static str, key: &str, json: String) -> Result<(), SaveError> {
     put_all(vec![(store, key.to_string(), json)]).await
 }
