@@ -218,7 +218,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
             &[storage::BUNDLES, storage::SUBMISSIONS],
             storage::SUBMISSIONS,
             bundle.included.clone(),
-            move |read| {
+            Box::new(move |read| {
                 let mut entries = vec![bundle_entry.clone()];
                 for json in read.into_iter().flatten() {
                     let Ok(mut r) = crate::record::from_json::<SubmissionRecord>(&json) else {
@@ -235,7 +235,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
                     ));
                 }
                 Ok(entries)
-            },
+            }),
         );
         if let Err(e) = marked.await {
             out.errors.push(format!(

@@ -295,7 +295,7 @@ async fn write_now(ctl: &Ctl) -> Result<(), SaveError> {
         &[storage::SUBMISSIONS],
         storage::SUBMISSIONS,
         vec![id],
-        move |read| {
+        Box::new(move |read| {
             let previous = stored_record(read.into_iter().next().flatten());
             SubmissionRecord::may_replace(previous.as_ref(), seen).map_err(SaveError::Conflict)?;
             let mut rec = record_of(&c, previous);
@@ -306,7 +306,7 @@ async fn write_now(ctl: &Ctl) -> Result<(), SaveError> {
                 key.clone(),
                 serde_json::to_string(&rec).unwrap_or_default(),
             )])
-        },
+        }),
     )
     .await?;
     if let Some((rev, updated_at)) = written.borrow_mut().take() {
@@ -403,7 +403,7 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
             &[storage::SUBMISSIONS],
             storage::SUBMISSIONS,
             keys.clone(),
-            move |read| {
+            Box::new(move |read| {
                 let mut read = read.into_iter();
                 let previous = stored_record(read.next().flatten());
                 SubmissionRecord::may_replace(previous.as_ref(), seen)
@@ -430,7 +430,7 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
                     ));
                 }
                 Ok(entries)
-            },
+            }),
         )
         .await;
         let (stop, cbs) = {

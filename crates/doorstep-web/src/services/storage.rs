@@ -151,20 +151,22 @@ pub async fn put_all(entries: Vec<(&'static str, String, String)>) -> Result<(),
     .await
 }
 
+/// What [`update`] writes, made from what it read (behind `dyn`: one copy of the transaction's
+/// code for all its callers).
+pub type Change =
+    Box<dyn Fn(Vec<Option<String>>) -> Result<Vec<(&'static str, String, String)>, SaveError>>;
+
 /// Reads the records `keys` of `store` and writes what `change` makes of them (store, key, JSON
 /// text) in one strict transaction over `stores`: nothing, from this tab or another, is written
 /// between the read and the write. When `change` refuses, nothing is written.
-pub async fn update<F>(
+pub async fn update(
     stores: &'static [&'static str],
     store: &'static str,
     keys: Vec<String>,
-    change: F,
-) -> Result<(), SaveError>
-where
-    F: Fn(Vec<Option<String>>) -> Result<Vec<(&'static str, String, String)>, SaveError>,
-{
-    let change = Rc::new(change);
+    change: Change,
+) -> Result<(), SaveError> {
     let keys = Rc::new(keys);
+    let change: Rc<dyn Fn(Vec<Option<String>>) -> _> = Rc::from(change);
     with_retry(move |db| {
         let (change, keys) = (change.clone(), keys.clone());
         async move {
