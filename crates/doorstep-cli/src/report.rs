@@ -1,13 +1,14 @@
 //! `doorstep report`: one self-contained HTML page for the office's assessment (考核评估): counts by
-//! place, care category, urgency and help needed, the urgent households by name, help given by fund
+//! place, care category, urgency and help needed, the urgent households most urgent first, help given by fund
 //! line, and register entries and exits by month. Inline CSS and inline SVG charts; no script, no
 //! network, so the file can be mailed and opened anywhere, and printed.
 //!
 //! The report reads these fields, by name, when the database has them (a missing form or field
 //! leaves its section out with a note, so the report works on any subset of the forms):
 //! - `household_needs`: `township`, `village`, `care_categories` (space-joined `cat1`..`cat5`),
-//!   `urgency` (`urgent`/`key`/`general`), `urgency_reasons`, `help_needed` (select_multiple),
-//!   `head_name`, `household_size`;
+//!   `urgency` (`urgent`/`key`/`general`), `urgency_score` (orders the urgent list),
+//!   `urgency_reasons` (`urgency_reasons_en` in English when the form has it), `help_needed`
+//!   (select_multiple), `head_name`, `household_size`;
 //! - `care_visit`: `fund_line`, `total_amount` (yuan), `visit_type`, `visit_date`;
 //! - `emergency_aid`: `urgency`, `amount_requested`, `event_type`;
 //! - `register_change`: `change_type` (`entry`/`exit`), `change_date`.
@@ -716,6 +717,8 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         "care_categories",
         "urgency",
         "urgency_reasons",
+        "urgency_reasons_en",
+        "urgency_score",
         "help_needed",
         "head_name",
         "household_size",
@@ -736,23 +739,29 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         return Ok(());
     };
     let idx = |n: &str| cols.iter().position(|c| c == n);
-    let (tw, vi, ca, ur, rs, he, hn, hs) = (
+    let (tw, vi, ca, ur, he, hn, hs, sc) = (
         idx("township"),
         idx("village"),
         idx("care_categories"),
         idx("urgency"),
-        idx("urgency_reasons"),
         idx("help_needed"),
         idx("head_name"),
         idx("household_size"),
+        idx("urgency_score"),
     );
+    // The reasons in the report's language when the form computes them in it.
+    let rs = match (cx.zh, idx("urgency_reasons_en")) {
+        (false, Some(en)) => Some(en),
+        _ => idx("urgency_reasons"),
+    };
     let mut total = 0u64;
     let mut by_town: HashMap<String, f64> = HashMap::new();
     let mut by_village: HashMap<(String, String), f64> = HashMap::new();
     let mut cats: HashMap<String, f64> = HashMap::new();
     let mut urg: HashMap<String, f64> = HashMap::new();
     let mut help: HashMap<String, f64> = HashMap::new();
-    let mut urgent: Vec<[String; 5]> = Vec::new();
+    // (score, township, village, head, size, reasons): the most urgent first.
+    let mut urgent: Vec<(f64, String, String, String, String, String)> = Vec::new();
     let text = |v: &[Val], i: Option<usize>| {
         i.and_then(|i| v[i].as_str().map(str::to_string))
             .unwrap_or_default()
@@ -778,7 +787,8 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         // The urgent list is for action: it names every urgent household, however many.
         if u == "urgent" {
             let size = hs.and_then(|i| v[i].as_f64()).map_or(String::new(), int);
-            urgent.push([text(v, hn), town, village, size, text(v, rs)]);
+            let score = sc.and_then(|i| v[i].as_f64()).unwrap_or(f64::NAN);
+            urgent.push((score, town, village, text(v, hn), size, text(v, rs)));
         }
     })?;
     let town_l = cx.labels(T, T, "township");
@@ -855,31 +865,36 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
             esc(cx.t("紧急户名单", "Urgent households")),
             urgent.len()
         );
-        urgent.sort();
+        // Acted on from the top: the highest score first (the form's `urgency_score`), then by
+        // place and name, so that one village's households stand together within a score.
+        urgent.sort_by(|a, b| {
+            let score = |x: f64| if x.is_nan() { f64::NEG_INFINITY } else { x };
+            score(b.0)
+                .total_cmp(&score(a.0))
+                .then_with(|| (&a.1, &a.2, &a.3).cmp(&(&b.1, &b.2, &b.3)))
+        });
         let rows: Vec<Vec<String>> = urgent
             .into_iter()
-            .map(|[n, t, v, size, r]| {
-                vec![
-                    n,
-                    label(&town_l, &t),
-                    label(&village_l, &v),
-                    size,
-                    r.trim_start_matches('；').to_string(),
-                ]
+            .map(|(score, t, v, n, size, r)| {
+                let mut row = vec![n, label(&town_l, &t), label(&village_l, &v), size];
+                if sc.is_some() {
+                    row.push(if score.is_nan() { String::new() } else { int(score) });
+                }
+                row.push(r.trim_start_matches(['；', ';', ' ']).to_string());
+                row
             })
             .collect();
-        s.push_str(&table_html(
-            &[
-                cx.t("户主", "Head"),
-                cx.t("乡镇", "Township"),
-                cx.t("村", "Village"),
-                cx.t("人口", "Size"),
-                cx.t("原因", "Reasons"),
-            ],
-            &rows,
-            5,
-            Some(4),
-        ));
+        let mut head = vec![
+            cx.t("户主", "Head"),
+            cx.t("乡镇", "Township"),
+            cx.t("村", "Village"),
+            cx.t("人口", "Size"),
+        ];
+        if sc.is_some() {
+            head.push(cx.t("评分", "Score"));
+        }
+        head.push(cx.t("原因", "Reasons"));
+        s.push_str(&table_html(&head, &rows, head.len(), Some(head.len() - 1)));
     } else {
         note(
             s,

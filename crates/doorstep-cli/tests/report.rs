@@ -64,6 +64,30 @@ fn the_report_fits_a_phone_in_both_languages() {
         assert!(page.contains(r#"<td class="t" data-label=""#), "{lang}");
         // Month labels are short (`8月`, `Aug`) with the year under the first.
         assert!(!page.contains(r#"class="l">2026-"#), "{lang}");
+        // The urgent households, to act on from the top: the highest score first, with the
+        // reasons in the report's language.
+        let (score, reasons) = if lang == "en" {
+            ("Score", "Reasons")
+        } else {
+            ("评分", "原因")
+        };
+        let cell = |label: &str| format!(r#" data-label="{label}">"#);
+        let urgent = &page[page.find(r#"<table class="cards">"#).unwrap()..];
+        let urgent = &urgent[..urgent.find("</table>").unwrap()];
+        let scores: Vec<u32> = urgent
+            .split(&cell(score))
+            .skip(1)
+            .map(|c| c[..c.find('<').unwrap()].parse().unwrap())
+            .collect();
+        assert!(scores.len() > 3, "{lang}: {urgent}");
+        assert!(scores.iter().all(|&x| x >= 60), "{lang}: {scores:?}");
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{lang}: {scores:?}");
+        let first = urgent.split(&cell(reasons)).nth(1).unwrap();
+        assert_eq!(
+            first.starts_with(|c: char| c.is_ascii()),
+            lang == "en",
+            "{lang}: {first}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
