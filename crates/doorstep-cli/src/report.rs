@@ -878,7 +878,11 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
             .map(|(score, t, v, n, size, r)| {
                 let mut row = vec![n, label(&town_l, &t), label(&village_l, &v), size];
                 if sc.is_some() {
-                    row.push(if score.is_nan() { String::new() } else { int(score) });
+                    row.push(if score.is_nan() {
+                        String::new()
+                    } else {
+                        int(score)
+                    });
                 }
                 row.push(r.trim_start_matches(['；', ';', ' ']).to_string());
                 row
