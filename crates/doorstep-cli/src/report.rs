@@ -10,7 +10,8 @@
 //!   `urgency_reasons` (`urgency_reasons_en` in English when the form has it), `help_needed`
 //!   (select_multiple), `head_name`, `household_size`;
 //! - `care_visit`: `fund_line`, `total_amount` (yuan), `visit_type`, `visit_date`;
-//! - `emergency_aid`: `urgency`, `amount_requested`, `event_type`;
+//! - `emergency_aid`: `urgency`, `amount_requested`, and for the list of urgent reports `event_date`,
+//!   `head_name`, `township`, `village`, `event_type`, `contact_phone`;
 //! - `register_change`: `change_type` (`entry`/`exit`), `change_date`.
 //!
 //! Labels come from the choice lists of the stored forms, in `--lang`; every text is HTML-escaped.
@@ -88,6 +89,21 @@ impl Ctx<'_> {
     }
 
     /// `value -> label` for a column of a form: its own choice list, or a list named like it.
+    /// The values of `column`'s choices in the order the newest form version lists them (for
+    /// `urgency` without a list: urgent, key, general).
+    fn choice_values(&self, form_id: &str, column: &str) -> Vec<String> {
+        let listed = self
+            .forms
+            .get(form_id)
+            .and_then(|versions| column_info(versions, form_id, Some(&self.lang)).remove(column))
+            .map(|i| i.choices.into_iter().map(|(v, _)| v).collect::<Vec<_>>())
+            .unwrap_or_default();
+        if listed.is_empty() && column == "urgency" {
+            return ["urgent", "key", "general"].map(String::from).to_vec();
+        }
+        listed
+    }
+
     fn labels(&self, form_id: &str, table: &str, column: &str) -> HashMap<String, String> {
         let mut out = HashMap::new();
         let Some(versions) = self.forms.get(form_id) else {
@@ -1015,7 +1031,17 @@ fn emergencies(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         "<h2>{}</h2>",
         esc(cx.t("紧急救助报告", "Emergency reports"))
     );
-    let Some(cols) = cx.have(T, &["urgency", "amount_requested"])? else {
+    let wanted = [
+        "urgency",
+        "amount_requested",
+        "head_name",
+        "township",
+        "village",
+        "event_type",
+        "event_date",
+        "contact_phone",
+    ];
+    let Some(cols) = cx.have(T, &wanted)? else {
         note(
             s,
             cx.t(
@@ -1025,20 +1051,41 @@ fn emergencies(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         );
         return Ok(());
     };
-    let ur = cols.iter().position(|c| c == "urgency");
-    let am = cols.iter().position(|c| c == "amount_requested");
+    let idx = |n: &str| cols.iter().position(|c| c == n);
+    let (ur, am) = (idx("urgency"), idx("amount_requested"));
+    let list = [
+        idx("event_date"),
+        idx("head_name"),
+        idx("township"),
+        idx("village"),
+        idx("event_type"),
+        idx("contact_phone"),
+    ];
     let mut by: HashMap<String, (f64, f64)> = HashMap::new();
+    // The urgent reports, to act on at once (及时采取措施): the fields of `list`, and the amount.
+    let mut urgent: Vec<([String; 6], Option<f64>)> = Vec::new();
     cx.scan(T, &cols.clone(), &mut |v| {
         let k = ur
             .and_then(|i| v[i].as_str().map(str::to_string))
             .unwrap_or_default();
+        let amount = am.and_then(|i| v[i].as_f64());
+        if k == "urgent" {
+            let text = |i: Option<usize>| {
+                i.and_then(|i| v[i].as_str().map(str::to_string))
+                    .unwrap_or_default()
+            };
+            urgent.push((list.map(text), amount));
+        }
         let e = by.entry(k).or_default();
         e.0 += 1.0;
-        e.1 += am.and_then(|i| v[i].as_f64()).unwrap_or(0.0);
+        e.1 += amount.unwrap_or(0.0);
     })?;
     let l = cx.labels(T, T, "urgency");
+    // The levels in the form's order (urgent first), then any others.
+    let order: Vec<String> = cx.choice_values(T, "urgency");
+    let rank = |k: &str| order.iter().position(|o| o == k).unwrap_or(order.len());
     let mut rows: Vec<(String, (f64, f64))> = by.into_iter().collect();
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
     let trows: Vec<Vec<String>> = rows
         .iter()
         .map(|(k, (n, m))| vec![label(&l, k), int(*n), money(*m)])
@@ -1053,6 +1100,49 @@ fn emergencies(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         1,
         None,
     ));
+    if ur.is_some() {
+        let _ = write!(
+            s,
+            "<h3>{} ({})</h3>",
+            esc(cx.t("紧急程度为“紧急”的报告", "Reports marked urgent")),
+            urgent.len()
+        );
+        // The newest event first: what happened last needs help soonest.
+        urgent.sort_by(|a, b| b.0[0].cmp(&a.0[0]).then_with(|| a.0[1..].cmp(&b.0[1..])));
+        let (town_l, village_l, event_l) = (
+            cx.labels(T, T, "township"),
+            cx.labels(T, T, "village"),
+            cx.labels(T, T, "event_type"),
+        );
+        let rows: Vec<Vec<String>> = urgent
+            .into_iter()
+            .map(|([date, head, town, village, event, phone], amount)| {
+                vec![
+                    date,
+                    head,
+                    label(&town_l, &town),
+                    label(&village_l, &village),
+                    label(&event_l, &event),
+                    phone,
+                    amount.map(money).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        s.push_str(&table_html(
+            &[
+                cx.t("发生日期", "Date"),
+                cx.t("户主", "Head"),
+                cx.t("乡镇", "Township"),
+                cx.t("村", "Village"),
+                cx.t("事件", "Event"),
+                cx.t("联系电话", "Phone"),
+                cx.t("申请金额（元）", "Requested (yuan)"),
+            ],
+            &rows,
+            6,
+            Some(4),
+        ));
+    }
     Ok(())
 }
 

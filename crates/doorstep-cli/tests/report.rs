@@ -7,11 +7,11 @@ use std::path::Path;
 
 use common::{doorstep, form, temp};
 
-/// A database with households and register changes.
+/// A database with households, register changes and emergency reports.
 fn office_db(dir: &Path) -> String {
     let db = dir.join("o.db").display().to_string();
     let mut bundles = Vec::new();
-    for f in ["household_needs", "register_change"] {
+    for f in ["household_needs", "register_change", "emergency_aid"] {
         let out = dir.join(format!("{f}.zip")).display().to_string();
         let r = doorstep(&["synth", "--form", &form(f), "--count", "60", "-o", &out]);
         assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
@@ -81,7 +81,25 @@ fn the_report_fits_a_phone_in_both_languages() {
             .collect();
         assert!(scores.len() > 3, "{lang}: {urgent}");
         assert!(scores.iter().all(|&x| x >= 60), "{lang}: {scores:?}");
-        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{lang}: {scores:?}");
+        assert!(
+            scores.windows(2).all(|w| w[0] >= w[1]),
+            "{lang}: {scores:?}"
+        );
+        // The emergency reports marked urgent: the newest event first, with a phone to call.
+        let (date, phone) = if lang == "en" {
+            ("Date", "Phone")
+        } else {
+            ("发生日期", "联系电话")
+        };
+        let emergencies = &page[page.rfind(r#"<table class="cards">"#).unwrap()..];
+        let dates: Vec<&str> = emergencies
+            .split(&cell(date))
+            .skip(1)
+            .map(|c| &c[..c.find('<').unwrap()])
+            .collect();
+        assert!(!dates.is_empty(), "{lang}: {emergencies}");
+        assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{lang}: {dates:?}");
+        assert_eq!(emergencies.matches(&cell(phone)).count(), dates.len());
         let first = urgent.split(&cell(reasons)).nth(1).unwrap();
         assert_eq!(
             first.starts_with(|c: char| c.is_ascii()),
