@@ -159,3 +159,55 @@ test('finalized in one window, the other keeps its answers as a correction', asy
   assert.equal(await valueOf(a, 'head_name'), '李四光');
   assert.deepEqual(app.errors, []);
 });
+
+test('a window shown again, with nothing unsaved, shows what another window did', async (t) => {
+  const app = await launch();
+  t.after(() => app.close());
+  const a = app.page;
+  await open(app);
+  await start(a, 'household_needs');
+  await answer(a, 'head_name', '王');
+  await saved(a);
+  const b = await secondWindow(app);
+  await answer(b, 'head_name', '王建国');
+  await saved(b);
+
+  // The surveyor comes back to the first window: it shows the answers saved in the other one.
+  const shown = (page) => page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await shown(a);
+  await a.waitForFunction(() => document.querySelector('[data-name="head_name"] input')?.value === '王建国');
+  assert.match(await a.locator('#fill .notice.ok').textContent(), /另一个窗口.*那里保存的回答/);
+  assert.equal(await a.getAttribute('.savebar', 'data-save-state'), 'saved');
+  await screenshot(a, 'followed-other-window');
+  // Both windows now hold the revision on disk: either may write on.
+  await answer(a, 'head_name', '王建');
+  await saved(a);
+  await shown(b);
+  await b.waitForFunction(() => document.querySelector('[data-name="head_name"] input')?.value === '王建');
+  await answer(b, 'head_name', '王建军');
+  await saved(b);
+  const [stored] = await storedSubmissions(b);
+  assert.equal(stored.envelope.data.head_name, '王建军');
+
+  // Deleted in the other window: shown again, this one goes to the drafts and says why.
+  await b.evaluate(
+    (id) =>
+      new Promise((resolve) => {
+        const req = indexedDB.open('doorstep');
+        req.onsuccess = () => {
+          const tx = req.result.transaction('submissions', 'readwrite');
+          tx.objectStore('submissions').delete(id);
+          tx.oncomplete = () => {
+            req.result.close();
+            resolve();
+          };
+        };
+      }),
+    stored.envelope.meta.instance_id,
+  );
+  await shown(a);
+  await a.waitForSelector('.tabs [aria-current=page]');
+  assert.match(await a.locator('.notice.ok').textContent(), /另一个窗口.*删除/);
+  assert.equal((await storedSubmissions(a)).length, 0, 'not written back');
+  assert.deepEqual(app.errors, []);
+});

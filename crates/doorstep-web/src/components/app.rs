@@ -14,6 +14,7 @@ use super::review_screen::ReviewScreen;
 use super::settings_screen::SettingsScreen;
 use crate::i18n::Lang;
 use crate::record::{Settings, SubmissionRecord};
+use crate::save::Conflict;
 use crate::services::{interviews, storage};
 use crate::state::{AppAction, AppState, Notice, Screen, Tab};
 
@@ -97,6 +98,33 @@ impl AppCtx {
         self.ctl.set(None);
         self.state.dispatch(AppAction::Refresh);
         self.go(to);
+    }
+}
+
+/// A window with nothing unsaved, shown again after another window wrote its interview, shows what
+/// is on disk: the answers saved there, or the list the interview went to (finalized, deleted).
+async fn follow_disk(ctx: &AppCtx, ctl: &Ctl, conflict: Conflict) {
+    let t = ctx.lang().t();
+    match conflict {
+        Conflict::Changed { .. } => {
+            let id = ctl.0.borrow().meta.instance_id.clone();
+            let settings = (*ctx.settings).clone();
+            match interviews::open(&id, &settings, ctx.lang().tag()).await {
+                Ok(saved) => {
+                    ctx.fill(saved);
+                    ctx.say(false, t.followed_other_window);
+                }
+                Err(e) => ctx.say(true, e),
+            }
+        }
+        Conflict::Finalized { .. } => {
+            ctx.close_interview(Screen::Tab(Tab::Finalized));
+            ctx.say(false, t.finalized_in_other_window);
+        }
+        Conflict::Deleted => {
+            ctx.close_interview(Screen::Tab(Tab::Drafts));
+            ctx.say(false, t.deleted_in_other_window);
+        }
     }
 }
 
@@ -219,9 +247,12 @@ pub fn app() -> Html {
         });
     }
 
-    // Write pending answers when the page is hidden (switching apps, locking the phone, closing the tab).
+    // Write pending answers when the page is hidden (switching apps, locking the phone, closing the
+    // tab). Shown again, check that no other window of the app wrote the interview meanwhile, so that
+    // a stale window says so before the surveyor types into it rather than after.
     {
         let ctl = ctl.clone();
+        let ctx = ctx.clone();
         use_effect_with((*ctl).clone(), move |current| {
             let current = current.clone();
             let listener = current.map(|c| {
@@ -231,6 +262,13 @@ pub fn app() -> Html {
                         == web_sys::VisibilityState::Hidden
                     {
                         interviews::flush(&c);
+                    } else {
+                        let (c, ctx) = (c.clone(), ctx.clone());
+                        wasm_bindgen_futures::spawn_local(async move {
+                            if let Some(conflict) = interviews::check_disk(&c).await {
+                                follow_disk(&ctx, &c, conflict).await;
+                            }
+                        });
                     }
                 })
             });
@@ -424,7 +462,7 @@ pub fn app() -> Html {
     }
 }
 
-fn notice(n: &Option<Notice>) -> Html {
+pub(crate) fn notice(n: &Option<Notice>) -> Html {
     match n {
         Some(n) => {
             let class = if n.error { "notice error" } else { "notice ok" };

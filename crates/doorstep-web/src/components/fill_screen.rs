@@ -252,6 +252,8 @@ pub fn fill_screen(p: &Props) -> Html {
         <>
             <SaveBar ctx={p.ctx.clone()} ctl={p.ctl.clone()} lang={lang} />
             <main class="screen" id="fill">
+                // What another window did, or a failure, until the surveyor leaves the screen.
+                { super::app::notice(&p.ctx.state.notice) }
                 if !title.is_empty() {
                     <h2 class="page-title" tabindex="-1" data-repeat={roster.as_ref().map(|r| r.0.clone())}
                         data-count={roster.as_ref().map(|r| r.1.clone())}>{ title }</h2>

@@ -219,6 +219,8 @@ pub fn review_screen(p: &Props) -> Html {
         <>
             <SaveBar ctx={p.ctx.clone()} ctl={p.ctl.clone()} lang={lang} />
             <main class="screen">
+                // What another window did, or a failure, until the surveyor leaves the screen.
+                { super::app::notice(&p.ctx.state.notice) }
                 <h2 class="page-title">{ t.review }</h2>
                 if *refused && !links.is_empty() { <div class="notice error" role="alert">{ t.finalize_refused }</div> }
                 if links.is_empty() {

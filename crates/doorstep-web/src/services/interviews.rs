@@ -465,6 +465,37 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
     }
 }
 
+/// Whether another window wrote the interview since this one last read or wrote it (the conflict
+/// its next write would meet), asked without writing anything when a window is shown again. With
+/// changes of its own not yet written, the window shows the conflict at once, before more typing;
+/// without, there is nothing of this window's to keep, and the caller follows the disk
+/// (`Some(conflict)` is returned only then).
+pub async fn check_disk(ctl: &Ctl) -> Option<Conflict> {
+    let (id, seen) = {
+        let f = ctl.0.borrow();
+        if f.save.error.is_some() || f.save.in_flight.is_some() {
+            return None;
+        }
+        (f.meta.instance_id.clone(), f.disk_rev)
+    };
+    let json = storage::get(storage::SUBMISSIONS, &id).await.ok()?;
+    let c = SubmissionRecord::may_replace(stored_record(json).as_ref(), seen).err()?;
+    let cbs = {
+        let mut f = ctl.0.borrow_mut();
+        // Unless a write of this window's finished or started meanwhile.
+        if f.disk_rev != seen || f.save.in_flight.is_some() || f.save.error.is_some() {
+            return None;
+        }
+        if f.save.is_clean() && f.save.media_pending == 0 {
+            return Some(c);
+        }
+        f.save.error = Some(SaveError::Conflict(c));
+        f.subscribers(Topic::Save)
+    };
+    Ctl::run(cbs);
+    None
+}
+
 /// After a conflict, the surveyor keeps this window's answers. Over a draft another window saved,
 /// or in place of one it deleted, they are written as they are; an interview another window
 /// finalized is never written over, so they become a correction of it (a new draft that replaces
