@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use doorstep_core::expr::{ItemId, Node};
-use doorstep_core::form::Form;
 use doorstep_core::form::model::ItemType;
+use doorstep_core::form::{Form, RepeatCount};
 use doorstep_core::session::{Action, ActionError, Session};
 
 use crate::nav::{self, Page, Pos};
@@ -55,6 +55,13 @@ pub struct Filling {
     pub touched: HashSet<Node>,
     /// After a review or a refused finalize, every problem shows.
     pub show_all_errors: bool,
+    /// What the surveyor typed into a number field that is not its answer (kept on screen, and over a
+    /// change of language): text that is not a number ("12a"; the answer is cleared), or a count
+    /// that would remove members with answers, held until the field is left (`would_remove`).
+    pub typed: HashMap<Node, Typed>,
+    /// Whether an item's answer feeds a count-driven roster's count (directly or through
+    /// calculations), by item: asked on each keystroke in a number field.
+    drives_count: HashMap<ItemId, bool>,
     /// Where the screen shown now starts (decided by `go`, applied once the screen is rendered).
     pub scroll: Scroll,
     /// The scroll offsets of screens the surveyor left for one of their members' pages.
@@ -69,6 +76,16 @@ thread_local! {
 
 /// Most instances of one repeat the app will show at once: a hostile `count` cannot freeze the phone.
 pub const MAX_SHOWN_INSTANCES: usize = 1_000;
+
+/// A number field's text that is not its answer (`Filling::typed`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Typed {
+    pub text: String,
+    /// The members (roster, instance) this count would remove: it is answered when the field is left.
+    pub removes: Vec<(ItemId, u32)>,
+    /// Why the engine refused what was typed, when it did.
+    pub refused: Option<String>,
+}
 
 /// Where a screen starts when the surveyor moves to it.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -111,6 +128,8 @@ impl Filling {
             }),
             touched: HashSet::new(),
             show_all_errors: false,
+            typed: HashMap::new(),
+            drives_count: HashMap::new(),
             scroll: Scroll::Top,
             left: Vec::new(),
             subs: HashMap::new(),
@@ -257,6 +276,79 @@ impl Filling {
             return None;
         }
         Some(p.message)
+    }
+
+    /// The members with answers that `action` would remove by lowering a roster's count, as (roster,
+    /// instance), in list order. Typing "12" over "15" passes through "1" (and "" before it):
+    /// applied at each keystroke, that removed fourteen members and everything asked about them,
+    /// and typing on made them again empty. Only answers to items that feed a count are tried, on
+    /// a copy of the session.
+    pub fn would_remove(&mut self, action: &Action) -> Vec<(ItemId, u32)> {
+        let node = match action {
+            Action::Answer { node, .. } | Action::Clear { node } => *node,
+            _ => return Vec::new(),
+        };
+        if !self.feeds_count(node.item) {
+            return Vec::new();
+        }
+        let mut dry = self.session.clone();
+        let Ok(changes) = dry.apply(action.clone()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for r in changes.repeats {
+            for &inst in self.session.instances(r.item, r.scope) {
+                if !dry.instances(r.item, r.scope).contains(&inst) && self.answered(r.item, inst) {
+                    out.push((r.item, inst));
+                }
+            }
+        }
+        out
+    }
+
+    fn feeds_count(&mut self, item: ItemId) -> bool {
+        if let Some(&known) = self.drives_count.get(&item) {
+            return known;
+        }
+        let form = self.form.clone();
+        let mut seen = HashSet::from([item]);
+        let mut todo = vec![item];
+        let mut found = false;
+        while let Some(i) = todo.pop() {
+            for &d in &form.dependents[i as usize] {
+                if matches!(form.item(d).count, RepeatCount::Expr(_)) {
+                    found = true;
+                }
+                if seen.insert(d) {
+                    todo.push(d);
+                }
+            }
+        }
+        self.drives_count.insert(item, found);
+        found
+    }
+
+    /// Whether the surveyor answered anything in an instance (or in its own rosters).
+    fn answered(&self, repeat: ItemId, inst: u32) -> bool {
+        self.form.level_items(Some(repeat)).iter().any(|&i| {
+            let item = self.form.item(i);
+            if item.kind == ItemType::Repeat {
+                return self
+                    .session
+                    .instances(i, inst)
+                    .iter()
+                    .any(|&s| self.answered(i, s));
+            }
+            item.kind.has_value()
+                && !item.is_computed()
+                && self
+                    .session
+                    .answer(Node {
+                        item: i,
+                        scope: inst,
+                    })
+                    .is_some()
+        })
     }
 
     /// Whether the count-driven repeat `node` was capped, and by how much.
@@ -538,6 +630,64 @@ mod tests {
         assert_eq!((nested.listed, nested.max, nested.asked), (2, 2, Some(4)));
         answer(&mut f, n, 0);
         assert_eq!(f.capped(plots), None);
+    }
+
+    #[test]
+    fn lowering_a_count_is_tried_before_it_removes_members_with_answers() {
+        let src = r#"{"format": "doorstep-form/1", "id": "c", "version": "1", "title": "C", "languages": ["en"],
+          "items": [
+            {"type": "integer", "name": "n", "label": "How many?"},
+            {"type": "calculate", "name": "m", "calculation": "${n} * 1"},
+            {"type": "text", "name": "other", "label": "Other"},
+            {"type": "repeat", "name": "plots", "label": "Plots", "count": "${m}", "items": [
+              {"type": "decimal", "name": "mu", "label": "Area"},
+              {"type": "calculate", "name": "twice", "calculation": "${mu} * 2"}]}
+          ]}"#;
+        let form = Rc::new(form::load(src).form.unwrap());
+        let s = Session::new(form.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
+        let mut f = Filling::new(s, filling().meta);
+        let (n, plots) = (form.node("n").unwrap(), form.node("plots").unwrap());
+        let set = |node, v: i64| Action::Answer {
+            node,
+            value: v.into(),
+        };
+        assert!(
+            f.would_remove(&set(n, 3)).is_empty(),
+            "adding removes nothing"
+        );
+        f.apply(set(n, 3)).unwrap();
+        let ids = f.session.instances(plots.item, 0).to_vec();
+        assert!(
+            f.would_remove(&set(n, 1)).is_empty(),
+            "members without answers (a calculation is not one) may go"
+        );
+        let mu = form.item_by_name("mu").unwrap().id;
+        f.apply(Action::Answer {
+            node: Node {
+                item: mu,
+                scope: ids[2],
+            },
+            value: 1.5.into(),
+        })
+        .unwrap();
+        assert_eq!(
+            f.would_remove(&Action::Clear { node: n }),
+            vec![(plots.item, ids[2])],
+            "an emptied field, through a calculation"
+        );
+        assert_eq!(f.would_remove(&set(n, 2)), vec![(plots.item, ids[2])]);
+        assert!(f.would_remove(&set(n, 4)).is_empty());
+        assert_eq!(
+            f.session.instances(plots.item, 0),
+            &ids[..],
+            "trying changes nothing"
+        );
+        let other = form.node("other").unwrap();
+        assert!(
+            f.would_remove(&Action::Clear { node: other }).is_empty(),
+            "an answer no count reads is not tried"
+        );
+        assert_eq!(f.drives_count.get(&other.item), Some(&false));
     }
 
     #[test]

@@ -487,6 +487,30 @@ pub fn nth_member(lang: Lang, roster: &str, n: usize) -> String {
     }
 }
 
+/// Under a count held while it is typed (`Filling::would_remove`): who goes when the field is left.
+/// `who` names the members ("地块 3", "家庭成员 · 陈丽"), in list order.
+pub fn removes_on_leaving(lang: Lang, who: &[String]) -> String {
+    let t = lang.t();
+    let mut list = who
+        .iter()
+        .take(3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(t.list_sep);
+    if who.len() > 3 {
+        list.push_str(match lang {
+            Lang::Zh => "等",
+            Lang::En => " and others",
+        });
+    }
+    match lang {
+        Lang::Zh => format!("离开这一题后，将删除{list}及其所有回答。"),
+        Lang::En => {
+            format!("When you leave this field, {list} will be removed with their answers.")
+        }
+    }
+}
+
 /// Beside a roster whose computed count was capped: "Only 5 listed: the form allows at most 5 (8 asked)".
 /// When the session's own limit on instances stopped it first (`listed < max`), that is said instead.
 pub fn capped(lang: Lang, c: &crate::filling::Capped) -> String {
@@ -646,6 +670,33 @@ pub fn ascii_digits(s: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
+/// A typed number as the parser reads it: full-width characters made plain (`ascii_digits`), and
+/// commas as a Chinese writer means them. "12,000" and "1,200,000.50" group thousands (read as a
+/// decimal point, "12,000" yuan was stored as 12); a comma that groups nothing ("12,5") is a
+/// decimal point, as some phone keyboards type it. Anything else is left for the parser to refuse.
+pub fn number_input(s: &str) -> String {
+    let s = ascii_digits(s).replace('，', ",");
+    let s = s.trim();
+    if !s.contains(',') {
+        return s.to_string();
+    }
+    let (whole, fraction) = match s.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (s, None),
+    };
+    let groups: Vec<&str> = whole.split(',').collect();
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let head = groups[0].trim_start_matches(['-', '+']);
+    if head.len() <= 3 && digits(head) && groups[1..].iter().all(|g| g.len() == 3 && digits(g)) {
+        let point = fraction.map(|f| format!(".{f}")).unwrap_or_default();
+        return format!("{}{point}", groups.concat());
+    }
+    match (fraction, groups.as_slice()) {
+        (None, [w, f]) => format!("{w}.{f}"),
+        _ => s.to_string(),
+    }
+}
+
 /// Why a write did not reach the disk, as the surveyor needs to hear it (the save indicator, and
 /// under a signature pad whose picture could not be stored).
 pub fn save_failure(lang: Lang, e: &crate::save::SaveError) -> String {
@@ -757,6 +808,34 @@ mod tests {
         assert_eq!(n(serde_json::json!(500.5)), "500.5");
         assert_eq!(n(serde_json::json!(-3)), "-3");
         assert_eq!(n(serde_json::json!(1e20)), "1e+20");
+    }
+
+    #[test]
+    fn commas_in_a_typed_number() {
+        for (typed, read) in [
+            ("12,000", "12000"),
+            ("１２，０００", "12000"),
+            ("1,200,000.50", "1200000.50"),
+            ("-3,500", "-3500"),
+            (" 96000 ", "96000"),
+            ("12,5", "12.5"),
+            ("0,75", "0.75"),
+            ("12,", "12."),
+            ("1,2,3", "1,2,3"),
+            ("12,5.5", "12,5.5"),
+        ] {
+            assert_eq!(number_input(typed), read, "{typed}");
+        }
+        let who = ["地块 3".to_string(), "地块 4".to_string()];
+        assert_eq!(
+            removes_on_leaving(Lang::Zh, &who),
+            "离开这一题后，将删除地块 3、地块 4及其所有回答。"
+        );
+        let many: Vec<String> = (1..=5).map(|i| format!("Plots {i}")).collect();
+        assert_eq!(
+            removes_on_leaving(Lang::En, &many),
+            "When you leave this field, Plots 1, Plots 2, Plots 3 and others will be removed with their answers."
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::geopoint::Geopoint;
 use super::media::Media;
 use super::rich_text::RichText;
 use super::{Ctl, use_topic};
-use crate::filling::Topic;
+use crate::filling::{Topic, Typed};
 use crate::i18n::Lang;
 use crate::services::interviews;
 
@@ -65,8 +65,6 @@ pub fn dom_id(node: Node) -> String {
 #[function_component(Question)]
 pub fn question(p: &Props) -> Html {
     use_topic(&p.ctl, Topic::Node(p.node));
-    // What the surveyor typed that is not (yet) a valid answer, e.g. "12a" in a number: kept on screen.
-    let raw = use_state(|| None::<(String, String)>);
     let t = p.lang.t();
     let node = p.node;
     let f = p.ctl.0.borrow();
@@ -81,9 +79,27 @@ pub fn question(p: &Props) -> Html {
     let hint = f.session.hint(node);
     let value = f.session.answer(node).cloned();
     let read_only = st.read_only || item.is_computed();
-    let error = f
-        .shown_error(node)
-        .or_else(|| raw.as_ref().map(|(_, e)| e.clone()));
+    // What the surveyor typed that is not the answer ("12a" in a number, a count held until the
+    // field is left) stays on screen, with why, in the language shown now.
+    let raw = f.typed.get(&node).map(|typed| {
+        let why = match (&typed.refused, typed_parser(kind)(&typed.text, p.lang)) {
+            (Some(refused), _) => refused.clone(),
+            (None, Err(msg)) => msg,
+            (None, Ok(_)) => {
+                let who: Vec<String> = typed
+                    .removes
+                    .iter()
+                    .map(|&(r, i)| who(&f, r, i, p.lang))
+                    .collect();
+                crate::i18n::removes_on_leaving(p.lang, &who)
+            }
+        };
+        (typed.text.clone(), why)
+    });
+    let error = raw
+        .as_ref()
+        .map(|(_, why)| why.clone())
+        .or_else(|| f.shown_error(node));
     let choices: Vec<(String, String)> =
         if matches!(kind, ItemType::SelectOne | ItemType::SelectMultiple) {
             let fl = f.session.language().to_string();
@@ -107,28 +123,38 @@ pub fn question(p: &Props) -> Html {
     let ctl = p.ctl.clone();
 
     // Every text-like input commits on each keystroke: the autosave then has it within 300 ms.
-    let commit_text = |parse: fn(&str, Lang) -> Result<Option<Json>, String>| {
+    let commit_text = |parse: Parser| {
         let ctl = ctl.clone();
-        let raw = raw.clone();
         let lang = p.lang;
         Callback::from(move |e: InputEvent| {
             let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-            let text = el.value();
-            match parse(&text, lang) {
-                Ok(v) => {
-                    if raw.is_some() {
-                        raw.set(None);
-                    }
-                    if let Err(msg) = answer_typed(&ctl, node, v) {
-                        raw.set(Some((text, msg)));
-                    }
-                }
-                Err(msg) => raw.set(Some((text, msg))),
+            commit(&ctl, node, el.value(), parse(&el.value(), lang));
+        })
+    };
+    // A count held while it was typed is answered when the field is left (blur, enter).
+    let leave = {
+        let ctl = ctl.clone();
+        let parse = typed_parser(kind);
+        let lang = p.lang;
+        Callback::from(move |_: Event| {
+            let held = ctl
+                .0
+                .borrow()
+                .typed
+                .get(&node)
+                .filter(|t| !t.removes.is_empty())
+                .map(|t| t.text.clone());
+            if let Some(text) = held
+                && let Ok(v) = parse(&text, lang)
+            {
+                ctl.0.borrow_mut().typed.remove(&node);
+                let _ = answer(&ctl, node, v);
+                Ctl::run(ctl.0.borrow().subscribers(Topic::Node(node)));
             }
         })
     };
     let text_value = |v: &Option<Json>| -> String {
-        if let Some((r, _)) = &*raw {
+        if let Some((r, _)) = &raw {
             return r.clone();
         }
         match v {
@@ -173,11 +199,11 @@ pub fn question(p: &Props) -> Html {
         },
         ItemType::Integer => html! {
             <input id={id.clone()} type="text" inputmode="numeric" pattern="-?[0-9]*" value={text_value(&value)}
-                oninput={commit_text(parse_integer)} readonly={read_only} aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} autocomplete="off" />
+                oninput={commit_text(parse_integer)} onchange={leave.clone()} readonly={read_only} aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} autocomplete="off" />
         },
         ItemType::Decimal => html! {
             <input id={id.clone()} type="text" inputmode="decimal" value={text_value(&value)}
-                oninput={commit_text(parse_decimal)} readonly={read_only} aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} autocomplete="off" />
+                oninput={commit_text(parse_decimal)} onchange={leave} readonly={read_only} aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()} autocomplete="off" />
         },
         ItemType::Date => html! {
             <input id={id.clone()} type="date" value={text_value(&value)} oninput={commit_text(parse_text)} readonly={read_only}
@@ -428,13 +454,84 @@ pub fn warm_parsers() {
     }
 }
 
+type Parser = fn(&str, Lang) -> Result<Option<Json>, String>;
+
+fn typed_parser(kind: ItemType) -> Parser {
+    match kind {
+        ItemType::Integer => parse_integer,
+        ItemType::Decimal => parse_decimal,
+        _ => parse_text,
+    }
+}
+
+/// Answers what was typed into a field, or keeps it on screen (`Filling::typed`) with the answer
+/// cleared when it is not one, or held when it would remove members with answers (cleared neither).
+fn commit(ctl: &Ctl, node: Node, text: String, parsed: Result<Option<Json>, String>) {
+    let bad = parsed.is_err();
+    let action = match parsed.ok().flatten() {
+        Some(value) => Action::Answer { node, value },
+        None => Action::Clear { node },
+    };
+    let removes = ctl.0.borrow_mut().would_remove(&action);
+    let mut refused = None;
+    if removes.is_empty() {
+        let value = match action {
+            Action::Answer { value, .. } => Some(value),
+            _ => None,
+        };
+        refused = answer_typed(ctl, node, value).err();
+    }
+    let held = bad || !removes.is_empty() || refused.is_some();
+    let now = held.then_some(Typed {
+        text,
+        removes,
+        refused,
+    });
+    let mut f = ctl.0.borrow_mut();
+    let was = match &now {
+        Some(t) => f.typed.insert(node, t.clone()),
+        None => f.typed.remove(&node),
+    };
+    // What the field says changed: the message, or only the member list it names.
+    if was.map(|w| (w.removes, w.refused)) != now.map(|n| (n.removes, n.refused)) || bad {
+        let cbs = f.subscribers(Topic::Node(node));
+        drop(f);
+        Ctl::run(cbs);
+    }
+}
+
+/// A roster member as the surveyor knows it: "家庭成员 · 陈丽", or "地块 3" before it has a name.
+fn who(
+    f: &crate::filling::Filling,
+    repeat: doorstep_core::expr::ItemId,
+    inst: u32,
+    lang: Lang,
+) -> String {
+    let (_, parent) = f.session.instance_parent(inst).unwrap_or((repeat, 0));
+    let roster = crate::markdown::plain(&f.session.label(Node {
+        item: repeat,
+        scope: parent,
+    }));
+    match f.member_label(repeat, inst) {
+        Some(name) => format!("{roster} · {name}"),
+        None => {
+            let n = f
+                .session
+                .instances(repeat, parent)
+                .iter()
+                .position(|&s| s == inst)
+                .map_or(1, |i| i + 1);
+            crate::i18n::nth_member(lang, &roster, n)
+        }
+    }
+}
+
 fn parse_text(s: &str, _: Lang) -> Result<Option<Json>, String> {
     Ok((!s.is_empty()).then(|| Json::String(s.to_string())))
 }
 
 fn parse_integer(s: &str, lang: Lang) -> Result<Option<Json>, String> {
-    let s = crate::i18n::ascii_digits(s);
-    let s = s.trim();
+    let s = crate::i18n::number_input(s);
     if s.is_empty() {
         return Ok(None);
     }
@@ -444,9 +541,7 @@ fn parse_integer(s: &str, lang: Lang) -> Result<Option<Json>, String> {
 }
 
 fn parse_decimal(s: &str, lang: Lang) -> Result<Option<Json>, String> {
-    let s = crate::i18n::ascii_digits(s)
-        .trim()
-        .replace(['，', ','], ".");
+    let s = crate::i18n::number_input(s);
     if s.is_empty() {
         return Ok(None);
     }
