@@ -1,5 +1,6 @@
-// Forms a supervisor loads from a file: a broken one is refused with its diagnostics and never
-// installed; markup in labels stays text; a huge file is refused before it is read.
+// Forms a supervisor loads from a file or an address: a broken one is refused with its diagnostics
+// and never installed; markup in labels stays text; a huge file is refused before it is read; an
+// address that gives no form (missing, offline, a Wi-Fi login page) is said plainly.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,4 +51,32 @@ test('a broken form is refused with its diagnostics; markup in labels stays text
   await page.click('[data-testid=next]').catch(() => {});
   await screenshot(page, 'hostile-form');
   assert.deepEqual(app.errors, []);
+});
+
+test('a form address that gives no form is said plainly, in the interface language', async (t) => {
+  // The service worker would fetch past the routes below.
+  const app = await launch({ serviceWorkers: 'block' });
+  t.after(() => app.close());
+  const { page } = app;
+  // A missing file, no network, and a captive portal's page (a village Wi-Fi asking to log in).
+  await page.route('**/missing.form.json', (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.route('**/offline.form.json', (route) => route.abort('internetdisconnected'));
+  await page.route('**/portal.form.json', (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><html><body>请先登录 Wi-Fi</body></html>' }),
+  );
+  await open(app);
+  await page.waitForSelector('[data-form-id]');
+  const before = await page.locator('[data-form-id]').count();
+  const load = async (file, expected) => {
+    await page.fill('#form-url', app.url(`forms/${file}`));
+    await page.locator('#form-url').press('Enter');
+    await page.locator('.notice.error .diag', { hasText: expected }).first().waitFor({ timeout: 10_000 });
+  };
+  await load('missing.form.json', /服务器返回 404.*请检查地址/);
+  await screenshot(page, 'form-url-missing');
+  await load('offline.form.json', /无法从这个地址下载：手机没有联网，或者地址不对/);
+  await load('portal.form.json', /给出的是一个网页.*登录 Wi-Fi/);
+  await screenshot(page, 'form-url-portal');
+  assert.equal(await page.locator('[data-form-id]').count(), before, 'nothing was installed');
+  assert.deepEqual(app.errors.filter((e) => !/404|ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(e)), []);
 });

@@ -790,6 +790,128 @@ pub fn number_text(n: &serde_json::Number) -> String {
     }
 }
 
+/// The interface language now, for messages made away from the components (the services'
+/// failures); the app sets it as it renders.
+pub fn shown() -> Lang {
+    SHOWN.with(|l| l.get())
+}
+
+pub fn show(lang: Lang) {
+    SHOWN.with(|l| l.set(lang));
+}
+
+thread_local! {
+    static SHOWN: std::cell::Cell<Lang> = const { std::cell::Cell::new(Lang::Zh) };
+}
+
+/// A picked or fetched file over the size the app reads.
+pub fn file_too_large(mb: f64, limit_mb: f64) -> String {
+    match shown() {
+        Lang::Zh => format!("文件有 {mb:.1} MB，超过了 {limit_mb:.0} MB 的上限。"),
+        Lang::En => format!("The file is {mb:.1} MB; the limit is {limit_mb:.0} MB."),
+    }
+}
+
+/// A form's address could not be reached at all (no network, a wrong address); `detail` is the
+/// browser's words.
+pub fn fetch_failed(detail: &str) -> String {
+    match shown() {
+        Lang::Zh => format!("无法从这个地址下载：手机没有联网，或者地址不对。（{detail}）"),
+        Lang::En => format!(
+            "Nothing could be downloaded from this address: the phone is offline, or the address is wrong. ({detail})"
+        ),
+    }
+}
+
+/// The server answered, but not with the file.
+pub fn server_refused(status: u16, text: &str) -> String {
+    match shown() {
+        Lang::Zh => format!("服务器返回 {status} {text}，没有给出文件：请检查地址。"),
+        Lang::En => {
+            format!("The server answered {status} {text} instead of the file: check the address.")
+        }
+    }
+}
+
+/// A form's address gave a web page instead of a file.
+pub fn web_page_not_form() -> String {
+    match shown() {
+        Lang::Zh => "这个地址给出的是一个网页，不是表单文件：可能要先在浏览器里登录 Wi-Fi，或者地址不对。".into(),
+        Lang::En => "This address gave a web page, not a form file: the Wi-Fi may want a login in the browser first, or the address is wrong.".into(),
+    }
+}
+
+/// Why storage failed, in a few words (not the save bar's sentence about answers).
+pub fn storage_reason(e: &crate::save::SaveError) -> String {
+    use crate::save::SaveError;
+    let zh = shown() == Lang::Zh;
+    match e {
+        SaveError::Quota if zh => "手机存储空间已满".into(),
+        SaveError::Quota => "the phone's storage is full".into(),
+        SaveError::Closed if zh => "数据库连接已关闭".into(),
+        SaveError::Closed => "the database connection was closed".into(),
+        SaveError::Other(m) => m.clone(),
+        SaveError::Conflict(_) if zh => "另一个窗口同时改了它".into(),
+        SaveError::Conflict(_) => "another window changed it meanwhile".into(),
+    }
+}
+
+/// Reading or writing the phone's storage failed (not a draft's autosave, which the save bar tells).
+pub fn storage_failed(e: &crate::save::SaveError) -> String {
+    match shown() {
+        Lang::Zh => format!("手机存储出错：{}。", storage_reason(e)),
+        Lang::En => format!("The phone's storage failed: {}.", storage_reason(e)),
+    }
+}
+
+/// A form that was checked could not be stored.
+pub fn form_not_stored(e: &crate::save::SaveError) -> String {
+    match shown() {
+        Lang::Zh => format!("表单没有存到手机上：{}。", storage_reason(e)),
+        Lang::En => format!(
+            "The form could not be stored on the phone: {}.",
+            storage_reason(e)
+        ),
+    }
+}
+
+/// An interview (opened from a list, say) is gone from the phone.
+pub fn interview_gone() -> String {
+    match shown() {
+        Lang::Zh => "这份调查已经不在手机上了（可能已在另一个窗口里删除）。".into(),
+        Lang::En => {
+            "This interview is no longer on the phone (it may have been deleted in another window)."
+                .into()
+        }
+    }
+}
+
+/// The form an interview was started with is missing, or no longer loads.
+pub fn form_gone(key: &str, loads: bool) -> String {
+    match (shown(), loads) {
+        (Lang::Zh, true) => format!("这份调查所用的表单（{key}）不在手机上。"),
+        (Lang::Zh, false) => format!("手机上保存的表单（{key}）无法再读取。"),
+        (Lang::En, true) => {
+            format!("The form this interview was started with ({key}) is not on the phone.")
+        }
+        (Lang::En, false) => format!("The form stored on the phone ({key}) no longer loads."),
+    }
+}
+
+/// A bundle was downloaded, but its record (which interviews went into it) could not be written.
+pub fn export_not_recorded(file: &str, e: &crate::save::SaveError) -> String {
+    match shown() {
+        Lang::Zh => format!(
+            "{file} 已经下载，但没能记下其中有哪些调查：{}。这些调查仍显示为“未导出”。",
+            storage_reason(e)
+        ),
+        Lang::En => format!(
+            "{file} was downloaded, but which interviews it holds could not be recorded: {}. They still show as not exported.",
+            storage_reason(e)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

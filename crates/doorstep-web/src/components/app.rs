@@ -347,6 +347,7 @@ pub fn app() -> Html {
     });
 
     let lang = state.lang;
+    crate::i18n::show(lang);
     let t = lang.t();
     let switch_lang = {
         let ctx = ctx.clone();

@@ -133,7 +133,7 @@ pub fn list_screen(p: &Props) -> Html {
             confirm_yes.set(None);
             wasm_bindgen_futures::spawn_local(async move {
                 if let Err(e) = interviews::delete(&id).await {
-                    ctx.say(true, format!("{e:?}"));
+                    ctx.say(true, crate::i18n::storage_failed(&e));
                 }
                 ctx.state.dispatch(AppAction::Refresh);
             });

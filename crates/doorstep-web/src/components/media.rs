@@ -64,7 +64,7 @@ pub async fn attach(
     let (file, v) = reference(ctl, node, ext.as_deref(), media_type, &bytes);
     storage::put_media(&storage::media_key(instance_id, &file), &bytes)
         .await
-        .map_err(|e| format!("{e:?}"))?;
+        .map_err(|e| crate::i18n::storage_failed(&e))?;
     answer(ctl, node, Some(v))
 }
 

@@ -49,7 +49,7 @@ pub fn settings_screen(p: &Props) -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match interviews::save_settings(&s).await {
                     Ok(()) => ctx.say(false, ctx.lang().t().saved),
-                    Err(e) => ctx.say(true, format!("{e:?}")),
+                    Err(e) => ctx.say(true, crate::i18n::storage_failed(&e)),
                 }
             });
         })

@@ -95,7 +95,7 @@ pub async fn make_again(
                     .map_err(|e| CannotRemake::Failed(format!("the interview {id}: {e}")))?,
             ),
             Ok(None) => gone += 1,
-            Err(e) => return Err(CannotRemake::Failed(format!("{e:?}"))),
+            Err(e) => return Err(CannotRemake::Failed(crate::i18n::storage_failed(&e))),
         }
     }
     let Remake { form_key, mut info } = record.remake(&held, gone, settings, &app_version())?;
@@ -238,10 +238,8 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
             }),
         );
         if let Err(e) = marked.await {
-            out.errors.push(format!(
-                "the export of {} was downloaded but could not be recorded: {e:?}",
-                rec.file_name
-            ));
+            out.errors
+                .push(crate::i18n::export_not_recorded(&rec.file_name, &e));
         }
         out.bundles.push(Made { record: rec, url });
     }

@@ -10,10 +10,9 @@ pub const MAX_READ_BYTES: f64 = 20.0 * 1024.0 * 1024.0;
 /// Reads a picked file's bytes; refuses files over `limit`.
 pub async fn read_file(file: &web_sys::File, limit: f64) -> Result<Vec<u8>, String> {
     if file.size() > limit {
-        return Err(format!(
-            "the file is {:.1} MB; the limit is {:.0} MB",
+        return Err(crate::i18n::file_too_large(
             file.size() / 1048576.0,
-            limit / 1048576.0
+            limit / 1048576.0,
         ));
     }
     let buf = JsFuture::from(file.array_buffer()).await.map_err(js_text)?;
@@ -91,24 +90,36 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let window = web_sys::window().ok_or("no window")?;
     let resp = JsFuture::from(window.fetch_with_str(url))
         .await
-        .map_err(js_text)?;
+        .map_err(|e| crate::i18n::fetch_failed(&js_text(e)))?;
     let resp: web_sys::Response = resp.dyn_into().map_err(js_text)?;
     if !resp.ok() {
-        return Err(format!(
-            "the server answered {} {}",
+        return Err(crate::i18n::server_refused(
             resp.status(),
-            resp.status_text()
+            &resp.status_text(),
         ));
     }
     if let Ok(Some(len)) = resp.headers().get("content-length")
-        && len.parse::<f64>().unwrap_or(0.0) > MAX_READ_BYTES
+        && let Ok(len) = len.parse::<f64>()
+        && len > MAX_READ_BYTES
     {
-        return Err("the file is larger than 20 MB".into());
+        return Err(crate::i18n::file_too_large(
+            len / 1048576.0,
+            MAX_READ_BYTES / 1048576.0,
+        ));
     }
     let buf = JsFuture::from(resp.array_buffer().map_err(js_text)?)
         .await
         .map_err(js_text)?;
-    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+    // A web page, not a file: most often a Wi-Fi's login page answering every address.
+    if bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'<')
+    {
+        return Err(crate::i18n::web_page_not_form());
+    }
+    Ok(bytes)
 }
 
 /// Offers bytes as a download with a file name. Returns the object URL holding them, for a link

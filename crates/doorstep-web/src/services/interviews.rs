@@ -89,7 +89,7 @@ pub async fn install(bytes: &[u8], origin: &str) -> Result<FormRecord, Vec<Diagn
         return Err(vec![Diagnostic::error(
             "app/storage",
             "",
-            format!("the form could not be stored: {e:?}"),
+            crate::i18n::form_not_stored(&e),
         )]);
     }
     FORMS.with(|m| m.borrow_mut().insert(key, Rc::new(f)));
@@ -151,14 +151,14 @@ pub async fn form_by_key(key: &str) -> Result<Rc<Form>, String> {
     }
     let json = storage::get(storage::FORMS, key)
         .await
-        .map_err(|e| format!("{e:?}"))?
-        .ok_or_else(|| format!("the form {key} is not on this device"))?;
+        .map_err(|e| crate::i18n::storage_failed(&e))?
+        .ok_or_else(|| crate::i18n::form_gone(key, true))?;
     let rec: FormRecord = crate::record::from_json(&json).map_err(|e| e.to_string())?;
     let loaded = form::load(&rec.source);
     let f = Rc::new(
         loaded
             .form
-            .ok_or_else(|| format!("the stored form {key} no longer loads"))?,
+            .ok_or_else(|| crate::i18n::form_gone(key, false))?,
     );
     FORMS.with(|m| m.borrow_mut().insert(key.to_string(), f.clone()));
     Ok(f)
@@ -195,15 +195,17 @@ pub async fn start(form_key: &str, settings: &Settings, lang: &str) -> Result<Ct
         deprecated_id: None,
     };
     let ctl = Ctl(Rc::new(RefCell::new(Filling::new(session, meta))));
-    write_now(&ctl).await.map_err(|e| format!("{e:?}"))?;
+    write_now(&ctl)
+        .await
+        .map_err(|e| crate::i18n::storage_failed(&e))?;
     Ok(ctl)
 }
 
 pub async fn submission(id: &str) -> Result<SubmissionRecord, String> {
     let json = storage::get(storage::SUBMISSIONS, id)
         .await
-        .map_err(|e| format!("{e:?}"))?
-        .ok_or_else(|| format!("the interview {id} is not on this device"))?;
+        .map_err(|e| crate::i18n::storage_failed(&e))?
+        .ok_or_else(crate::i18n::interview_gone)?;
     crate::record::from_json(&json).map_err(|e| e.to_string())
 }
 
@@ -538,11 +540,11 @@ async fn copy_attachments(from: &str, to: &str, data: &serde_json::Value) -> Res
     for file in files {
         let bytes = storage::get_media(&storage::media_key(from, &file))
             .await
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| crate::i18n::storage_failed(&e))?;
         if let Some(bytes) = bytes {
             storage::put_media(&storage::media_key(to, &file), &bytes)
                 .await
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| crate::i18n::storage_failed(&e))?;
         }
     }
     Ok(())
@@ -573,7 +575,9 @@ pub async fn edit_finalized(id: &str, settings: &Settings, lang: &str) -> Result
     // the photos and signatures before the draft that names them is written.
     copy_attachments(id, &meta.instance_id, &rec.envelope.data).await?;
     let ctl = Ctl(Rc::new(RefCell::new(Filling::new(session, meta))));
-    write_now(&ctl).await.map_err(|e| format!("{e:?}"))?;
+    write_now(&ctl)
+        .await
+        .map_err(|e| crate::i18n::storage_failed(&e))?;
     Ok(ctl)
 }
 
