@@ -383,6 +383,41 @@ impl Filling {
         None
     }
 
+    /// A roster member as the surveyor knows it: "家庭成员 · 陈丽", or "地块 3" before it has a name.
+    pub fn member_title(&self, inst: u32, lang: crate::i18n::Lang) -> String {
+        let Some((repeat, parent)) = self.session.instance_parent(inst) else {
+            return String::new();
+        };
+        let roster = crate::markdown::plain(&self.session.label(Node {
+            item: repeat,
+            scope: parent,
+        }));
+        match self.member_label(repeat, inst) {
+            Some(name) => format!("{roster} · {name}"),
+            None => {
+                let siblings = self.session.instances(repeat, parent);
+                let n = siblings
+                    .iter()
+                    .position(|&s| s == inst)
+                    .map_or(1, |i| i + 1);
+                crate::i18n::nth_member(lang, &roster, n)
+            }
+        }
+    }
+
+    /// Where a question inside rosters is, for a list of problems: its members from the outermost
+    /// ("家庭成员 · 陈丽 · 地块 2"), empty for a question outside any roster.
+    pub fn members_of(&self, node: Node, lang: crate::i18n::Lang) -> String {
+        let mut out = Vec::new();
+        let mut scope = node.scope;
+        while let Some((_, parent)) = self.session.instance_parent(scope) {
+            out.push(self.member_title(scope, lang));
+            scope = parent;
+        }
+        out.reverse();
+        out.join(" · ")
+    }
+
     /// The instance node's path (`members[2]`) for storing where the surveyor was.
     pub fn member_path(&self) -> Option<String> {
         let m = self.pos.member?;
@@ -409,6 +444,7 @@ impl Filling {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
     use crate::record::FormRef;
     use doorstep_core::form;
     use doorstep_core::session::Host;
@@ -688,6 +724,62 @@ mod tests {
             "an answer no count reads is not tried"
         );
         assert_eq!(f.drives_count.get(&other.item), Some(&false));
+    }
+
+    #[test]
+    fn a_member_is_named_as_the_surveyor_knows_it() {
+        let src = r#"{"format": "doorstep-form/1", "id": "c", "version": "1", "title": "C", "languages": ["en"],
+          "items": [
+            {"type": "repeat", "name": "m", "label": "Members", "items": [
+              {"type": "text", "name": "nm", "label": "Name"},
+              {"type": "repeat", "name": "jobs", "label": "Jobs", "items": [
+                {"type": "integer", "name": "pay", "label": "Pay"}]}]}
+          ]}"#;
+        let form = Rc::new(form::load(src).form.unwrap());
+        let s = Session::new(form.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
+        let mut f = Filling::new(s, filling().meta);
+        let (m, jobs) = (
+            form.node("m").unwrap().item,
+            form.item_by_name("jobs").unwrap().id,
+        );
+        for _ in 0..2 {
+            f.apply(Action::AddInstance {
+                repeat: m,
+                parent: 0,
+            })
+            .unwrap();
+        }
+        let members = f.session.instances(m, 0).to_vec();
+        f.apply(Action::AddInstance {
+            repeat: jobs,
+            parent: members[1],
+        })
+        .unwrap();
+        let job = f.session.instances(jobs, members[1])[0];
+        let pay = Node {
+            item: form.item_by_name("pay").unwrap().id,
+            scope: job,
+        };
+        assert_eq!(f.members_of(pay, Lang::En), "Members 2 · Jobs 1");
+        f.apply(Action::Answer {
+            node: Node {
+                item: form.item_by_name("nm").unwrap().id,
+                scope: members[1],
+            },
+            value: "Chen Li".into(),
+        })
+        .unwrap();
+        assert_eq!(f.members_of(pay, Lang::Zh), "Members · Chen Li · Jobs 1");
+        let roster = Node {
+            item: jobs,
+            scope: members[1],
+        };
+        assert_eq!(
+            f.members_of(roster, Lang::En),
+            "Members · Chen Li",
+            "a roster inside a member"
+        );
+        assert_eq!(f.members_of(form.node("m").unwrap(), Lang::En), "");
     }
 
     #[test]

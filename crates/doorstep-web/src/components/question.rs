@@ -89,7 +89,7 @@ pub fn question(p: &Props) -> Html {
                 let who: Vec<String> = typed
                     .removes
                     .iter()
-                    .map(|&(r, i)| who(&f, r, i, p.lang))
+                    .map(|&(_, i)| f.member_title(i, p.lang))
                     .collect();
                 crate::i18n::removes_on_leaving(p.lang, &who)
             }
@@ -497,32 +497,6 @@ fn commit(ctl: &Ctl, node: Node, text: String, parsed: Result<Option<Json>, Stri
         let cbs = f.subscribers(Topic::Node(node));
         drop(f);
         Ctl::run(cbs);
-    }
-}
-
-/// A roster member as the surveyor knows it: "家庭成员 · 陈丽", or "地块 3" before it has a name.
-fn who(
-    f: &crate::filling::Filling,
-    repeat: doorstep_core::expr::ItemId,
-    inst: u32,
-    lang: Lang,
-) -> String {
-    let (_, parent) = f.session.instance_parent(inst).unwrap_or((repeat, 0));
-    let roster = crate::markdown::plain(&f.session.label(Node {
-        item: repeat,
-        scope: parent,
-    }));
-    match f.member_label(repeat, inst) {
-        Some(name) => format!("{roster} · {name}"),
-        None => {
-            let n = f
-                .session
-                .instances(repeat, parent)
-                .iter()
-                .position(|&s| s == inst)
-                .map_or(1, |i| i + 1);
-            crate::i18n::nth_member(lang, &roster, n)
-        }
     }
 }
 

@@ -135,11 +135,16 @@ pub fn review_screen(p: &Props) -> Html {
     let links: Vec<(String, String, Node)> = problems
         .iter()
         .map(|pr| {
-            let label = if (pr.node.item as usize) < f.form.items.len() {
+            let mut label = if (pr.node.item as usize) < f.form.items.len() {
                 crate::markdown::plain(&f.session.label(pr.node))
             } else {
                 String::new()
             };
+            // A question asked of every member says whose answer it is ("年龄" alone, once per
+            // member, did not).
+            if pr.node.scope != 0 {
+                label = format!("{} · {label}", f.members_of(pr.node, lang));
+            }
             (label, pr.message.clone(), pr.node)
         })
         .collect();
@@ -154,17 +159,9 @@ pub fn review_screen(p: &Props) -> Html {
                 if node.item as usize >= f.form.items.len() {
                     return;
                 }
-                let mut pos = pos_of(&f.form, &f.pages, &f.session, node);
-                // A problem on a roster itself (too few members) shows on the roster's page.
-                if f.form.item(node.item).kind == ItemType::Repeat && pos.member == Some(node.scope)
-                {
-                    pos.member = f
-                        .session
-                        .instance_parent(node.scope)
-                        .map(|(_, p)| p)
-                        .filter(|&p| p != 0);
-                }
-                pos
+                // A problem on a roster itself (too few members) shows where the roster is: its
+                // node lives in the member holding it (`node.scope`), as any question there.
+                pos_of(&f.form, &f.pages, &f.session, node)
             };
             super::fill_screen::go(&ctl, pos);
             ctx.go(Screen::Fill);
