@@ -157,6 +157,8 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         ))
     })?;
     let all_tables = store.tables()?;
+    let replaced = db::replaced(store.as_mut())?;
+    let mut left_out = 0u64;
     let mut codebook: Vec<[String; 6]> = Vec::new();
     let mut total_rows = 0u64;
     let start = std::time::Instant::now();
@@ -198,7 +200,12 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                     label_at.push(Some(i));
                 }
             }
-            let rows = match &mut book {
+            let keep = Keep {
+                id_at: columns.iter().position(|c| c == "instance_id"),
+                replaced: &replaced,
+                left_out: 0,
+            };
+            let (rows, left) = match &mut book {
                 None => write_csv(
                     store.as_mut(),
                     &args.out.join(format!("{table}.csv")),
@@ -206,11 +213,19 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                     &columns,
                     &header,
                     &info,
+                    keep,
                 )?,
-                Some(b) => write_sheet(store.as_mut(), b, table, &columns, &header, &info)?,
+                Some(b) => write_sheet(store.as_mut(), b, table, &columns, &header, &info, keep)?,
             };
             total_rows += rows;
-            say!("{table}: {rows} rows");
+            left_out += left;
+            if left > 0 {
+                say!(
+                    "{table}: {rows} rows ({left} of submissions replaced by a correction left out)"
+                );
+            } else {
+                say!("{table}: {rows} rows");
+            }
         }
         if let Some(mut b) = book {
             let path = args.out.join(format!("{form_id}.xlsx"));
@@ -241,6 +256,12 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         "exported {total_rows} rows in {secs:.2} s ({:.0} rows/s)",
         total_rows as f64 / secs.max(1e-9)
     );
+    if left_out > 0 {
+        eprintln!(
+            "left out {left_out} rows of {} submissions replaced by a correction (each correction is exported in its place; both stay in the database)",
+            replaced.len()
+        );
+    }
     Ok(Outcome::Clean)
 }
 
@@ -291,6 +312,23 @@ fn write_record(w: &mut impl Write, fields: impl Iterator<Item = String>) -> std
     w.write_all(line.as_bytes())
 }
 
+/// Which rows a table's export leaves out: those of submissions replaced by a correction
+/// (`db::replaced`), told by the row's `instance_id` (at `id_at`).
+struct Keep<'a> {
+    id_at: Option<usize>,
+    replaced: &'a std::collections::HashSet<String>,
+    left_out: u64,
+}
+
+impl Keep<'_> {
+    fn keeps(&mut self, vals: &[Val]) -> bool {
+        let out = matches!(self.id_at.map(|i| &vals[i]), Some(Val::Text(id)) if self.replaced.contains(id));
+        self.left_out += u64::from(out);
+        !out
+    }
+}
+
+/// Writes a table's CSV; the rows written and the rows left out.
 fn write_csv(
     store: &mut dyn Store,
     path: &Path,
@@ -298,7 +336,8 @@ fn write_csv(
     columns: &[String],
     header: &[String],
     info: &HashMap<String, ColumnInfo>,
-) -> Result<u64, CliError> {
+    mut keep: Keep<'_>,
+) -> Result<(u64, u64), CliError> {
     let mut w = csv_file(path)?;
     write_record(&mut w, header.iter().cloned()).map_err(|e| io(path, e))?;
     let labels: Vec<Option<&ColumnInfo>> = columns
@@ -308,6 +347,9 @@ fn write_csv(
     let mut rows = 0u64;
     let mut line = String::with_capacity(4096);
     store.scan(table, columns, &mut |vals| {
+        if !keep.keeps(vals) {
+            return Ok(());
+        }
         line.clear();
         for (i, v) in vals.iter().enumerate() {
             if i > 0 {
@@ -329,7 +371,7 @@ fn write_csv(
         w.write_all(line.as_bytes()).map_err(|e| io(path, e))
     })?;
     w.flush().map_err(|e| io(path, e))?;
-    Ok(rows)
+    Ok((rows, keep.left_out))
 }
 
 /// Excel's limit on a sheet name.
@@ -344,7 +386,8 @@ fn write_sheet(
     columns: &[String],
     header: &[String],
     info: &HashMap<String, ColumnInfo>,
-) -> Result<u64, CliError> {
+    mut keep: Keep<'_>,
+) -> Result<(u64, u64), CliError> {
     let sheet = book.add_worksheet();
     sheet.set_name(sheet_name(table)).map_err(xerr)?;
     for (i, h) in header.iter().enumerate() {
@@ -356,6 +399,9 @@ fn write_sheet(
         .collect();
     let mut r = 0u32;
     store.scan(table, columns, &mut |vals| {
+        if !keep.keeps(vals) {
+            return Ok(());
+        }
         r += 1;
         if r >= 1_048_576 {
             return Err(CliError::msg(format!("table {table} has more rows than an Excel sheet holds (1,048,575); export it as CSV")));
@@ -385,7 +431,7 @@ fn write_sheet(
         }
         Ok(())
     })?;
-    Ok(u64::from(r))
+    Ok((u64::from(r), keep.left_out))
 }
 
 fn write_codebook_sheet<'a>(

@@ -66,6 +66,8 @@ struct Ctx<'a> {
     tables: Vec<String>,
     lang: String,
     zh: bool,
+    /// Submissions replaced by a correction (`db::replaced`): not counted.
+    replaced: std::collections::HashSet<String>,
 }
 
 impl Ctx<'_> {
@@ -142,8 +144,15 @@ impl Ctx<'_> {
         cols: &[String],
         f: &mut dyn FnMut(&[Val]),
     ) -> Result<(), CliError> {
-        self.store.scan(table, cols, &mut |v| {
-            f(v);
+        // Each row's `instance_id` comes after the asked columns, to leave out replaced ones.
+        let mut with_id = cols.to_vec();
+        with_id.push("instance_id".to_string());
+        let replaced = &self.replaced;
+        self.store.scan(table, &with_id, &mut |v| {
+            let (row, id) = v.split_at(cols.len());
+            if !matches!(&id[0], Val::Text(id) if replaced.contains(id)) {
+                f(row);
+            }
             Ok(())
         })
     }
@@ -604,6 +613,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let mut store = db::open_existing(&args.db)?;
     let forms = load_forms(store.as_mut())?;
     let tables = store.tables()?;
+    let replaced = db::replaced(store.as_mut())?;
     let zh = args.lang.starts_with("zh");
     let mut cx = Ctx {
         store: store.as_mut(),
@@ -611,6 +621,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         tables,
         lang: args.lang.clone(),
         zh,
+        replaced,
     };
     let mut body = String::new();
     households(&mut cx, &mut body)?;
@@ -653,7 +664,7 @@ td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 </style></head><body>
 <h1>{t}</h1>
 <p class="note">{gen} {generated} · {db}</p>
-{body}
+{replaced_note}{body}
 </body></html>
 "#,
         lang = esc(&args.lang),
@@ -661,6 +672,14 @@ td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
         t = esc(title),
         gen = esc(cx.t("生成时间", "Generated")),
         db = esc(args.db.rsplit('@').next().unwrap_or(&args.db)),
+        replaced_note = match cx.replaced.len() {
+            0 => String::new(),
+            n if cx.zh => format!(r#"<p class="note">{n} 份调查在手机上更正过：只计更正后的一份。</p>"#),
+            n => format!(
+                r#"<p class="note">{n} submission{} corrected on the phone: only the correction is counted.</p>"#,
+                if n == 1 { " was" } else { "s were" }
+            ),
+        },
     );
     std::fs::write(&args.out, html).map_err(|e| {
         CliError::msg(format!(

@@ -120,8 +120,8 @@ fn rebuild(bytes: &[u8], edit: impl Fn(&str, &[u8]) -> Vec<u8>) -> Vec<u8> {
         manifest["form"] =
             serde_json::json!({"id": form.id, "version": form.version, "hash": form.hash});
     }
-    // Each line's hash too, so that an edited line is checked for what it says, not refused for
-    // its hash.
+    // Each line's hash and id too, so that an edited line is checked for what it says, not
+    // refused for its hash or for the manifest listing another id.
     if let Some((_, jsonl)) = files.iter().find(|(n, _)| n == "submissions.jsonl") {
         let lines: Vec<&[u8]> = jsonl.split(|&b| b == b'\n').collect();
         for (entry, line) in manifest["submissions"]
@@ -131,6 +131,11 @@ fn rebuild(bytes: &[u8], edit: impl Fn(&str, &[u8]) -> Vec<u8>) -> Vec<u8> {
             .zip(lines)
         {
             entry["sha256"] = doorstep_core::submission::sha256_hex(line).into();
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line)
+                && let Some(id) = v["meta"]["instance_id"].as_str()
+            {
+                entry["instance_id"] = id.into();
+            }
         }
     }
     for entry in manifest["files"].as_array_mut().unwrap() {
@@ -178,6 +183,35 @@ fn edit_lines(
         }
         _ => b.to_vec(),
     })
+}
+
+/// The bundle with the attachments of submission `from` filed under `to` (`media/<id>/…`), in the
+/// archive and in the manifest.
+fn move_media(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    use doorstep_core::bundle::zip;
+    // The folder is the id without its `uuid:` scheme.
+    let folder = |id: &str| format!("media/{}/", id.trim_start_matches("uuid:"));
+    let (from, to) = (folder(from), folder(to));
+    let renamed = |name: &str| match name.strip_prefix(&from) {
+        Some(rest) => format!("{to}{rest}"),
+        None => name.to_string(),
+    };
+    let archive = zip::read(bytes).unwrap();
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(archive.get("manifest.json").unwrap().data).unwrap();
+    for entry in manifest["files"].as_array_mut().unwrap() {
+        entry["path"] = renamed(entry["path"].as_str().unwrap()).into();
+    }
+    let mut w = zip::ZipWriter::new(zip::DosTime::new(2026, 11, 20, 12, 0, 0));
+    w.add(
+        "manifest.json",
+        serde_json::to_string_pretty(&manifest).unwrap().as_bytes(),
+    )
+    .unwrap();
+    for e in archive.entries.iter().filter(|e| e.name != "manifest.json") {
+        w.add(&renamed(&e.name), e.data).unwrap();
+    }
+    w.finish().unwrap()
 }
 
 fn ingest(bundle: &Path, db: &Path) -> Run {
@@ -935,5 +969,101 @@ fn ingest_into_postgresql() {
     admin
         .batch_execute(&format!("DROP DATABASE {name}"))
         .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An interview corrected on the phone after it was exported arrives again with a new id and the
+/// old one in `deprecated_id`: both are stored, but the tables and the report count the household
+/// once, as corrected.
+#[test]
+fn a_correction_replaces_the_original_in_export_and_report() {
+    let dir = temp("office-correction");
+    let original = dir.join("first.zip");
+    let r = doorstep(&[
+        "synth",
+        "--form",
+        &form("household_needs"),
+        "--count",
+        "5",
+        "-o",
+        original.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bytes = std::fs::read(&original).unwrap();
+    let new_id = "uuid:0f0e0d0c-0b0a-4908-8706-050403020100";
+    let old_id = {
+        let archive = doorstep_core::bundle::zip::read(&bytes).unwrap();
+        let lines = archive.get("submissions.jsonl").unwrap().data;
+        let first: serde_json::Value =
+            serde_json::from_slice(lines.split(|&b| b == b'\n').next().unwrap()).unwrap();
+        first["meta"]["instance_id"].as_str().unwrap().to_string()
+    };
+    // The phone's later bundle: the five again, the first corrected (a new id, the old one
+    // recorded, the head's name fixed, its attachments filed under the new id).
+    let corrected = edit_lines(&move_media(&bytes, &old_id, new_id), None, |i, v| {
+        if i != 0 {
+            return false;
+        }
+        let meta = &mut v["meta"];
+        meta["deprecated_id"] = meta["instance_id"].clone();
+        meta["instance_id"] = new_id.into();
+        v["data"]["head_name"] = "更正后".into();
+        true
+    });
+    let second = dir.join("second.zip");
+    std::fs::write(&second, corrected).unwrap();
+    let db = dir.join("office.db");
+    for (bundle, total) in [
+        (&original, "5 new, 0 duplicate"),
+        (&second, "1 new, 4 duplicate"),
+    ] {
+        let r = ingest(bundle, &db);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+        assert!(
+            r.stdout
+                .contains(&format!("total: {total}, 0 conflict, 0 rejected")),
+            "{}",
+            r.stdout
+        );
+    }
+
+    let out = dir.join("tables");
+    let r = doorstep(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("of 1 submissions replaced by a correction"),
+        "{}",
+        r.stderr
+    );
+    let households = std::fs::read_to_string(out.join("household_needs.csv")).unwrap();
+    assert_eq!(households.lines().count(), 1 + 5, "{households}");
+    assert!(
+        !households.contains(&old_id),
+        "the replaced one is left out"
+    );
+    assert!(households.contains("更正后"));
+    let members = std::fs::read_to_string(out.join("household_needs__members.csv")).unwrap();
+    assert!(!members.contains(&old_id), "its members too");
+    assert!(members.contains(new_id));
+
+    let html = dir.join("report.html");
+    let r = doorstep(&[
+        "report",
+        "--db",
+        db.to_str().unwrap(),
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("调查户数： <b>5</b>"), "counted once");
+    assert!(page.contains("1 份调查在手机上更正过"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -490,6 +490,25 @@ pub trait Store {
     ) -> Result<(), CliError>;
 }
 
+/// The submissions replaced by a correction: every stored `deprecated_id` (an interview edited on
+/// the phone after it was finalized comes again with a new `instance_id` and the old one there).
+/// Export and report leave them out, so that a corrected household counts once; they stay in the
+/// database.
+pub fn replaced(store: &mut dyn Store) -> Result<std::collections::HashSet<String>, CliError> {
+    let mut out = std::collections::HashSet::new();
+    store.scan(
+        "doorstep_submissions",
+        &["deprecated_id".to_string()],
+        &mut |v| {
+            if let Some(Val::Text(id)) = v.first() {
+                out.insert(id.clone());
+            }
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
 /// Opens the database named by `--db`: a `postgres://` or `postgresql://` URL, else a SQLite file.
 pub fn open(db: &str) -> Result<Box<dyn Store>, CliError> {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
