@@ -8,7 +8,8 @@
 //! - `household_needs`: `township`, `village`, `care_categories` (space-joined `cat1`..`cat5`),
 //!   `urgency` (`urgent`/`key`/`general`), `urgency_score` (orders the urgent list),
 //!   `urgency_reasons` (`urgency_reasons_en` in English when the form has it), `help_needed`
-//!   (select_multiple), `head_name`, `household_size`;
+//!   (select_multiple), `head_name`, `household_size`, and `head_id`, `surveyor`, `survey_day` for the
+//!   households possibly surveyed twice;
 //! - `care_visit`: `fund_line`, `total_amount` (yuan), `visit_type`, `visit_date`;
 //! - `emergency_aid`: `urgency`, `amount_requested`, and for the list of urgent reports `event_date`,
 //!   `head_name`, `township`, `village`, `event_type`, `contact_phone`;
@@ -757,6 +758,9 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         "help_needed",
         "head_name",
         "household_size",
+        "head_id",
+        "surveyor",
+        "survey_day",
     ];
     let _ = write!(
         s,
@@ -784,6 +788,7 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         idx("household_size"),
         idx("urgency_score"),
     );
+    let (hid, who, day) = (idx("head_id"), idx("surveyor"), idx("survey_day"));
     // The reasons in the report's language when the form computes them in it.
     let rs = match (cx.zh, idx("urgency_reasons_en")) {
         (false, Some(en)) => Some(en),
@@ -801,8 +806,21 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         i.and_then(|i| v[i].as_str().map(str::to_string))
             .unwrap_or_default()
     };
+    // Households by the head's ID number: one surveyed twice (by two surveyors, or twice by one)
+    // is counted twice until the office takes one out.
+    let mut by_id: BTreeMap<String, Vec<[String; 5]>> = BTreeMap::new();
     cx.scan(T, &cols.clone(), &mut |v| {
         total += 1;
+        let id = text(v, hid);
+        if !id.trim().is_empty() {
+            by_id.entry(id.trim().to_uppercase()).or_default().push([
+                text(v, hn),
+                text(v, tw),
+                text(v, vi),
+                text(v, who),
+                text(v, day),
+            ]);
+        }
         let town = text(v, tw);
         let village = text(v, vi);
         *by_town.entry(town.clone()).or_default() += 1.0;
@@ -940,6 +958,9 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
             cx.t("表单没有 urgency 字段。", "The form has no urgency field."),
         );
     }
+    if hid.is_some() {
+        twice(cx, s, by_id, &town_l, &village_l);
+    }
     let _ = write!(s, "<h2>{}</h2>", esc(cx.t("帮扶需求", "Help needed")));
     if he.is_some() {
         let l = cx.labels(T, T, "help_needed");
@@ -958,6 +979,87 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         );
     }
     Ok(())
+}
+
+/// The households whose head's ID number is in more than one submission, for the office to check
+/// (the same family surveyed twice is counted twice above). The number is shown with its birth
+/// date hidden: enough to find the records, not a copy of the ID in a file that is mailed.
+fn twice(
+    cx: &Ctx<'_>,
+    s: &mut String,
+    by_id: BTreeMap<String, Vec<[String; 5]>>,
+    town_l: &HashMap<String, String>,
+    village_l: &HashMap<String, String>,
+) {
+    let groups: Vec<(String, Vec<[String; 5]>)> =
+        by_id.into_iter().filter(|(_, v)| v.len() > 1).collect();
+    let _ = write!(
+        s,
+        "<h3>{} ({})</h3>",
+        esc(cx.t(
+            "可能重复调查的户（户主身份证号相同）",
+            "Households possibly surveyed twice (same head ID number)"
+        )),
+        groups.len()
+    );
+    if groups.is_empty() {
+        note(
+            s,
+            cx.t(
+                "没有两份调查的户主身份证号相同。",
+                "No two submissions have the same head ID number.",
+            ),
+        );
+        return;
+    }
+    let masked = |id: &str| {
+        let chars: Vec<char> = id.chars().collect();
+        if chars.len() > 10 {
+            let tail: String = chars[chars.len() - 4..].iter().collect();
+            let head: String = chars[..6].iter().collect();
+            format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
+        } else {
+            id.to_string()
+        }
+    };
+    // Bounded: a page, not a dump (synthetic data reuses answers by the thousand).
+    const SHOWN: usize = 200;
+    let more = groups.len().saturating_sub(SHOWN);
+    let mut rows = Vec::new();
+    for (id, mut list) in groups.into_iter().take(SHOWN) {
+        list.sort_by(|a, b| a[4].cmp(&b[4]));
+        for [name, town, village, who, day] in list {
+            rows.push(vec![
+                masked(&id),
+                name,
+                label(town_l, &town),
+                label(village_l, &village),
+                who,
+                day,
+            ]);
+        }
+    }
+    s.push_str(&table_html(
+        &[
+            cx.t("户主身份证号", "Head ID number"),
+            cx.t("户主", "Head"),
+            cx.t("乡镇", "Township"),
+            cx.t("村", "Village"),
+            cx.t("调查员", "Surveyor"),
+            cx.t("调查日期", "Survey day"),
+        ],
+        &rows,
+        6,
+        Some(1),
+    ));
+    if more > 0 {
+        let text = if cx.zh {
+            format!("另有 {more} 个身份证号未列出。")
+        } else {
+            format!("{more} more ID numbers are not listed.")
+        };
+        note(s, &text);
+    }
 }
 
 fn visits(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {

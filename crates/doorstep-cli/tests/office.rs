@@ -1065,5 +1065,9 @@ fn a_correction_replaces_the_original_in_export_and_report() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("调查户数： <b>5</b>"), "counted once");
     assert!(page.contains("1 份调查在手机上更正过"));
+    assert!(
+        page.contains("可能重复调查的户（户主身份证号相同） (0)"),
+        "a correction is not the household surveyed twice"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

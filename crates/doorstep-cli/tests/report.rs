@@ -110,6 +110,48 @@ fn the_report_fits_a_phone_in_both_languages() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Households whose head's ID number is in two submissions are listed for the office to check,
+/// with the ID's birth date hidden.
+#[test]
+fn households_surveyed_twice_are_listed() {
+    let dir = temp("report-twice");
+    let db = dir.join("o.db").display().to_string();
+    let bundle = dir.join("hh.zip").display().to_string();
+    // Twelve submissions from ten interviews: two households twice.
+    let r = doorstep(&[
+        "synth",
+        "--form",
+        &form("household_needs"),
+        "--count",
+        "12",
+        "--distinct",
+        "10",
+        "-o",
+        &bundle,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = doorstep(&["ingest", "--db", &db, &bundle]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = dir.join("r.html");
+    let r = doorstep(&["report", "--db", &db, "-o", html.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::read_to_string(&html).unwrap();
+    let section = &page[page.find("可能重复调查的户").unwrap()..];
+    let section = &section[..section.find("</table>").unwrap()];
+    assert!(section.contains("(2)"), "{section}");
+    let ids: Vec<&str> = section
+        .split(r#"data-label="户主身份证号">"#)
+        .skip(1)
+        .map(|c| &c[..c.find('<').unwrap()])
+        .collect();
+    assert_eq!(ids.len(), 4, "{section}");
+    for id in &ids {
+        assert_eq!(id.len(), 18, "{id}");
+        assert_eq!(&id[6..14], "********", "the birth date is hidden: {id}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn an_unknown_language_is_refused() {
     let dir = temp("report-lang");
