@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, screenshot } from './lib.mjs';
-import { answer, open, saved, start } from './app.mjs';
+import { ONE_PAGE, answer, nextFrame, open, openForm, saved, start } from './app.mjs';
 
 for (const [lang, notApplicable] of [['zh', '不适用'], ['en', 'does not apply']]) {
   test(`sections that do not apply are skipped and marked (${lang})`, async (t) => {
@@ -94,3 +94,31 @@ test("the phone's back button steps back inside the app instead of leaving it", 
   assert.match(await page.locator('.list li[data-instance] .name').first().textContent(), /王五/);
   assert.equal(page.url(), url, 'still in the app');
 });
+
+// Leaving an interview by a button (home, finalize) leaves no history entry of the interview
+// behind: the lists take back as leaving the app, at the first press (it used to do nothing once).
+for (const how of ['home', 'finalize']) {
+  test(`after leaving an interview by ${how}, back leaves the app at once`, async (t) => {
+    const app = await launch();
+    t.after(() => app.close());
+    const { page } = app;
+    await openForm(app, ONE_PAGE);
+    await answer(page, 'q1', '王五');
+    await saved(page);
+    if (how === 'home') {
+      await page.click('header.bar button[aria-label]');
+      await page.waitForSelector('.list li[data-instance]');
+    } else {
+      await page.click('[data-testid=next]');
+      await page.click('[data-testid=finalize]');
+      await page.waitForSelector('.list li[data-instance]');
+    }
+    await page.waitForFunction(() => history.state === null);
+    await nextFrame(page);
+    assert.equal(await page.locator('.tabs').count(), 1, 'still on the list');
+    assert.equal(await page.locator('.list li[data-instance]').count(), 1);
+    await page.goBack();
+    assert.equal(page.url(), 'about:blank', 'left the app');
+    assert.deepEqual(app.errors, []);
+  });
+}

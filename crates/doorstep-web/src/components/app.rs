@@ -98,6 +98,14 @@ impl AppCtx {
         self.ctl.set(None);
         self.state.dispatch(AppAction::Refresh);
         self.go(to);
+        // Left by a button (home, finalize) rather than by back, the app's history entry would
+        // stay on top of the lists, and the next back would do nothing: it is stepped back over
+        // (the lists do not listen for back).
+        if let Ok(history) = gloo::utils::window().history()
+            && ours(&history)
+        {
+            let _ = history.back();
+        }
     }
 }
 
@@ -134,16 +142,20 @@ fn guard_history() {
     let Ok(history) = gloo::utils::window().history() else {
         return;
     };
-    let ours = history
-        .state()
-        .ok()
-        .and_then(|state| js_sys::Reflect::get(&state, &"doorstep".into()).ok())
-        .is_some_and(|v| v.is_truthy());
-    if !ours {
+    if !ours(&history) {
         let state = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&state, &"doorstep".into(), &true.into());
         let _ = history.push_state(&state, "");
     }
+}
+
+/// Whether the app's own history entry is the current one.
+fn ours(history: &web_sys::History) -> bool {
+    history
+        .state()
+        .ok()
+        .and_then(|state| js_sys::Reflect::get(&state, &"doorstep".into()).ok())
+        .is_some_and(|v| v.is_truthy())
 }
 
 #[function_component(App)]
