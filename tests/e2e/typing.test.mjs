@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, screenshot } from './lib.mjs';
-import { ONE_PAGE, answer, openForm, saved, storedSubmissions, valueOf } from './app.mjs';
+import { ONE_PAGE, answer, open, openForm, saved, start, storedSubmissions, valueOf } from './app.mjs';
 
 const stored = async (page) => (await storedSubmissions(page))[0].envelope.data;
 
@@ -119,5 +119,27 @@ test('text that is not a number keeps no older answer and stays on screen over a
   await saved(page);
   assert.deepEqual((await stored(page)).plots, [{ plot_mu: 2.5 }]);
   assert.equal(await message.textContent(), '');
+  assert.deepEqual(app.errors, []);
+});
+
+// A year of six digits can be typed into a date field (the browser's field allows up to 275760):
+// the surveyor was shown the engine's words in English and the older date stayed the answer.
+test('a date the form cannot hold says so plainly and keeps no older date', async (t) => {
+  const app = await launch();
+  t.after(() => app.close());
+  const { page } = app;
+  await open(app);
+  await start(page, 'emergency_aid');
+  await answer(page, 'event_date', '2026-11-20');
+  await saved(page);
+  assert.equal((await stored(page)).event_date, '2026-11-20');
+  await answer(page, 'event_date', '202611-11-20');
+  const message = page.locator('[data-name="event_date"] .q-error');
+  await page.waitForFunction(() => document.querySelector('[data-name="event_date"] .q-error')?.textContent === '这个日期不对，请重新选择。');
+  await saved(page);
+  assert.equal((await stored(page)).event_date, undefined);
+  await page.click('[data-testid=switch-language]');
+  await page.waitForFunction(() => document.querySelector('[data-name="event_date"] .q-error')?.textContent === 'This date is not valid; choose it again.');
+  assert.equal(await message.count(), 1);
   assert.deepEqual(app.errors, []);
 });

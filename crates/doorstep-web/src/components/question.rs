@@ -83,6 +83,12 @@ pub fn question(p: &Props) -> Html {
     // field is left) stays on screen, with why, in the language shown now.
     let raw = f.typed.get(&node).map(|typed| {
         let why = match (&typed.refused, typed_parser(kind)(&typed.text, p.lang)) {
+            // The engine's words are for developers ("expected a date YYYY-MM-DD").
+            (Some(_), _)
+                if matches!(kind, ItemType::Date | ItemType::Time | ItemType::Datetime) =>
+            {
+                t.not_a_date.to_string()
+            }
             (Some(refused), _) => refused.clone(),
             (None, Err(msg)) => msg,
             (None, Ok(_)) => {
@@ -480,6 +486,10 @@ fn commit(ctl: &Ctl, node: Node, text: String, parsed: Result<Option<Json>, Stri
             _ => None,
         };
         refused = answer_typed(ctl, node, value).err();
+        // What the form cannot hold is no answer either: no older answer stays behind it.
+        if refused.is_some() {
+            let _ = answer_typed(ctl, node, None);
+        }
     }
     let held = bad || !removes.is_empty() || refused.is_some();
     let now = held.then_some(Typed {
