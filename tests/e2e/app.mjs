@@ -201,6 +201,41 @@ export const HOUSEHOLD = {
   help: { help_needed: ['health_check', 'skills_training'] },
 };
 
+/** A valid emergency report (`emergency_aid`), the event yesterday. */
+export function emergencyAnswers() {
+  return {
+    contact_phone: '13912345678',
+    township: 'chengguan',
+    village: 'cg_nanjie',
+    event_type: 'fire',
+    event_date: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10),
+    affected: ['head'],
+    affected_count: 2,
+    amount_requested: 3000,
+    urgency: 'urgent',
+  };
+}
+
+/** Deletes a stored submission behind the app's back, as another window of the app would. */
+export async function deleteStored(page, id) {
+  await page.evaluate(
+    (id) =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('doorstep');
+        req.onsuccess = () => {
+          const tx = req.result.transaction('submissions', 'readwrite');
+          tx.objectStore('submissions').delete(id);
+          tx.oncomplete = () => {
+            req.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    id,
+  );
+}
+
 export async function answerAll(page, answers) {
   for (const [name, value] of Object.entries(answers)) await answer(page, name, value);
 }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, screenshot } from './lib.mjs';
-import { ONE_PAGE, addMember, answer, answerAll, backToList, open, openForm, saved, start, storedSubmissions } from './app.mjs';
+import { ONE_PAGE, addMember, answer, answerAll, backToList, emergencyAnswers, open, openForm, saved, start, storedSubmissions } from './app.mjs';
 
 test('finalize is refused until valid; edit after finalize makes a new id', async (t) => {
   const app = await launch({ locale: 'en-US' });
@@ -30,17 +30,7 @@ test('finalize is refused until valid; edit after finalize makes a new id', asyn
   // A problem's link leads to its question.
   await page.locator('[data-testid=problem-link]', { hasText: /手机|phone/i }).first().click();
   await page.waitForSelector('[data-name="contact_phone"]');
-  await answerAll(page, {
-    contact_phone: '13912345678',
-    township: 'chengguan',
-    village: 'cg_nanjie',
-    event_type: 'fire',
-    event_date: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10),
-    affected: ['head'],
-    affected_count: 2,
-    amount_requested: 3000,
-    urgency: 'urgent',
-  });
+  await answerAll(page, emergencyAnswers());
   await saved(page);
   await page.click('[data-testid=next]');
   await page.waitForSelector('[data-testid=finalize]');

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, screenshot } from './lib.mjs';
-import { answer, answerAll, open, saved, start, storedSubmissions, valueOf } from './app.mjs';
+import { answer, answerAll, deleteStored, emergencyAnswers, open, saved, start, storedSubmissions, valueOf } from './app.mjs';
 
 /** Opens the app in a second tab of the same browser (same storage); it resumes the open draft. */
 async function secondWindow(app) {
@@ -81,22 +81,7 @@ test('two windows on one draft: the later write is refused, and the surveyor cho
   );
 
   // Deleted meanwhile (by another window): this one's answers can bring it back.
-  await b.evaluate(
-    (id) =>
-      new Promise((resolve, reject) => {
-        const req = indexedDB.open('doorstep');
-        req.onsuccess = () => {
-          const tx = req.result.transaction('submissions', 'readwrite');
-          tx.objectStore('submissions').delete(id);
-          tx.oncomplete = () => {
-            req.result.close();
-            resolve();
-          };
-          tx.onerror = () => reject(tx.error);
-        };
-      }),
-    stored.envelope.meta.instance_id,
-  );
+  await deleteStored(b, stored.envelope.meta.instance_id);
   await answer(b, 'head_name', '王小');
   await conflict(b, 'deleted');
   assert.equal((await storedSubmissions(b)).length, 0, 'not brought back behind the surveyor’s back');
@@ -115,18 +100,7 @@ test('finalized in one window, the other keeps its answers as a correction', asy
   const a = app.page;
   await open(app);
   await start(a, 'emergency_aid');
-  await answerAll(a, {
-    head_name: '李四',
-    contact_phone: '13912345678',
-    township: 'chengguan',
-    village: 'cg_nanjie',
-    event_type: 'fire',
-    event_date: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10),
-    affected: ['head'],
-    affected_count: 2,
-    amount_requested: 3000,
-    urgency: 'urgent',
-  });
+  await answerAll(a, { head_name: '李四', ...emergencyAnswers() });
   await saved(a);
 
   const b = await secondWindow(app);
@@ -190,21 +164,7 @@ test('a window shown again, with nothing unsaved, shows what another window did'
   assert.equal(stored.envelope.data.head_name, '王建军');
 
   // Deleted in the other window: shown again, this one goes to the drafts and says why.
-  await b.evaluate(
-    (id) =>
-      new Promise((resolve) => {
-        const req = indexedDB.open('doorstep');
-        req.onsuccess = () => {
-          const tx = req.result.transaction('submissions', 'readwrite');
-          tx.objectStore('submissions').delete(id);
-          tx.oncomplete = () => {
-            req.result.close();
-            resolve();
-          };
-        };
-      }),
-    stored.envelope.meta.instance_id,
-  );
+  await deleteStored(b, stored.envelope.meta.instance_id);
   await shown(a);
   await a.waitForSelector('.tabs [aria-current=page]');
   assert.match(await a.locator('.notice.ok').textContent(), /另一个窗口.*删除/);

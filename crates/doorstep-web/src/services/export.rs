@@ -215,7 +215,7 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
         );
         let sha = rec.sha256.clone();
         let marked = storage::update(
-            &[storage::BUNDLES, storage::SUBMISSIONS],
+            vec![storage::BUNDLES, storage::SUBMISSIONS],
             storage::SUBMISSIONS,
             bundle.included.clone(),
             Box::new(move |read| {

@@ -294,7 +294,7 @@ async fn write_now(ctl: &Ctl) -> Result<(), SaveError> {
     let written = Rc::new(RefCell::new(None));
     let (c, w, key) = (ctl.clone(), written.clone(), id.clone());
     storage::update(
-        &[storage::SUBMISSIONS],
+        vec![storage::SUBMISSIONS],
         storage::SUBMISSIONS,
         vec![id],
         Box::new(move |read| {
@@ -402,7 +402,7 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
         let written = Rc::new(RefCell::new(None));
         let w = written.clone();
         let result = storage::update(
-            &[storage::SUBMISSIONS],
+            vec![storage::SUBMISSIONS],
             storage::SUBMISSIONS,
             keys.clone(),
             Box::new(move |read| {

@@ -125,29 +125,16 @@ fn strict() -> TransactionOptions {
 
 /// Writes records (store, key, JSON text) in one strict transaction: all or nothing.
 pub async fn put_all(entries: Vec<(&'static str, String, String)>) -> Result<(), SaveError> {
-    let entries = Rc::new(entries);
-    with_retry(move |db| {
-        let entries = entries.clone();
-        async move {
-            let mut names: Vec<&str> = entries.iter().map(|e| e.0).collect();
-            doorstep_core::sort::sort(&mut names);
-            names.dedup();
-            let tx = db
-                .transaction(names)
-                .with_mode(TransactionMode::Readwrite)
-                .with_options(strict())
-                .build()
-                .map_err(|e| classify(&e))?;
-            for (store, key, json) in entries.iter() {
-                let os = tx.object_store(store).map_err(|e| classify(&e))?;
-                os.put(json.as_str())
-                    .with_key(key.as_str())
-                    .build()
-                    .map_err(|e| classify(&e))?;
-            }
-            tx.commit().await.map_err(|e| classify(&e))
-        }
-    })
+    let mut stores: Vec<&'static str> = entries.iter().map(|e| e.0).collect();
+    doorstep_core::sort::sort(&mut stores);
+    stores.dedup();
+    let first = stores.first().copied().unwrap_or(SUBMISSIONS);
+    update(
+        stores,
+        first,
+        Vec::new(),
+        Box::new(move |_| Ok(entries.clone())),
+    )
     .await
 }
 
@@ -160,18 +147,19 @@ pub type Change =
 /// text) in one strict transaction over `stores`: nothing, from this tab or another, is written
 /// between the read and the write. When `change` refuses, nothing is written.
 pub async fn update(
-    stores: &'static [&'static str],
+    stores: Vec<&'static str>,
     store: &'static str,
     keys: Vec<String>,
     change: Change,
 ) -> Result<(), SaveError> {
     let keys = Rc::new(keys);
+    let stores = Rc::new(stores);
     let change: Rc<dyn Fn(Vec<Option<String>>) -> _> = Rc::from(change);
     with_retry(move |db| {
-        let (change, keys) = (change.clone(), keys.clone());
+        let (change, keys, stores) = (change.clone(), keys.clone(), stores.clone());
         async move {
             let tx = db
-                .transaction(stores)
+                .transaction(stores.as_slice())
                 .with_mode(TransactionMode::Readwrite)
                 .with_options(strict())
                 .build()
