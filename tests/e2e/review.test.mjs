@@ -25,6 +25,11 @@ test('finalize is refused until valid; edit after finalize makes a new id', asyn
   await page.click('[data-testid=finalize]');
   await page.waitForSelector('.notice.error[role=alert]');
   await screenshot(page, 'review-refused');
+  // Drawn again in the other language, the review still says why it did not finalize.
+  await page.click('[data-testid=switch-language]');
+  await page.waitForSelector('.notice.error[role=alert]:has-text("cannot be finalized")');
+  await page.click('[data-testid=switch-language]');
+  await page.waitForSelector('.notice.error[role=alert]:has-text("不能完成")');
   assert.equal((await storedSubmissions(page))[0].envelope.meta.status, 'draft', 'not finalized');
 
   // A problem's link leads to its question.

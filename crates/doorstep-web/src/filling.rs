@@ -55,6 +55,9 @@ pub struct Filling {
     pub touched: HashSet<Node>,
     /// After a review or a refused finalize, every problem shows.
     pub show_all_errors: bool,
+    /// Finalizing was refused for problems (the review says so until they are gone, over a change of
+    /// language too, which draws the review again).
+    pub finalize_refused: bool,
     /// What the surveyor typed into a number field that is not its answer (kept on screen, and over a
     /// change of language): text that is not a number ("12a"; the answer is cleared), or a count
     /// that would remove members with answers, held until the field is left (`would_remove`).
@@ -128,6 +131,7 @@ impl Filling {
             }),
             touched: HashSet::new(),
             show_all_errors: false,
+            finalize_refused: false,
             typed: HashMap::new(),
             drives_count: HashMap::new(),
             scroll: Scroll::Top,

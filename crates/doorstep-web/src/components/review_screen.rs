@@ -123,7 +123,7 @@ pub fn review_screen(p: &Props) -> Html {
     use_topic(&p.ctl, Topic::Any);
     let lang = p.ctx.lang();
     let t = lang.t();
-    let refused = use_state(|| false);
+    let refused = use_state(|| p.ctl.0.borrow().finalize_refused);
     let busy = use_state(|| false);
     // The review starts at its top (problems first), not where the page before it was scrolled.
     use_effect_with((), |_| {

@@ -376,6 +376,7 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
         let n = f.session.validate().len();
         if n > 0 {
             f.show_all_errors = true;
+            f.finalize_refused = true;
             return Err(n);
         }
         let before = f.meta.clone();
