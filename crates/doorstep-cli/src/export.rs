@@ -9,7 +9,7 @@
 //! Labels come from the form definitions stored in the database (`doorstep_forms`); when versions
 //! differ, the newest version that has the item gives its text.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -172,7 +172,12 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             Format::Xlsx => Some(rust_xlsxwriter::Workbook::new()),
             Format::Csv => None,
         };
+        // The codebook's sheet has its name first; each table's sheet gets a name of its own.
+        let mut used_names: HashSet<String> = HashSet::from(["codebook".to_string()]);
         for table in tables {
+            let sheet = book
+                .as_ref()
+                .map(|_| sheet_name(table, form_id, &mut used_names));
             let columns = store.columns(table)?;
             let info = column_info(versions, table, args.lang.as_deref());
             for c in &columns {
@@ -188,7 +193,9 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                     ),
                     None => (String::new(), "key".to_string(), String::new()),
                 };
-                codebook.push([form_id.clone(), table.clone(), c.clone(), q, k, ch]);
+                // In a workbook, the codebook names the sheet that holds the table.
+                let place = sheet.clone().unwrap_or_else(|| table.clone());
+                codebook.push([form_id.clone(), place, c.clone(), q, k, ch]);
             }
             let mut header = Vec::new();
             let mut label_at: Vec<Option<&ColumnInfo>> = Vec::new();
@@ -215,16 +222,30 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                     &info,
                     keep,
                 )?,
-                Some(b) => write_sheet(store.as_mut(), b, table, &columns, &header, &info, keep)?,
+                Some(b) => write_sheet(
+                    store.as_mut(),
+                    b,
+                    table,
+                    sheet.as_deref().unwrap_or(table),
+                    &columns,
+                    &header,
+                    &info,
+                    keep,
+                )?,
             };
             total_rows += rows;
             left_out += left;
+            // A table whose name does not fit a sheet's says which sheet it is in.
+            let shown = match sheet.as_deref() {
+                Some(s) if s != table => format!("{table} (sheet {s})"),
+                _ => table.clone(),
+            };
             if left > 0 {
                 say!(
-                    "{table}: {rows} rows ({left} of submissions replaced by a correction left out)"
+                    "{shown}: {rows} rows ({left} of submissions replaced by a correction left out)"
                 );
             } else {
-                say!("{table}: {rows} rows");
+                say!("{shown}: {rows} rows");
             }
         }
         if let Some(mut b) = book {
@@ -374,22 +395,50 @@ fn write_csv(
     Ok((rows, keep.left_out))
 }
 
-/// Excel's limit on a sheet name.
-fn sheet_name(table: &str) -> String {
-    table.chars().take(31).collect()
+/// Excel's limit on a sheet name, in characters.
+const SHEET_NAME_MAX: usize = 31;
+
+/// The sheet of `table` in its form's workbook: the table's name when it fits in 31 characters,
+/// else a roster's own name (`members` for `household_needs_assessment_2024__members`), else the
+/// name cut short with `~2`, `~3`, ... Names already in `used` (lower case: Excel ignores case)
+/// are skipped, so that two long names with the same first 31 characters do not make the
+/// workbook unwritable; the name taken is added to `used`.
+fn sheet_name(table: &str, form_id: &str, used: &mut HashSet<String>) -> String {
+    let fits = |n: &str| n.chars().count() <= SHEET_NAME_MAX && !used.contains(&n.to_lowercase());
+    let roster = table
+        .strip_prefix(form_id)
+        .and_then(|r| r.strip_prefix("__"))
+        .filter(|r| !r.is_empty());
+    let name = if fits(table) {
+        table.to_string()
+    } else if let Some(r) = roster.filter(|r| fits(r)) {
+        r.to_string()
+    } else {
+        (2..)
+            .map(|i| {
+                let suffix = format!("~{i}");
+                let keep = SHEET_NAME_MAX - suffix.len();
+                format!("{}{suffix}", table.chars().take(keep).collect::<String>())
+            })
+            .find(|n| fits(n))
+            .unwrap_or_default()
+    };
+    used.insert(name.to_lowercase());
+    name
 }
 
 fn write_sheet(
     store: &mut dyn Store,
     book: &mut rust_xlsxwriter::Workbook,
     table: &str,
+    name: &str,
     columns: &[String],
     header: &[String],
     info: &HashMap<String, ColumnInfo>,
     mut keep: Keep<'_>,
 ) -> Result<(u64, u64), CliError> {
     let sheet = book.add_worksheet();
-    sheet.set_name(sheet_name(table)).map_err(xerr)?;
+    sheet.set_name(name).map_err(xerr)?;
     for (i, h) in header.iter().enumerate() {
         sheet.write_string(0, i as u16, h).map_err(xerr)?;
     }
@@ -438,7 +487,7 @@ fn write_codebook_sheet<'a>(
     sheet: &mut rust_xlsxwriter::Worksheet,
     rows: impl Iterator<Item = &'a [String; 6]>,
 ) -> Result<(), CliError> {
-    for (i, h) in ["form", "table", "column", "question", "type", "choices"]
+    for (i, h) in ["form", "sheet", "column", "question", "type", "choices"]
         .iter()
         .enumerate()
     {
@@ -475,5 +524,19 @@ mod tests {
         let table = db::Layout::of(&versions[1]).tables[0].table.clone();
         let info = column_info(&versions, &table, None);
         assert_eq!(info["a"].question, "newest", "version 10 is newer than 9");
+    }
+
+    #[test]
+    fn sheet_names_are_unique_and_fit() {
+        let mut used = HashSet::from(["codebook".to_string()]);
+        let id = "a_form_id_of_exactly_31_letters";
+        let mut name = |t: &str| sheet_name(t, id, &mut used);
+        assert_eq!(name(id), id);
+        assert_eq!(name(&format!("{id}__members")), "members");
+        // A roster whose own name is too long, or already a sheet's, is cut short and numbered.
+        let long = format!("{id}__{}", "x".repeat(40));
+        assert_eq!(name(&long), format!("{}~2", &id[..29]));
+        assert_eq!(name(&format!("{id}__codebook")), format!("{}~3", &id[..29]));
+        assert_eq!(name("short__Members"), "short__Members");
     }
 }

@@ -1071,3 +1071,64 @@ fn a_correction_replaces_the_original_in_export_and_report() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The sheet names of a workbook `export --format xlsx` wrote, in order.
+fn sheet_names(xlsx: &Path) -> Vec<String> {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(xlsx).unwrap()).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/workbook.xml").unwrap(), &mut xml)
+        .unwrap();
+    xml.split("<sheet name=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+/// A form id of 31 characters (Excel's limit on a sheet name) with a roster: the roster's table
+/// cut to 31 characters was the form's own name, and the workbook could not be written at all
+/// (exit 2, an empty .xlsx left behind). Each table now has a sheet of its own, and the codebook
+/// and the summary say which.
+#[test]
+fn xlsx_sheets_of_long_table_names_are_unique() {
+    let dir = temp("office-long-sheets");
+    let mut form: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(form("household_needs")).unwrap()).unwrap();
+    form["id"] = "household_needs_assessment_2024".into();
+    let form_path = dir.join("long.form.json");
+    std::fs::write(&form_path, form.to_string()).unwrap();
+    let bundle = dir.join("long.zip");
+    let r = doorstep(&[
+        "synth",
+        "--form",
+        form_path.to_str().unwrap(),
+        "--count",
+        "5",
+        "-o",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let db = dir.join("o.db");
+    assert_eq!(ingest(&bundle, &db).code, 0);
+    let out = dir.join("tables");
+    let r = doorstep(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "xlsx",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("household_needs_assessment_2024__members (sheet members): "),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        sheet_names(&out.join("household_needs_assessment_2024.xlsx")),
+        ["household_needs_assessment_2024", "members", "codebook"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
