@@ -1132,3 +1132,52 @@ fn xlsx_sheets_of_long_table_names_are_unique() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--db` naming another program's SQLite file (a typo, the wrong folder): ingest added
+/// Doorstep's tables and the bundles' rows to it beside that program's own tables. It is now
+/// refused as export and report refuse it, and left exactly as it was.
+#[test]
+fn ingest_refuses_another_programs_database() {
+    let dir = temp("office-foreign-ingest");
+    let bundle = dir.join("cv.zip");
+    let r = doorstep(&[
+        "synth",
+        "--form",
+        &form("care_visit"),
+        "--count",
+        "2",
+        "-o",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let foreign = dir.join("clinic.db");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE patients (id INTEGER PRIMARY KEY, name TEXT);
+             INSERT INTO patients (name) VALUES ('Wang');",
+        )
+        .unwrap();
+    let before = std::fs::read(&foreign).unwrap();
+    let r = ingest(&bundle, &foreign);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (
+            2,
+            "",
+            format!(
+                "error: database {} is not a Doorstep database: it holds another program's tables (patients) \
+                 and none of doorstep's; nothing was changed: give --db the database that `doorstep ingest` \
+                 wrote, or a new file name\n",
+                foreign.display()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(std::fs::read(&foreign).unwrap(), before);
+    // An empty file (as a new, empty database) is still made into an office database.
+    let empty = dir.join("new.db");
+    std::fs::write(&empty, b"").unwrap();
+    assert_eq!(ingest(&bundle, &empty).code, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

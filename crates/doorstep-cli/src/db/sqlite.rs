@@ -107,12 +107,31 @@ impl Sqlite {
     pub fn open(path: &Path) -> Result<Sqlite, CliError> {
         let p = path.display().to_string();
         let conn = Connection::open(path).map_err(|e| CliError::msg(why_not_opened(path, &e)))?;
-        // A database written by another program is refused here rather than half-used.
-        conn.execute_batch(SCHEMA).map_err(|e| {
+        let unusable = |e: rusqlite::Error| {
             CliError::msg(format!(
                 "database {p} cannot be used: {e}; is it a SQLite file made by doorstep?"
             ))
-        })?;
+        };
+        // A database written by another program is refused here rather than half-used: creating
+        // Doorstep's tables succeeds in any SQLite file, so its tables are looked at first.
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(unusable)?;
+        if !tables.is_empty() && !tables.iter().any(|t| t.starts_with("doorstep_")) {
+            let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+            return Err(CliError::msg(format!(
+                "database {p} is not a Doorstep database: it holds another program's tables ({}{}) and none of doorstep's; \
+                 nothing was changed: give --db the database that `doorstep ingest` wrote, or a new file name",
+                shown.join(", "),
+                if tables.len() > shown.len() {
+                    ", ..."
+                } else {
+                    ""
+                }
+            )));
+        }
+        conn.execute_batch(SCHEMA).map_err(unusable)?;
         // Two INSERTs per data table (a chunk, one row) and the fixed ones: all stay prepared.
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Sqlite {
