@@ -1181,3 +1181,93 @@ fn ingest_refuses_another_programs_database() {
     assert_eq!(ingest(&bundle, &empty).code, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A new form version makes a number question text (`affected_count` of emergency_aid, for answers
+/// such as `007`). SQLite turned that text into the number 7 in the column the first version had
+/// made INTEGER, silently; the column is now made TEXT, so both versions' answers keep what they
+/// were (as in PostgreSQL).
+#[test]
+fn a_number_question_made_text_in_a_new_version_keeps_its_answers() {
+    let dir = temp("office-retype");
+    let synth = |form_path: &str, out: &Path, seed: &str| {
+        let r = doorstep(&[
+            "synth",
+            "--form",
+            form_path,
+            "--count",
+            "2",
+            "--seed",
+            seed,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    };
+    let v1 = dir.join("v1.zip");
+    synth(&form("emergency_aid"), &v1, "1");
+    let mut v2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(form("emergency_aid")).unwrap()).unwrap();
+    v2["version"] = "2099010101".into();
+    let mut found = false;
+    for group in v2["items"].as_array_mut().unwrap() {
+        for item in group["items"].as_array_mut().into_iter().flatten() {
+            if item["name"] == "affected_count" {
+                let o = item.as_object_mut().unwrap();
+                o.insert("type".into(), "text".into());
+                o.retain(|k, _| ["type", "name", "label"].contains(&k.as_str()));
+                found = true;
+            }
+        }
+    }
+    assert!(found, "emergency_aid has affected_count in a group");
+    let v2_path = dir.join("v2.form.json");
+    std::fs::write(&v2_path, v2.to_string()).unwrap();
+    let v2_plain = dir.join("v2-plain.zip");
+    synth(v2_path.to_str().unwrap(), &v2_plain, "2");
+    let bytes = edit_lines(&std::fs::read(&v2_plain).unwrap(), None, |i, v| {
+        v["data"]["affected_count"] = ["007", "12.50"][i].into();
+        true
+    });
+    let v2_bundle = dir.join("v2.zip");
+    std::fs::write(&v2_bundle, bytes).unwrap();
+
+    let db = dir.join("o.db");
+    assert_eq!(ingest(&v1, &db).code, 0);
+    let r = ingest(&v2_bundle, &db);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("2 new"), "{}", r.stdout);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let stored: Vec<(String, String)> = c
+        .prepare(
+            "SELECT form_version, CAST(affected_count AS TEXT) FROM emergency_aid \
+             ORDER BY form_version, affected_count",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let v2_answers: Vec<&str> = stored
+        .iter()
+        .filter(|(v, _)| v == "2099010101")
+        .map(|(_, a)| a.as_str())
+        .collect();
+    assert_eq!(v2_answers, ["007", "12.50"], "{stored:?}");
+    assert_eq!(
+        stored.len(),
+        4,
+        "the first version's rows are kept: {stored:?}"
+    );
+    let out = dir.join("tables");
+    let r = doorstep(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let csv = std::fs::read_to_string(out.join("emergency_aid.csv")).unwrap();
+    assert!(csv.contains(",007,") || csv.contains(",\"007\","), "{csv}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

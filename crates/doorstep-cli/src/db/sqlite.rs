@@ -21,8 +21,9 @@ use crate::CliError;
 pub struct Sqlite {
     conn: Connection,
     path: String,
-    /// The columns each table has, so `ensure_table` asks the database only once per table.
-    known: HashMap<String, Vec<String>>,
+    /// The columns each table has and their declared types, so `ensure_table` asks the database
+    /// only once per table.
+    known: HashMap<String, Vec<(String, String)>>,
     /// The INSERT statement of each table, column count and row count.
     inserts: HashMap<(String, usize, usize), String>,
 }
@@ -205,6 +206,50 @@ impl Sqlite {
     }
 }
 
+impl Sqlite {
+    /// Declares the columns `names` of `table` TEXT, their stored numbers turned into text.
+    /// SQLite cannot change a column's type, so the table is made again with the same columns in
+    /// the same order, inside the bundle's transaction.
+    fn make_text(
+        &mut self,
+        table: &str,
+        cols: &mut [(String, String)],
+        names: &[String],
+    ) -> Result<(), CliError> {
+        for (c, ty) in cols.iter_mut() {
+            if names.contains(c) {
+                *ty = "TEXT".to_string();
+            }
+        }
+        let old = format!("{table}__doorstep_retype");
+        let decls: Vec<String> = cols
+            .iter()
+            .map(|(c, ty)| format!("{} {ty}", quote(c)))
+            .collect();
+        let reads: Vec<String> = cols
+            .iter()
+            .map(|(c, _)| {
+                if names.contains(c) {
+                    format!("CAST({0} AS TEXT)", quote(c))
+                } else {
+                    quote(c)
+                }
+            })
+            .collect();
+        self.conn
+            .execute_batch(&format!(
+                "ALTER TABLE {t} RENAME TO {o}; CREATE TABLE {t} ({d}); INSERT INTO {t} SELECT {r} FROM {o}; DROP TABLE {o};",
+                t = quote(table),
+                o = quote(&old),
+                d = decls.join(", "),
+                r = reads.join(", ")
+            ))
+            .map_err(|e| self.e(e))?;
+        // The cached INSERTs name the table, which SQLite prepares again for its new columns.
+        Ok(())
+    }
+}
+
 /// Rows per multi-row INSERT in a bulk load.
 const ROWS_PER_INSERT: usize = 32;
 
@@ -288,11 +333,7 @@ impl Store for Sqlite {
     fn ensure_table(&mut self, spec: &TableSpec) -> Result<(), CliError> {
         let have = match self.known.get(&spec.name) {
             Some(cols) => cols.clone(),
-            None => self
-                .table_columns(&spec.name)?
-                .into_iter()
-                .map(|(n, _)| n)
-                .collect(),
+            None => self.table_columns(&spec.name)?,
         };
         if have.is_empty() {
             let cols: Vec<String> = spec
@@ -309,14 +350,33 @@ impl Store for Sqlite {
                 .map_err(|e| self.e(e))?;
             self.known.insert(
                 spec.name.clone(),
-                spec.columns.iter().map(|(n, _)| n.clone()).collect(),
+                spec.columns
+                    .iter()
+                    .map(|(n, t)| (n.clone(), sql_type(*t).to_string()))
+                    .collect(),
             );
             return Ok(());
         }
         let mut cols = have;
-        // SQLite's columns take any type, so a type change between versions needs nothing.
+        // SQLite's columns take any type, but a column declared INTEGER or REAL turns text that
+        // reads as a number into that number: a later version's text answer `007` would be stored
+        // as 7. Such a column becomes TEXT (as in PostgreSQL), which keeps every value as it was.
+        let retype: Vec<String> = spec
+            .columns
+            .iter()
+            .filter(|(n, t)| {
+                *t == ColType::Text
+                    && cols
+                        .iter()
+                        .any(|(c, ty)| c == n && !ty.eq_ignore_ascii_case("TEXT") && !ty.is_empty())
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        if !retype.is_empty() {
+            self.make_text(&spec.name, &mut cols, &retype)?;
+        }
         for (n, t) in &spec.columns {
-            if !cols.iter().any(|c| c == n) {
+            if !cols.iter().any(|(c, _)| c == n) {
                 self.conn
                     .execute_batch(&format!(
                         "ALTER TABLE {} ADD COLUMN {} {}",
@@ -325,7 +385,7 @@ impl Store for Sqlite {
                         sql_type(*t)
                     ))
                     .map_err(|e| self.e(e))?;
-                cols.push(n.clone());
+                cols.push((n.clone(), sql_type(*t).to_string()));
             }
         }
         self.known.insert(spec.name.clone(), cols);
