@@ -197,6 +197,8 @@ struct Converter<'a> {
     failed_names: HashSet<String>,
     /// Dropped metadata: name → (row, type).
     dropped_meta: HashMap<String, (usize, &'static str)>,
+    /// Names of `or_other` text questions that a row of the survey also uses (reported here).
+    or_other_clashes: HashSet<String>,
 }
 
 /// Converts a workbook. `files` gives the choice files next to the spreadsheet; `file_stem` is the
@@ -218,6 +220,7 @@ pub fn convert(wb: &Workbook, files: &dyn ExternalFiles, file_stem: &str) -> Con
         item_rows: HashMap::new(),
         failed_names: HashSet::new(),
         dropped_meta: HashMap::new(),
+        or_other_clashes: HashSet::new(),
     };
     let doc = cx.run(file_stem);
     let mut json = None;
@@ -1233,6 +1236,17 @@ impl Converter<'_> {
         // selects use without `or_other` is copied instead, so they do not gain the choice.
         let mut renames: HashMap<String, String> = HashMap::new();
         for (list, row, name) in or_other_lists {
+            let other = format!("{name}_other");
+            if let Some(&at) = names.get(&other) {
+                self.err(
+                    "xlsform/duplicate-name",
+                    Place::row(&sname, at).with_column(name_col.clone()),
+                    format!(
+                        "the name `{other}` is also the text question that `or_other` at row {row} adds: remove `or_other` from row {row} to keep this question, or rename this one"
+                    ),
+                );
+                self.or_other_clashes.insert(other);
+            }
             let in_place = !plain_uses.contains(&list);
             let used = self.add_or_other_list(&list, in_place);
             self.warn(
@@ -1584,6 +1598,14 @@ impl Converter<'_> {
                     continue;
                 }
             }
+            if d.code == "form/duplicate-name"
+                && self
+                    .or_other_clashes
+                    .iter()
+                    .any(|n| d.message.contains(&format!("`{n}`")))
+            {
+                continue;
+            }
             let p = self.engine_problem(d, &json);
             let key = (
                 p.place.sheet.clone(),
@@ -1622,6 +1644,9 @@ impl Converter<'_> {
             Severity::Warning
         };
         let mut message = d.message.clone();
+        if d.code == "form/duplicate-choice" {
+            message = self.first_choice_use(&message);
+        }
         if let Some((a, b)) = d.span
             && let Some(Value::String(src)) = value_at(json, &d.path)
         {
@@ -1651,6 +1676,30 @@ impl Converter<'_> {
             place,
             message,
             json_path: Some(d.path.clone()),
+        }
+    }
+
+    /// The engine names the first use of a duplicated choice value by its index in the list
+    /// (`choice 0 of list `yn``); the supervisor looks for it by row (`row 2`) or line.
+    fn first_choice_use(&self, message: &str) -> String {
+        let Some((head, tail)) = message.split_once(" by choice ") else {
+            return message.to_string();
+        };
+        let Some((index, rest)) = tail.split_once(" of list `") else {
+            return message.to_string();
+        };
+        let Some((list, after)) = rest.split_once('`') else {
+            return message.to_string();
+        };
+        let place = index
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| self.lists.get(list)?.places.get(i))
+            .and_then(|p| Some((p.is_file, p.row?)));
+        match place {
+            Some((false, row)) => format!("{head} at row {row} (list `{list}`){after}"),
+            Some((true, line)) => format!("{head} at line {line} (list `{list}`){after}"),
+            None => message.to_string(),
         }
     }
 

@@ -172,7 +172,7 @@ fn engine_problems_are_placed_in_the_spreadsheet() {
     );
     has(
         &c,
-        "error[form/duplicate-choice] sheet choices row 3, column B (name): the value `yes` is already used",
+        "error[form/duplicate-choice] sheet choices row 3, column B (name): the value `yes` is already used at row 2 (list `yn`)",
     );
     has(
         &c,
@@ -413,7 +413,7 @@ fn choices_from_files_are_placed_by_line() {
     );
     has(
         &c,
-        "error[form/duplicate-choice] file villages.csv line 3, column name: the value `v1` is already used",
+        "error[form/duplicate-choice] file villages.csv line 3, column name: the value `v1` is already used at line 2 (list `villages`)",
     );
     has(
         &c,
@@ -512,4 +512,35 @@ fn choices_sheet_needs_its_columns() {
         &c,
         "error[xlsform/missing-column] sheet choices row 1: the choices sheet has no `list_name` column",
     );
+}
+
+/// A select with `or_other` adds the text question `<name>_other`; a form that also has its own
+/// question of that name (as Kobo forms often do) was told "already used by items[1]", a JSON
+/// path the supervisor cannot find. It is now said at the row, with the two ways out.
+#[test]
+fn or_other_next_to_an_own_other_question() {
+    for own_first in [false, true] {
+        let own = vec!["text", "water_other", "Other water source"];
+        let select = vec!["select_one water or_other", "water", "Water"];
+        let survey = if own_first {
+            vec![vec!["type", "name", "label"], own, select]
+        } else {
+            vec![vec!["type", "name", "label"], select, own]
+        };
+        let (own_row, select_row) = if own_first { (2, 3) } else { (3, 2) };
+        let c = form(
+            survey,
+            Some(vec![
+                vec!["list_name", "name", "label"],
+                vec!["water", "pipe", "Pipe"],
+            ]),
+        );
+        let errors: Vec<String> = c.errors().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            [format!(
+                "error[xlsform/duplicate-name] sheet survey row {own_row}, column B (name): the name `water_other` is also the text question that `or_other` at row {select_row} adds: remove `or_other` from row {select_row} to keep this question, or rename this one"
+            )],
+        );
+    }
 }
