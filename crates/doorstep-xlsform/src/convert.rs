@@ -1460,6 +1460,11 @@ impl Converter<'_> {
                 }
             }
         }
+        // The sheet as the workbook names it (`Settings`), which is how the supervisor finds it.
+        let settings_sheet = self
+            .wb
+            .sheet("settings")
+            .map_or("settings".to_string(), |s| s.name.clone());
         if let Some((h, Some(r))) = &self.settings
             && let Some(c) = h.col("instance_name")
         {
@@ -1467,7 +1472,7 @@ impl Converter<'_> {
                 if let Some((at, t)) = self.dropped_meta.get(name) {
                     found.push(Problem::error(
                             "xlsform/reads-dropped-metadata",
-                            Place::cell("settings", r.number, c.cell_ref()),
+                            Place::cell(&settings_sheet, r.number, c.cell_ref()),
                             format!("`${{{name}}}` reads the {t} metadata of survey row {at}, which is dropped because a browser cannot know it: remove the reference"),
                         ));
                 }

@@ -544,3 +544,31 @@ fn or_other_next_to_an_own_other_question() {
         );
     }
 }
+
+/// A settings sheet named `Settings` (as Excel users write it) is named so in a problem about its
+/// instance_name, as every other problem there is; it was called `settings`.
+#[test]
+fn the_settings_sheet_is_named_as_the_workbook_names_it() {
+    let wb = Workbook::from_rows(&[
+        (
+            "survey",
+            vec![
+                vec!["type", "name", "label"],
+                vec!["audit", "audit", ""],
+                vec!["text", "name", "Name"],
+            ],
+        ),
+        (
+            "Settings",
+            vec![
+                vec!["form_id", "version", "instance_name"],
+                vec!["t", "1", "concat(${audit}, ${name})"],
+            ],
+        ),
+    ]);
+    let c = convert(&wb, &NoFiles, "t");
+    has(
+        &c,
+        "error[xlsform/reads-dropped-metadata] sheet Settings row 2, column C (instance_name): `${audit}`",
+    );
+}
