@@ -447,6 +447,7 @@ fn write_sheet(
         .map(|c| info.get(c).filter(|i| !i.choices.is_empty()))
         .collect();
     let mut r = 0u32;
+    let mut cut = 0u64;
     store.scan(table, columns, &mut |vals| {
         if !keep.keeps(vals) {
             return Ok(());
@@ -466,7 +467,9 @@ fn write_sheet(
                     sheet.write_number(r, c, *x).map_err(xerr)?;
                 }
                 Val::Text(s) => {
-                    sheet.write_string(r, c, s).map_err(xerr)?;
+                    let (text, was_cut) = fit_cell(s);
+                    cut += u64::from(was_cut);
+                    sheet.write_string(r, c, text.as_ref()).map_err(xerr)?;
                 }
             }
             c += 1;
@@ -480,7 +483,36 @@ fn write_sheet(
         }
         Ok(())
     })?;
+    if cut > 0 {
+        eprintln!(
+            "warning: {table}: {cut} answer(s) longer than an Excel cell holds (32,767 characters) were cut in the workbook; the CSV export has them whole"
+        );
+    }
     Ok((u64::from(r), keep.left_out))
+}
+
+/// Excel's limit on a cell's text, in UTF-16 units.
+const CELL_MAX: usize = 32_767;
+
+/// A text as an Excel cell holds it: whole when it fits, else cut with a note saying so (a long
+/// answer must not make the whole workbook unwritable); and whether it was cut.
+fn fit_cell(s: &str) -> (std::borrow::Cow<'_, str>, bool) {
+    if s.len() <= CELL_MAX || s.encode_utf16().count() <= CELL_MAX {
+        return (s.into(), false);
+    }
+    let all = s.chars().count();
+    let note = format!(" …[cut: {all} characters in all, whole in the CSV export]");
+    let room = CELL_MAX - note.encode_utf16().count();
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        if used + c.len_utf16() > room {
+            break;
+        }
+        used += c.len_utf16();
+        end = i + c.len_utf8();
+    }
+    (format!("{}{note}", &s[..end]).into(), true)
 }
 
 fn write_codebook_sheet<'a>(
@@ -506,6 +538,21 @@ fn write_codebook_sheet<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_longer_than_a_cell_is_cut_with_a_note() {
+        assert_eq!(fit_cell("短"), ("短".into(), false));
+        let long = "长".repeat(40_000);
+        let (cell, cut) = fit_cell(&long);
+        assert!(cut);
+        assert!(cell.encode_utf16().count() <= CELL_MAX);
+        assert!(cell.starts_with("长长长"));
+        assert!(cell.ends_with("[cut: 40000 characters in all, whole in the CSV export]"));
+        // Characters outside the BMP count twice in UTF-16, as Excel counts them.
+        let emoji = "😀".repeat(20_000);
+        let (cell, cut) = fit_cell(&emoji);
+        assert!(cut && cell.encode_utf16().count() <= CELL_MAX);
+    }
 
     fn form(version: &str, label: &str) -> Form {
         let src = format!(
