@@ -1384,19 +1384,28 @@ impl Converter<'_> {
     /// The text question that `or_other` adds after a select, as pyxform does.
     fn or_other_item(&self, name: &str) -> ItemDoc {
         let mut doc = blank(ItemType::Text, format!("{name}_other"));
-        doc.label = Some(self.same_text("Specify other."));
+        doc.label = Some(self.text_by_lang("Specify other.", "请注明其他。"));
         doc.relevant = Some(format!("selected(${{{name}}}, 'other')"));
         doc
     }
 
-    fn same_text(&self, s: &str) -> Text {
+    /// A text the converter adds (`or_other`'s), in Chinese for the form's Chinese languages and in
+    /// English for the others: a Chinese form does not get English words in the middle.
+    fn text_by_lang(&self, en: &str, zh: &str) -> Text {
+        let pick = |l: &str| {
+            if l.to_ascii_lowercase().starts_with("zh") {
+                zh
+            } else {
+                en
+            }
+        };
         if self.langs.len() == 1 {
-            Text::Plain(s.to_string())
+            Text::Plain(pick(&self.langs[0]).to_string())
         } else {
             Text::Translated(
                 self.langs
                     .iter()
-                    .map(|l| (l.clone(), s.to_string()))
+                    .map(|l| (l.clone(), pick(l).to_string()))
                     .collect(),
             )
         }
@@ -1422,7 +1431,7 @@ impl Converter<'_> {
         if !cs.iter().any(|c| c.value == "other") {
             cs.push(Choice {
                 value: "other".into(),
-                label: self.same_text("Other"),
+                label: self.text_by_lang("Other", "其他"),
                 attrs: BTreeMap::new(),
             });
             let last = src.places.last().cloned().unwrap_or_default();
