@@ -168,6 +168,8 @@ pub struct Strings {
     pub latitude: &'static str,
     pub longitude: &'static str,
     pub location_failed: &'static str,
+    /// Under a captured location whose accuracy is worse than `geo::POOR_ACCURACY_M`.
+    pub accuracy_poor: &'static str,
     pub take_photo: &'static str,
     pub preparing_photo: &'static str,
     pub choose_file: &'static str,
@@ -301,6 +303,7 @@ pub static ZH: Strings = Strings {
     latitude: "纬度",
     longitude: "经度",
     location_failed: "无法获取位置：",
+    accuracy_poor: "误差较大，可以到屋外开阔处再获取一次。",
     take_photo: "拍照",
     preparing_photo: "正在处理照片…",
     choose_file: "选择文件",
@@ -431,6 +434,7 @@ pub static EN: Strings = Strings {
     latitude: "Latitude",
     longitude: "Longitude",
     location_failed: "Could not get the location: ",
+    accuracy_poor: "That is far off: try again outdoors in the open.",
     take_photo: "Take a photo",
     preparing_photo: "Preparing the photo…",
     choose_file: "Choose a file",
@@ -833,6 +837,31 @@ pub fn server_refused(status: u16, text: &str) -> String {
         Lang::Zh => format!("服务器返回 {status} {text}，没有给出文件：请检查地址。"),
         Lang::En => {
             format!("The server answered {status} {text} instead of the file: check the address.")
+        }
+    }
+}
+
+/// Why the phone gave no location (the browser's `GeolocationPositionError.code`: 1 not allowed,
+/// 2 unavailable, 3 timed out; 0 no location in this browser), and what to do instead.
+pub fn location_problem(lang: Lang, code: u16) -> &'static str {
+    match (lang, code) {
+        (Lang::Zh, 1) => {
+            "没有允许使用位置。请在手机或浏览器的设置里允许本应用使用位置，再试一次；也可以在下面填写经纬度。"
+        }
+        (Lang::Zh, 3) => "30 秒内没有定到位置。请到屋外开阔处再试一次，或在下面填写经纬度。",
+        (Lang::Zh, 0) => "这个浏览器不能定位。请在下面填写经纬度。",
+        (Lang::Zh, _) => {
+            "手机现在定不到位置。请打开手机的定位（GPS），到屋外开阔处再试，或在下面填写经纬度。"
+        }
+        (Lang::En, 1) => {
+            "Location is not allowed. Allow this app to use the location in the phone's or browser's settings and try again, or type the coordinates below."
+        }
+        (Lang::En, 3) => {
+            "No location was found within 30 seconds. Try again outdoors in the open, or type the coordinates below."
+        }
+        (Lang::En, 0) => "This browser cannot give a location. Type the coordinates below.",
+        (Lang::En, _) => {
+            "The phone cannot find its location now. Turn on its location (GPS) and try again outdoors in the open, or type the coordinates below."
         }
     }
 }

@@ -35,6 +35,7 @@ pub fn geopoint(p: &Props) -> Html {
         let node = p.node;
         let busy = busy.clone();
         let failure = failure.clone();
+        let lang = p.lang;
         Callback::from(move |_: MouseEvent| {
             busy.set(true);
             let ctl = ctl.clone();
@@ -52,7 +53,11 @@ pub fn geopoint(p: &Props) -> Html {
                             failure.set(Some(e));
                         }
                     }
-                    Err(e) => failure.set(Some(e)),
+                    Err(code) => failure.set(Some(format!(
+                        "{}{}",
+                        lang.t().location_failed,
+                        crate::i18n::location_problem(lang, code)
+                    ))),
                 }
                 busy.set(false);
             });
@@ -93,9 +98,10 @@ pub fn geopoint(p: &Props) -> Html {
                 </button>
             }
             if let Some(a) = acc {
-                <p class="muted" aria-live="polite">{ format!("{}: ±{a:.0} m", t.accuracy) }</p>
+                <p class="muted" aria-live="polite" data-testid="accuracy">{ format!("{}: ±{a:.0} m", t.accuracy) }
+                    if a > geo::POOR_ACCURACY_M { { format!(" · {}", t.accuracy_poor) } }</p>
             }
-            if let Some(e) = &*failure { <p class="q-error" role="alert">{ format!("{}{e}", t.location_failed) }</p> }
+            if let Some(e) = &*failure { <p class="q-error" role="alert">{ e.clone() }</p> }
             <div class="geo">
                 <div><label for={format!("{id}-lat")}>{ t.latitude }</label>
                     <input id={format!("{id}-lat")} type="text" inputmode="decimal" value={lat.map(|x| x.to_string()).unwrap_or_default()}

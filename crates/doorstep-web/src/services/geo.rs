@@ -12,13 +12,19 @@ pub struct Fix {
     pub accuracy: f64,
 }
 
-/// Asks for the position once (up to 30 s).
-pub async fn locate() -> Result<Fix, String> {
+/// A reading less accurate than this (metres) is kept, with advice to try again outdoors: a
+/// phone indoors often gives its network's guess, hundreds of metres off.
+pub const POOR_ACCURACY_M: f64 = 100.0;
+
+/// Asks for the position once (up to 30 s). The error is the browser's
+/// `GeolocationPositionError.code` (1 not allowed, 2 unavailable, 3 timed out), 0 when the
+/// browser has no location at all; `i18n::location_problem` says it.
+pub async fn locate() -> Result<Fix, u16> {
     let geo = web_sys::window()
-        .ok_or("no window")?
+        .ok_or(0u16)?
         .navigator()
         .geolocation()
-        .map_err(|_| "this browser cannot give a location".to_string())?;
+        .map_err(|_| 0u16)?;
     let promise = js_sys::Promise::new(&mut |resolve, reject| {
         let ok = Closure::once_into_js(move |pos: wasm_bindgen::JsValue| {
             let _ = resolve.call1(&wasm_bindgen::JsValue::NULL, &pos);
@@ -47,11 +53,10 @@ pub async fn locate() -> Result<Fix, String> {
                 accuracy: c.accuracy(),
             })
         }
-        Err(e) => {
-            let msg = js_sys::Reflect::get(&e, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string());
-            Err(msg.unwrap_or_else(|| "unknown error".into()))
-        }
+        // The browser's message is English ("User denied Geolocation"): only its code is used.
+        Err(e) => Err(js_sys::Reflect::get(&e, &"code".into())
+            .ok()
+            .and_then(|c| c.as_f64())
+            .map_or(2, |c| c as u16)),
     }
 }
