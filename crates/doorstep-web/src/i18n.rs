@@ -866,6 +866,18 @@ pub fn location_problem(lang: Lang, code: u16) -> &'static str {
     }
 }
 
+/// A form installed while a newer version of it is on the phone: new interviews keep the newer.
+pub fn form_installed_older(lang: Lang, newest: &str) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "表单已安装，但手机上已有更新的版本（版本 {newest}），新调查仍使用版本 {newest}。"
+        ),
+        Lang::En => format!(
+            "The form is installed, but a newer version ({newest}) is already on the phone: new interviews use version {newest}."
+        ),
+    }
+}
+
 /// A form's address gave a web page instead of a file.
 pub fn web_page_not_form() -> String {
     match shown() {

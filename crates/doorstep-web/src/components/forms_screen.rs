@@ -50,9 +50,23 @@ pub fn forms_screen(p: &Props) -> Html {
                         ctx.say(true, t.form_not_read_short);
                     }
                     Ok(bytes) => match interviews::install(&bytes, origin).await {
-                        Ok(_) => {
+                        Ok(rec) => {
                             diags.set((None, Vec::new()));
-                            ctx.say(false, t.form_installed);
+                            // An older version than one on the phone is installed (its drafts may
+                            // need it) but new interviews still get the newest: said, or the
+                            // supervisor's file would seem to have changed nothing.
+                            let newest =
+                                crate::record::newest_per_id(&interviews::installed_forms().await)
+                                    .into_iter()
+                                    .find(|f| f.id == rec.id)
+                                    .filter(|f| f.key != rec.key);
+                            match newest {
+                                Some(f) => ctx.say(
+                                    false,
+                                    crate::i18n::form_installed_older(ctx.lang(), &f.version),
+                                ),
+                                None => ctx.say(false, t.form_installed),
+                            }
                             ctx.state.dispatch(AppAction::Refresh);
                         }
                         Err(list) => {
