@@ -740,10 +740,18 @@ pub fn no_match(lang: Lang, query: &str) -> String {
 }
 
 /// The confirmation before an interview is deleted, naming it.
-pub fn confirm_delete_named(lang: Lang, name: &str) -> String {
-    match lang {
-        Lang::Zh => format!("确定删除“{name}”吗？删除后无法恢复。"),
-        Lang::En => format!("Delete “{name}”? It cannot be undone."),
+/// A finalized interview in no bundle yet (`unsent`) is on this phone only: deleting it means the
+/// office never gets it, which is said.
+pub fn confirm_delete_named(lang: Lang, name: &str, unsent: bool) -> String {
+    match (lang, unsent) {
+        (Lang::Zh, false) => format!("确定删除“{name}”吗？删除后无法恢复。"),
+        (Lang::En, false) => format!("Delete “{name}”? It cannot be undone."),
+        (Lang::Zh, true) => format!(
+            "“{name}”还没有导出，只存在这部手机上：删除后办公室将收不到它，也无法恢复。确定删除吗？"
+        ),
+        (Lang::En, true) => format!(
+            "“{name}” has not been exported and is only on this phone: once deleted, the office will never get it and it cannot be undone. Delete it?"
+        ),
     }
 }
 
@@ -1028,8 +1036,12 @@ mod tests {
         assert_eq!(add_to(Lang::En, "Item given"), "Add “Item given”");
         assert_eq!(add_to(Lang::Zh, " "), "添加成员");
         assert_eq!(
-            confirm_delete_named(Lang::Zh, "王家"),
+            confirm_delete_named(Lang::Zh, "王家", false),
             "确定删除“王家”吗？删除后无法恢复。"
+        );
+        assert_eq!(
+            confirm_delete_named(Lang::Zh, "王家", true),
+            "“王家”还没有导出，只存在这部手机上：删除后办公室将收不到它，也无法恢复。确定删除吗？"
         );
         assert_eq!(
             confirm_remove_named(Lang::En, "Members · Chen Li"),

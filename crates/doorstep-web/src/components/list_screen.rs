@@ -33,7 +33,7 @@ pub fn list_screen(p: &Props) -> Html {
     // The newest installed version of each form, to tell drafts on an older one apart.
     let newest = use_state(Vec::<FormRecord>::new);
     let query = use_state(String::new);
-    let confirm = use_state(|| None::<(String, String)>);
+    let confirm = use_state(|| None::<(String, String, bool)>);
     {
         let newest = newest.clone();
         use_effect_with((ctx.state.refresh, p.finalized), move |_| {
@@ -95,7 +95,8 @@ pub fn list_screen(p: &Props) -> Html {
             let confirm = confirm.clone();
             let id = id.clone();
             let name = name.clone();
-            Callback::from(move |_: MouseEvent| confirm.set(Some((id.clone(), name.clone()))))
+            let unsent = r.awaits_export();
+            Callback::from(move |_: MouseEvent| confirm.set(Some((id.clone(), name.clone(), unsent))))
         };
         let m = &r.envelope.meta;
         let exported = if r.exported_in.is_empty() {
@@ -123,7 +124,7 @@ pub fn list_screen(p: &Props) -> Html {
             </li>
         }
     });
-    let dialog = (*confirm).clone().map(|(id, name)| {
+    let dialog = (*confirm).clone().map(|(id, name, unsent)| {
         let ctx = ctx.clone();
         let confirm_yes = confirm.clone();
         let confirm_no = confirm.clone();
@@ -138,7 +139,7 @@ pub fn list_screen(p: &Props) -> Html {
                 ctx.state.dispatch(AppAction::Refresh);
             });
         });
-        html! { <Confirm text={crate::i18n::confirm_delete_named(lang, &name)} yes={t.delete} no={t.cancel} {on_yes} on_no={Callback::from(move |_| confirm_no.set(None))} /> }
+        html! { <Confirm text={crate::i18n::confirm_delete_named(lang, &name, unsent)} yes={t.delete} no={t.cancel} {on_yes} on_no={Callback::from(move |_| confirm_no.set(None))} /> }
     });
     let empty = if !query.trim().is_empty() {
         crate::i18n::no_match(lang, &query)
