@@ -886,6 +886,19 @@ pub fn form_installed_older(lang: Lang, newest: &str) -> String {
     }
 }
 
+/// Why an interview was not exported: the photos or signatures its answers name (`files`) are no
+/// longer on the phone, and how to make it exportable again.
+pub fn attachments_gone(files: &str) -> String {
+    match shown() {
+        Lang::Zh => format!(
+            "手机上找不到它的照片或签名文件（{files}）。请在“已完成”里点这份调查的“修改”，重新拍照或签名，完成后再导出。"
+        ),
+        Lang::En => format!(
+            "Its photo or signature files ({files}) are no longer on the phone. Tap “Edit” on it under Finalized, take the photo or sign again, finalize it, then export."
+        ),
+    }
+}
+
 /// A form's address gave a web page instead of a file.
 pub fn web_page_not_form() -> String {
     match shown() {

@@ -8,7 +8,8 @@ use yew::prelude::*;
 
 use super::app::{AppCtx, Interviews};
 use super::export_history;
-use crate::record::{BundleRecord, SubmissionRecord};
+use crate::i18n::Lang;
+use crate::record::{BundleRecord, Held, SubmissionRecord};
 use crate::services::{export, files};
 use crate::state::AppAction;
 
@@ -133,6 +134,7 @@ pub fn export_screen(p: &Props) -> Html {
             })
             .collect::<Html>()
     });
+    let held = Held::new(subs.0.as_deref().map_or(&[], Vec::as_slice));
     let result = outcome.as_ref().map(|o| {
         html! {
             <div role="status" aria-live="polite">
@@ -145,7 +147,10 @@ pub fn export_screen(p: &Props) -> Html {
                 if !o.refused.is_empty() {
                     <div class="notice error">
                         <strong>{ t.export_failed_items }</strong>
-                        { for o.refused.iter().map(|(id, why)| html! { <p class="diag">{ format!("{id}: {}", why.join("; ")) }</p> }) }
+                        // Named as in the lists (the id only for one no longer listed).
+                        { for o.refused.iter().map(|(id, why)| html! {
+                            <p class="diag" data-instance={id.clone()}><strong>{ held.name(id, t.untitled) }</strong>{ format!("{}{}", if lang == Lang::Zh { "：" } else { ": " }, why.join("; ")) }</p>
+                        }) }
                     </div>
                 }
                 { for o.errors.iter().map(|e| html! { <div class="notice error">{ e.clone() }</div> }) }

@@ -59,24 +59,27 @@ pub fn media_type(file_name: &str) -> &'static str {
     }
 }
 
-/// The stored bytes of every attachment the interviews' answers name (one missing is left out:
-/// the writer then refuses its interview and says why).
-async fn attachments_of(records: &[SubmissionRecord]) -> Vec<Attachment> {
-    let mut out = Vec::new();
+/// The stored bytes of every attachment the interviews' answers name, and the files of those not
+/// on the device (left out: the writer would refuse their interview, in its English words).
+async fn attachments_of(records: &[SubmissionRecord]) -> (Vec<Attachment>, Vec<String>) {
+    let (mut out, mut missing) = (Vec::new(), Vec::new());
     for r in records {
         let mut names = Vec::new();
         attachment_files(&r.envelope.data, &mut names);
         for file in names {
-            if let Ok(Some(bytes)) = storage::get_media(&storage::media_key(r.id(), &file)).await {
-                out.push(Attachment {
+            let key = storage::media_key(r.id(), &file);
+            match storage::get_media(&key).await {
+                Ok(Some(bytes)) => out.push(Attachment {
                     instance_id: r.id().to_string(),
                     file,
                     bytes,
-                });
+                }),
+                Ok(None) => missing.push(key),
+                Err(_) => {}
             }
         }
     }
-    out
+    (out, missing)
 }
 
 /// The bytes of a bundle exported before, made again from what is stored (its interviews, their
@@ -107,7 +110,7 @@ pub async fn make_again(
         .map(SubmissionRecord::submission)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CannotRemake::Differs(vec![e]))?;
-    info.attachments = attachments_of(&held).await;
+    info.attachments = attachments_of(&held).await.0;
     let made =
         write_bundle(&form, &subs, &info).map_err(|e| CannotRemake::Failed(e.to_string()))?;
     Remake::check(record, &made)?;
@@ -144,14 +147,29 @@ pub async fn export(records: Vec<SubmissionRecord>, settings: &Settings) -> Outc
                 continue;
             }
         };
+        let (attachments, missing) = attachments_of(&recs).await;
         let mut subs = Vec::new();
         for r in &recs {
+            // An interview whose photo or signature is gone from the phone is refused here, with
+            // what to do, rather than by the writer.
+            let gone: Vec<&str> = missing
+                .iter()
+                .filter_map(|k| k.strip_prefix(r.id())?.strip_prefix('/'))
+                .collect();
+            if !gone.is_empty() {
+                let why =
+                    crate::i18n::attachments_gone(&gone.join(crate::i18n::shown().t().list_sep));
+                out.refused.push((r.id().to_string(), vec![why]));
+                continue;
+            }
             match r.submission() {
                 Ok(s) => subs.push(s),
                 Err(e) => out.refused.push((r.id().to_string(), vec![e])),
             }
         }
-        let attachments = attachments_of(&recs).await;
+        if subs.is_empty() {
+            continue;
+        }
         let mut info = BundleInfo {
             device_id: settings.device_id.clone(),
             surveyor: settings.surveyor.clone(),
