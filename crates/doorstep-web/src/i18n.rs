@@ -190,6 +190,9 @@ pub struct Strings {
     /// A date the form cannot hold (a six-digit year typed into the date field).
     pub not_a_date: &'static str,
     pub surveyor_name: &'static str,
+    /// On the forms screen while the settings have no surveyor's name, and its button.
+    pub no_surveyor: &'static str,
+    pub enter_surveyor: &'static str,
     pub device_id: &'static str,
     pub app_version: &'static str,
     pub save: &'static str,
@@ -323,6 +326,8 @@ pub static ZH: Strings = Strings {
     not_a_number: "请输入数字。",
     not_a_date: "这个日期不对，请重新选择。",
     surveyor_name: "调查员姓名",
+    no_surveyor: "还没有填写调查员姓名：新的调查和导出的数据包里将没有您的名字。",
+    enter_surveyor: "填写调查员姓名",
     device_id: "设备编号",
     app_version: "应用版本",
     save: "保存",
@@ -454,6 +459,8 @@ pub static EN: Strings = Strings {
     not_a_number: "Enter a number.",
     not_a_date: "This date is not valid; choose it again.",
     surveyor_name: "Surveyor's name",
+    no_surveyor: "No surveyor's name yet: new interviews and exported bundles will not say who made them.",
+    enter_surveyor: "Enter the surveyor's name",
     device_id: "Device id",
     app_version: "App version",
     save: "Save",

@@ -6,7 +6,7 @@ use yew::prelude::*;
 use super::app::AppCtx;
 use crate::record::FormRecord;
 use crate::services::{files, interviews};
-use crate::state::AppAction;
+use crate::state::{AppAction, Screen, Tab};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -185,9 +185,20 @@ pub fn forms_screen(p: &Props) -> Html {
         }
     };
 
+    // Every interview keeps the name it was started under (`meta.surveyor` and the form's
+    // `username`), so it is asked for before the first one rather than left in the settings.
+    let no_surveyor = ctx.settings.surveyor.is_empty().then(|| {
+        let ctx = ctx.clone();
+        let go = Callback::from(move |_: MouseEvent| ctx.go(Screen::Tab(Tab::Settings)));
+        html! {
+            <div class="notice warn" data-testid="no-surveyor">{ t.no_surveyor }
+                <button class="btn block" style="margin-top:8px" onclick={go}>{ t.enter_surveyor }</button></div>
+        }
+    });
     html! {
         <>
             <h2 class="page-title">{ t.forms }</h2>
+            { no_surveyor.unwrap_or_default() }
             <ul class="list">{ list }</ul>
             <div class="card">
                 <label class="btn block" for="form-file">{ t.load_form_file }</label>
