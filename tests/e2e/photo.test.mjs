@@ -150,3 +150,31 @@ test('sound and video are recorded on the phone or chosen from it; other files a
   await screenshot(page, 'media-kinds', { fullPage: false });
   assert.deepEqual(app.errors, []);
 });
+
+for (const lang of ['zh', 'en']) {
+  test(`a file that is not a picture is not stored as the photo (${lang})`, async (t) => {
+    const app = await launch();
+    t.after(() => app.close());
+    const { page } = app;
+    await openForm(app, ONE_PAGE, lang);
+    const small = await jpeg(page, 800, 600, 0.6);
+    await pick(page, 'house.jpg', 'image/jpeg', small, 'phone');
+    await page.locator('[data-name="photo"] [data-testid=stored-file]').waitFor();
+
+    // The phone's picker offers a document; it is refused and the photo stays.
+    await pick(page, '低保申请表.pdf', 'application/pdf', Buffer.from('%PDF-1.4 '.repeat(500)), 'phone');
+    const error = page.locator('[data-name="photo"] [role=alert]');
+    await error.waitFor();
+    assert.equal(
+      await error.textContent(),
+      lang === 'zh'
+        ? '“低保申请表.pdf”不是照片，没有保存。请拍照，或选择一张照片。'
+        : '“低保申请表.pdf” is not a photo and was not stored. Take a photo, or choose one.',
+    );
+    await saved(page);
+    const { photo } = await photoAnswer(page);
+    assert.equal(photo.sha256, sha256(small), 'the photo taken before is still the answer');
+    await screenshot(page, `photo-not-a-picture-${lang}`, { fullPage: false });
+    assert.deepEqual(app.errors, []);
+  });
+}

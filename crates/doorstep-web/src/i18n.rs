@@ -577,6 +577,16 @@ pub fn photo_kept(lang: Lang) -> &'static str {
     }
 }
 
+/// A file that is not a picture was picked for a photo question (and not stored).
+pub fn not_a_photo(lang: Lang, file: &str) -> String {
+    match lang {
+        Lang::Zh => format!("“{file}”不是照片，没有保存。请拍照，或选择一张照片。"),
+        Lang::En => {
+            format!("“{file}” is not a photo and was not stored. Take a photo, or choose one.")
+        }
+    }
+}
+
 /// Beside an interview on the export screen: in how many bundles it went out.
 pub fn exported_in(lang: Lang, bundles: usize) -> String {
     match (lang, bundles) {

@@ -141,6 +141,13 @@ pub fn media(p: &Props) -> Html {
                 } else {
                     file.type_()
                 };
+                // A document or a recording picked for a photo (the phone's picker may offer any
+                // file) is not stored as the photo: the office would get it as one.
+                if image && !mt.starts_with("image/") && !file.type_().is_empty() {
+                    note.set(None);
+                    failure.set(Some(i18n::not_a_photo(lang, &file.name())));
+                    return;
+                }
                 let mut kept = None;
                 if image && photo::tries(&file.type_()) {
                     note.set(Some(lang.t().preparing_photo.to_string()));
