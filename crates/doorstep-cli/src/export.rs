@@ -212,26 +212,22 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                 replaced: &replaced,
                 left_out: 0,
             };
+            let source = Source {
+                table,
+                columns: &columns,
+                header: &header,
+                info: &info,
+                keep,
+            };
             let (rows, left) = match &mut book {
                 None => write_csv(
                     store.as_mut(),
                     &args.out.join(format!("{table}.csv")),
-                    table,
-                    &columns,
-                    &header,
-                    &info,
-                    keep,
+                    source,
                 )?,
-                Some(b) => write_sheet(
-                    store.as_mut(),
-                    b,
-                    table,
-                    sheet.as_deref().unwrap_or(table),
-                    &columns,
-                    &header,
-                    &info,
-                    keep,
-                )?,
+                Some(b) => {
+                    write_sheet(store.as_mut(), b, sheet.as_deref().unwrap_or(table), source)?
+                }
             };
             total_rows += rows;
             left_out += left;
@@ -350,15 +346,24 @@ impl Keep<'_> {
 }
 
 /// Writes a table's CSV; the rows written and the rows left out.
-fn write_csv(
-    store: &mut dyn Store,
-    path: &Path,
-    table: &str,
-    columns: &[String],
-    header: &[String],
-    info: &HashMap<String, ColumnInfo>,
-    mut keep: Keep<'_>,
-) -> Result<(u64, u64), CliError> {
+/// A table as it is exported: its columns, the header (with a label column after each coded
+/// one), what the columns mean, and the rows left out.
+struct Source<'a> {
+    table: &'a str,
+    columns: &'a [String],
+    header: &'a [String],
+    info: &'a HashMap<String, ColumnInfo>,
+    keep: Keep<'a>,
+}
+
+fn write_csv(store: &mut dyn Store, path: &Path, src: Source<'_>) -> Result<(u64, u64), CliError> {
+    let Source {
+        table,
+        columns,
+        header,
+        info,
+        mut keep,
+    } = src;
     let mut w = csv_file(path)?;
     write_record(&mut w, header.iter().cloned()).map_err(|e| io(path, e))?;
     let labels: Vec<Option<&ColumnInfo>> = columns
@@ -430,13 +435,16 @@ fn sheet_name(table: &str, form_id: &str, used: &mut HashSet<String>) -> String 
 fn write_sheet(
     store: &mut dyn Store,
     book: &mut rust_xlsxwriter::Workbook,
-    table: &str,
     name: &str,
-    columns: &[String],
-    header: &[String],
-    info: &HashMap<String, ColumnInfo>,
-    mut keep: Keep<'_>,
+    src: Source<'_>,
 ) -> Result<(u64, u64), CliError> {
+    let Source {
+        table,
+        columns,
+        header,
+        info,
+        mut keep,
+    } = src;
     let sheet = book.add_worksheet();
     sheet.set_name(name).map_err(xerr)?;
     for (i, h) in header.iter().enumerate() {
