@@ -74,3 +74,27 @@ test('the surveyor is asked for a name before the first interview; each keeps th
   await ask.waitFor();
   assert.deepEqual(app.errors, []);
 });
+
+test('an interview started before a name was entered is finalized under the name entered since', async (t) => {
+  const app = await launch();
+  t.after(() => app.close());
+  const { page } = app;
+  await open(app);
+  await install(page, FORM);
+  await start(page, FORM.id);
+  await answer(page, 'head_name', '赵刚');
+  await saved(page);
+  await home(page);
+  await setName(page, '陈晓梅');
+  // Opened again from the drafts and finalized.
+  await tab(page, 2);
+  await page.locator('.list li[data-instance] button').first().click();
+  await page.waitForSelector('[data-testid=next]');
+  await page.click('[data-testid=next]');
+  await page.click('[data-testid=finalize]');
+  await page.waitForSelector('.list li[data-instance]');
+  const [done] = await storedSubmissions(page);
+  assert.equal(done.envelope.meta.status, 'finalized');
+  assert.equal(done.envelope.meta.surveyor, '陈晓梅', 'the office learns whose it is');
+  assert.deepEqual(app.errors, []);
+});

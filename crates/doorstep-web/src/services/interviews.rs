@@ -380,6 +380,11 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
             return Err(n);
         }
         let before = f.meta.clone();
+        // Started before a name was entered in the settings: the office still learns whose it is
+        // (the name the interview was opened again with).
+        if f.meta.surveyor.trim().is_empty() {
+            f.meta.surveyor = f.session.host().username.trim().to_string();
+        }
         f.session.set_clock(device::clock());
         f.session.stamp_end();
         let now = device::now_rfc3339();
