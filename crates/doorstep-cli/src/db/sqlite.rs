@@ -97,7 +97,14 @@ fn why_not_opened(path: &Path, e: &rusqlite::Error) -> String {
 }
 
 fn err(path: &str, e: rusqlite::Error) -> CliError {
-    CliError::msg(format!("database {path}: {e}"))
+    let full = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull);
+    CliError::msg(if full {
+        format!(
+            "database {path}: {e}: free some space on that disk and run the same command again (what was stored before stays)"
+        )
+    } else {
+        format!("database {path}: {e}")
+    })
 }
 
 pub fn now() -> String {
@@ -674,4 +681,32 @@ impl Store for Sqlite {
 thread_local! {
     /// The time of this ingest run, stamped on every stored submission.
     pub static INGEST_TIME: String = now();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_says_what_to_do() {
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        let m = err("office.db", full).to_string();
+        assert!(m.starts_with("database office.db: "), "{m}");
+        assert!(
+            m.contains("free some space on that disk and run the same command again"),
+            "{m}"
+        );
+        let other = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        assert!(
+            !err("office.db", other)
+                .to_string()
+                .contains("free some space")
+        );
+    }
 }
