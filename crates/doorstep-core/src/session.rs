@@ -591,11 +591,11 @@ impl Session {
                     choice: None,
                 };
                 ns.iter()
-                    .map(|n| env.node_value(*n).to_str().to_string())
+                    .map(|n| shown(&env.node_value(*n)))
                     .collect::<Vec<_>>()
                     .join(", ")
             }
-            other => other.to_str().to_string(),
+            other => shown(other),
         }
     }
 
@@ -1561,6 +1561,18 @@ fn no_scope(s: u32) -> ActionError {
     ActionError {
         code: "no-node",
         message: format!("there is no repeat instance {s} in this submission"),
+    }
+}
+
+/// A value as a label shows it. A number is shown to 15 significant digits: a sum of amounts in yuan
+/// (`1.1 + 2.2`) is 3.3 to the surveyor, not the binary fraction's 3.3000000000000003; any number
+/// typed with up to 15 digits shows as typed. Expressions and the data keep the exact value.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Num(n) if n.is_finite() => {
+            expr::fmt_num(format!("{n:.14e}").parse::<f64>().unwrap_or(*n))
+        }
+        other => other.to_str().to_string(),
     }
 }
 
