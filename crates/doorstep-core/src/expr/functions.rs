@@ -659,7 +659,7 @@ impl Evaluator<'_> {
             F::Round => {
                 let x = self.num(arg(0));
                 let places = if a.len() > 1 { self.num(arg(1)) } else { 0.0 };
-                n(round_half_away(x, places))
+                n(round_half_up(x, places))
             }
             F::Floor => n(self.num(arg(0)).floor()),
             F::Ceiling => n(self.num(arg(0)).ceil()),
@@ -820,16 +820,25 @@ fn clamp_index(i: f64, len: f64) -> f64 {
     }
 }
 
-/// Rounds half away from zero at `places` decimals, on the decimal digits as written (so
-/// `round(2.675, 2)` is 2.68 as a person expects, not 2.67 as binary arithmetic would give).
-pub(crate) fn round_half_away(x: f64, places: f64) -> f64 {
+/// Rounds at `places` decimals to the nearest number, a half toward positive infinity as XPath 1.0
+/// `round` says and JavaRosa does (`round(2.5)` is 3, `round(-2.5)` is -2), on the decimal digits
+/// as written (so `round(2.675, 2)` is 2.68 as a person expects, not 2.67 as binary arithmetic would
+/// give).
+pub(crate) fn round_half_up(x: f64, places: f64) -> f64 {
     if !x.is_finite() || places.is_nan() {
         return if places.is_nan() { f64::NAN } else { x };
     }
     let p = places.trunc().clamp(-400.0, 400.0) as i32;
     if p < 0 {
         let f = 10f64.powi(-p);
-        return (x / f).round() * f;
+        let q = x / f;
+        // `f64::round` takes a half away from zero; a negative half goes toward zero instead.
+        let r = if q < 0.0 && q - q.trunc() == -0.5 {
+            q.trunc()
+        } else {
+            q.round()
+        };
+        return r * f;
     }
     // Rust prints the shortest digits that read back as `x`, without exponent.
     let text = format!("{}", x.abs());
@@ -843,7 +852,10 @@ pub(crate) fn round_half_away(x: f64, places: f64) -> f64 {
         .chain(frac.bytes().take(p))
         .map(|c| c - b'0')
         .collect();
-    if frac.as_bytes()[p] >= b'5' {
+    let rest = &frac.as_bytes()[p..];
+    // A negative number's exact half (a 5 and nothing after it) rounds toward zero.
+    let half = rest[0] == b'5' && rest[1..].iter().all(|&d| d == b'0');
+    if rest[0] > b'5' || rest[0] == b'5' && !(half && x < 0.0) {
         // Carry the rounding up through the digits.
         let mut i = digits.len();
         loop {
@@ -1034,11 +1046,15 @@ mod tests {
 
     #[test]
     fn rounding() {
-        assert_eq!(round_half_away(2.675, 2.0), 2.68);
-        assert_eq!(round_half_away(-2.5, 0.0), -3.0);
-        assert_eq!(round_half_away(9.995, 2.0), 10.0);
-        assert_eq!(round_half_away(1234.0, -2.0), 1200.0);
-        assert_eq!(round_half_away(0.5, 0.0), 1.0);
+        assert_eq!(round_half_up(2.675, 2.0), 2.68);
+        assert_eq!(round_half_up(-2.5, 0.0), -2.0);
+        assert_eq!(round_half_up(-2.51, 0.0), -3.0);
+        assert_eq!(round_half_up(-2.675, 2.0), -2.67);
+        assert_eq!(round_half_up(9.995, 2.0), 10.0);
+        assert_eq!(round_half_up(1234.0, -2.0), 1200.0);
+        assert_eq!(round_half_up(-1250.0, -2.0), -1200.0);
+        assert_eq!(round_half_up(-1251.0, -2.0), -1300.0);
+        assert_eq!(round_half_up(0.5, 0.0), 1.0);
     }
 
     #[test]
