@@ -811,12 +811,14 @@ fn within(x: f64, lo: f64, hi: f64) -> bool {
     (lo.is_nan() || lo < 0.0 || x >= lo) && (hi.is_nan() || hi < 0.0 || x <= hi)
 }
 
-/// A character index for `substr`: truncated, clamped to `0..=len`; NaN counts as 0.
+/// A character index for `substr`: truncated; a negative index counts from the end (as in Collect
+/// and ODK Web Forms: `substr('hello', -3)` is "llo"); then clamped to `0..=len`. NaN counts as 0.
 fn clamp_index(i: f64, len: f64) -> f64 {
     if i.is_nan() {
         0.0
     } else {
-        i.trunc().clamp(0.0, len)
+        let i = i.trunc();
+        if i < 0.0 { len + i } else { i }.clamp(0.0, len)
     }
 }
 
