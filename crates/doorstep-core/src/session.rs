@@ -399,6 +399,9 @@ impl Session {
                 scope,
             });
             match checked {
+                // A stored "" or [] is no answer, as when the app clears a question, so a required
+                // question stored that way is still missing at the office.
+                Ok(norm) if is_no_answer(norm.as_ref().unwrap_or(&*v)) => {}
                 Ok(norm) => {
                     let norm = norm.unwrap_or_else(|| v.into_owned());
                     slot.val = read_answer(item, &norm);
@@ -765,11 +768,7 @@ impl Session {
                     message: format!("`{}`: {}", item.name, e.message),
                 })?;
                 // An empty text is no answer.
-                if norm.as_str() == Some("") || norm.as_array().is_some_and(Vec::is_empty) {
-                    None
-                } else {
-                    Some(norm)
-                }
+                (!is_no_answer(&norm)).then_some(norm)
             }
         };
         self.put_answer(node, value);
@@ -780,6 +779,9 @@ impl Session {
 
     /// Stores an answer and its expression value together.
     fn put_answer(&mut self, n: Node, a: Option<Json>) {
+        // An empty text or an empty selection is no answer, however it came (a default of "", a
+        // default expression that gives nothing): `required` must still ask for one.
+        let a = a.filter(|j| !is_no_answer(j));
         let val = match &a {
             Some(j) => read_answer(self.form.item(n.item), j),
             None => Value::empty(),
@@ -1533,6 +1535,11 @@ struct SlotState {
     read_only: bool,
     constraint_ok: bool,
     answered: bool,
+}
+
+/// An empty text or an empty list of choices: what the app stores as no answer at all.
+fn is_no_answer(j: &Json) -> bool {
+    j.as_str() == Some("") || j.as_array().is_some_and(Vec::is_empty)
 }
 
 /// How a stored answer reads in expressions (calculations keep their data type).

@@ -126,3 +126,39 @@ fn fields_the_form_does_not_have_are_reported_in_key_order_with_their_path() {
         ]
     );
 }
+
+#[test]
+fn an_empty_text_or_selection_is_no_answer_however_it_came() {
+    let src = r#"{"format": "doorstep-form/1", "id": "empty", "version": "1", "title": "t", "languages": ["en"],
+        "choices": {"c": [{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]},
+        "items": [
+            {"type": "text", "name": "prev", "label": "p"},
+            {"type": "text", "name": "name", "label": "n", "required": true},
+            {"type": "select_multiple", "name": "picked", "label": "s", "choices": "c", "required": true},
+            {"type": "select_multiple", "name": "again", "label": "s", "choices": "c", "required": true,
+             "default_expression": "${prev}"},
+            {"type": "calculate", "name": "n_again", "calculation": "count-selected(${again})"}]}"#;
+    let f = Rc::new(form::load(src).form.unwrap());
+    let missing = |s: &Session| -> Vec<String> {
+        s.validate()
+            .into_iter()
+            .map(|p| format!("{} {}", f.item(p.node.item).name, p.code))
+            .collect()
+    };
+    // A default expression that gives nothing leaves the question unanswered, not answered with [].
+    let fresh = Session::new(f.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
+    assert_eq!(
+        missing(&fresh),
+        ["name required", "picked required", "again required"]
+    );
+    assert!(fresh.data().get("again").is_none(), "{}", fresh.data());
+    // A stored "" or [] (the format says unanswered questions are absent) is no answer either, so
+    // the office does not accept what the phone would have refused.
+    let stored = serde_json::json!({"name": "", "picked": [], "again": "", "n_again": 0});
+    let s = Session::resume(f.clone(), &stored, Host::fixed("2026-11-22T09:00:00+08:00"));
+    assert_eq!(
+        missing(&s),
+        ["name required", "picked required", "again required"]
+    );
+    assert_eq!(s.export_data(), serde_json::json!({"n_again": "0"}));
+}
