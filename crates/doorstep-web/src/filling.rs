@@ -117,12 +117,19 @@ impl Filling {
     pub fn new(session: Session, meta: Meta) -> Filling {
         let form = session.form().clone();
         let pages = nav::pages(&form);
+        // An interview opens on the first page that applies: a first section for some households
+        // only (a returning household's check) would otherwise open on a blank page.
+        let page = if nav::page_applies(&session, &pages[0]) {
+            0
+        } else {
+            nav::next_page(&session, &pages, 0).unwrap_or(0)
+        };
         Filling {
             form,
             session,
             pages,
             meta,
-            pos: Pos::default(),
+            pos: Pos { page, member: None },
             save: SaveState::clean(),
             disk_rev: None,
             opening: OPENINGS.with(|n| {
@@ -438,9 +445,16 @@ impl Filling {
             .and_then(|p| self.session.find(p))
             .map(|n| n.scope)
             .filter(|&s| s != 0);
-        self.pos = Pos {
-            page: page.min(self.pages.len().saturating_sub(1)),
-            member,
+        let page = page.min(self.pages.len().saturating_sub(1));
+        self.pos = if nav::page_applies(&self.session, &self.pages[page]) {
+            Pos { page, member }
+        } else {
+            // The page it was left on does not apply to these answers (nothing on it would show):
+            // the nearest one before it that does, else the first after it.
+            let page = nav::previous_page(&self.session, &self.pages, page)
+                .or_else(|| nav::next_page(&self.session, &self.pages, page))
+                .unwrap_or(page);
+            Pos { page, member: None }
         };
     }
 }
@@ -609,6 +623,48 @@ mod tests {
         let mut g = Filling::new(s2, f.meta.clone());
         g.restore_pos(0, Some(&path));
         assert_eq!(g.pos.member, Some(g.session.instances(m.item, 0)[1]));
+    }
+
+    /// A first section for some households only: the interview opens on the first page that
+    /// applies, not on a blank one, and so does a draft left on a page that no longer applies.
+    #[test]
+    fn an_interview_opens_on_a_page_that_applies() {
+        let src = r#"{"format": "doorstep-form/1", "id": "c", "version": "1", "title": "C", "languages": ["en"],
+          "settings": {"navigation": "question"},
+          "items": [
+            {"type": "note", "name": "returning", "label": "Check the last visit", "relevant": "${kind} = 'again'"},
+            {"type": "text", "name": "kind", "label": "Kind"},
+            {"type": "text", "name": "detail", "label": "Detail", "relevant": "${kind} = 'new'"},
+            {"type": "text", "name": "end", "label": "End"}
+          ]}"#;
+        let form = Rc::new(form::load(src).form.unwrap());
+        let s = Session::new(form.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
+        let mut f = Filling::new(s, filling().meta);
+        assert_eq!(
+            f.pos,
+            Pos {
+                page: 1,
+                member: None
+            }
+        );
+        f.restore_pos(2, None);
+        assert_eq!(f.pos.page, 1, "detail does not apply: the page before it");
+        f.restore_pos(3, None);
+        assert_eq!(f.pos.page, 3);
+        let kind = form.node("kind").unwrap();
+        f.apply(Action::Answer {
+            node: kind,
+            value: "new".into(),
+        })
+        .unwrap();
+        f.restore_pos(2, None);
+        assert_eq!(f.pos.page, 2);
+        let again = Session::resume(
+            form.clone(),
+            &serde_json::json!({"kind": "again"}),
+            Host::fixed("2026-11-22T09:00:00+08:00"),
+        );
+        assert_eq!(Filling::new(again, filling().meta).pos.page, 0);
     }
 
     #[test]

@@ -1,0 +1,67 @@
+// Sections: an interview opens on the first section that applies to the household, never on a
+// blank page.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, screenshot } from './lib.mjs';
+import { answer, nextFrame, openForm, saved } from './app.mjs';
+
+const YN = [
+  { value: 'new', label: { 'zh-CN': '首次走访', en: 'First visit' } },
+  { value: 'again', label: { 'zh-CN': '回访', en: 'Visit again' } },
+];
+
+/** A form whose first section is for returning households only. */
+const RETURNING_FIRST = (navigation) => ({
+  format: 'doorstep-form/1',
+  id: `returning_first_${navigation}`,
+  version: '2026112301',
+  title: { 'zh-CN': '回访核对', en: 'Return visit' },
+  languages: ['zh-CN', 'en'],
+  settings: { navigation },
+  choices: { kind: YN },
+  items: [
+    {
+      type: 'group',
+      name: 'g_check',
+      label: { 'zh-CN': '核对上次记录', en: 'Check the last visit' },
+      relevant: "${kind} = 'again'",
+      items: [{ type: 'text', name: 'last_note', label: { 'zh-CN': '上次记录', en: 'Last visit' } }],
+    },
+    {
+      type: 'group',
+      name: 'g_visit',
+      label: { 'zh-CN': '本次走访', en: 'This visit' },
+      items: [
+        { type: 'select_one', name: 'kind', label: { 'zh-CN': '走访类型', en: 'Kind of visit' }, choices: 'kind' },
+        { type: 'decimal', name: 'cash', label: { 'zh-CN': '现金（元）', en: 'Cash (yuan)' } },
+        { type: 'decimal', name: 'goods', label: { 'zh-CN': '物资折合（元）', en: 'Goods (yuan)' } },
+        { type: 'calculate', name: 'total', calculation: '${cash} + ${goods}', data_type: 'decimal' },
+        { type: 'note', name: 'total_note', label: { 'zh-CN': '合计 **${total} 元**', en: 'In all **${total} yuan**' } },
+        {
+          type: 'decimal',
+          name: 'total_shown',
+          label: { 'zh-CN': '合计（元）', en: 'Total (yuan)' },
+          read_only: true,
+          calculation: '${cash} + ${goods}',
+        },
+      ],
+    },
+  ],
+});
+
+for (const navigation of ['pages', 'question']) {
+  test(`an interview opens on the first section that applies (${navigation})`, async (t) => {
+    const app = await launch();
+    t.after(() => app.close());
+    const { page } = app;
+    await openForm(app, RETURNING_FIRST(navigation));
+    await nextFrame(page);
+    await screenshot(page, `sections-first-applies-${navigation}`);
+    // Not the blank first section: the first question is there, and nothing comes before it.
+    await page.waitForSelector('[data-name="kind"]', { timeout: 5_000 });
+    assert.match(await page.locator('.pageinfo').first().textContent(), /^2 \//);
+    assert.equal(await page.locator('.navbar button').first().isDisabled(), true, 'nothing applies before it');
+    assert.deepEqual(app.errors, []);
+  });
+}
