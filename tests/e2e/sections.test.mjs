@@ -1,5 +1,6 @@
-// Sections: an interview opens on the first section that applies to the household, never on a
-// blank page.
+// Sections and computed values: an interview opens on the first section that applies to the
+// household (never on a blank page), and a computed amount shows as a person would write it, in a
+// note and in a read-only question alike (not 3.3000000000000003, not 98900.0).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,3 +66,21 @@ for (const navigation of ['pages', 'question']) {
     assert.deepEqual(app.errors, []);
   });
 }
+
+test('a computed amount shows as a person writes it, in a note and a read-only question', async (t) => {
+  const app = await launch();
+  t.after(() => app.close());
+  const { page } = app;
+  await openForm(app, RETURNING_FIRST('pages'));
+  await answer(page, 'kind', 'new');
+  await answer(page, 'cash', '1.1');
+  await answer(page, 'goods', '2.2');
+  await saved(page);
+  await screenshot(page, 'sections-computed-amount');
+  assert.equal(await page.locator('[data-name="total_note"]').textContent(), '合计 3.3 元');
+  assert.equal(await page.locator('[data-name="total_shown"] .calc').textContent(), '3.3');
+  await answer(page, 'goods', '98898.9');
+  await page.waitForFunction(() => document.querySelector('[data-name="total_shown"] .calc')?.textContent === '98900');
+  assert.equal(await page.locator('[data-name="total_note"]').textContent(), '合计 98900 元');
+  assert.deepEqual(app.errors, []);
+});

@@ -823,6 +823,19 @@ pub fn number_text(n: &serde_json::Number) -> String {
     }
 }
 
+/// A computed number as a read-only question shows it: to 15 significant digits, as labels show
+/// numbers (1.1 + 2.2 is 3.3, not 3.3000000000000003), and a whole one without ".0".
+pub fn computed_number(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(x) if n.is_f64() && x.is_finite() => {
+            let x: f64 = format!("{x:.14e}").parse().unwrap_or(x);
+            let n = serde_json::Number::from_f64(x);
+            n.as_ref().map_or_else(|| x.to_string(), number_text)
+        }
+        _ => n.to_string(),
+    }
+}
+
 /// The interface language now, for messages made away from the components (the services'
 /// failures); the app sets it as it renders.
 pub fn shown() -> Lang {
@@ -1013,6 +1026,22 @@ mod tests {
         assert_eq!(n(serde_json::json!(500.5)), "500.5");
         assert_eq!(n(serde_json::json!(-3)), "-3");
         assert_eq!(n(serde_json::json!(1e20)), "1e+20");
+    }
+
+    /// A read-only question computed from decimals (a total of amounts in yuan) showed the binary
+    /// fraction, and a whole one its ".0".
+    #[test]
+    fn computed_numbers_show_as_a_person_would_write_them() {
+        let n = |v: serde_json::Value| match v {
+            serde_json::Value::Number(n) => computed_number(&n),
+            _ => unreachable!(),
+        };
+        assert_eq!(n(serde_json::json!(1.1 + 2.2)), "3.3");
+        assert_eq!(n(serde_json::json!(96000.0)), "96000");
+        assert_eq!(n(serde_json::json!(0.1 * 3.0)), "0.3");
+        assert_eq!(n(serde_json::json!(41152263.208333336)), "41152263.2083333");
+        assert_eq!(n(serde_json::json!(-7)), "-7");
+        assert_eq!(n(serde_json::json!(12345678901234567_i64)), "12345678901234567");
     }
 
     #[test]

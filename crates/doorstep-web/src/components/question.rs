@@ -446,6 +446,7 @@ fn display(value: &Option<Json>, choices: &[(String, String)], sep: &str) -> Str
             .map(label)
             .collect::<Vec<_>>()
             .join(sep),
+        Some(Json::Number(n)) => crate::i18n::computed_number(n),
         Some(other) => other.to_string(),
     }
 }
