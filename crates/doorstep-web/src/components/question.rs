@@ -237,9 +237,14 @@ pub fn question(p: &Props) -> Html {
                 let v = el.value();
                 let _ = answer(&ctl, node, (!v.is_empty()).then_some(Json::String(v)));
             });
+            // A list that changes (a village list after another township was chosen) gets a new
+            // element: the old one kept its selected place, and showed a village of the new list
+            // that nobody chose, beside the message that the chosen one is no longer offered.
+            let offered: Vec<&str> = choices.iter().map(|(v, _)| v.as_str()).collect();
+            let chosen = offered.contains(&current.as_str());
             html! {
-                <select id={id.clone()} {onchange} disabled={read_only} aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()}>
-                    <option value="" selected={current.is_empty()}>{ t.choose }</option>
+                <select key={offered.join(" ")} id={id.clone()} {onchange} disabled={read_only} aria-invalid={invalid} aria-required={required} aria-describedby={described.clone()}>
+                    <option value="" selected={!chosen}>{ t.choose }</option>
                     { for choices.iter().map(|(v, l)| html! { <option value={v.clone()} selected={*v == current}>{ l.clone() }</option> }) }
                 </select>
             }
