@@ -47,31 +47,15 @@ impl Host {
 
 /// Reads `2026-11-22T09:00:00+08:00` into a clock.
 pub fn parse_clock(rfc3339: &str) -> Option<Clock> {
-    let days = expr::dates::parse_datetime(rfc3339)?;
-    let offset_minutes = offset_minutes(rfc3339);
-    // parse_datetime reads the local wall time; the clock keeps UTC.
+    // The offset as the date-time reader accepts it (`+08:00`, `+0800`, `+08`, `Z`), so that a
+    // time it reads is never taken with the wrong offset.
+    let (days, offset_minutes) = expr::dates::parse_datetime_offset(rfc3339)?;
+    // The date-time is read as local wall time; the clock keeps UTC.
     let local = (days * 86_400_000.0).round() as i64;
     Some(Clock {
         utc_millis: local - i64::from(offset_minutes) * 60_000,
         offset_minutes,
     })
-}
-
-/// The offset of an RFC 3339 date-time in minutes (`Z` is 0).
-fn offset_minutes(s: &str) -> i32 {
-    let s = s.trim();
-    if s.ends_with('Z') || s.ends_with('z') || s.len() < 6 {
-        return 0;
-    }
-    let tail = &s[s.len() - 6..];
-    let sign = match tail.as_bytes()[0] {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return 0,
-    };
-    let h: i32 = tail[1..3].parse().unwrap_or(0);
-    let m: i32 = tail[4..6].parse().unwrap_or(0);
-    sign * (h * 60 + m)
 }
 
 /// One change a surveyor (or a test) makes.

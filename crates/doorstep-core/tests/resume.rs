@@ -162,3 +162,18 @@ fn an_empty_text_or_selection_is_no_answer_however_it_came() {
     );
     assert_eq!(s.export_data(), serde_json::json!({"n_again": "0"}));
 }
+
+#[test]
+fn a_clock_keeps_its_offset_however_it_is_written() {
+    use doorstep_core::session::parse_clock;
+    let at = parse_clock("2026-11-22T01:30:00+08:00").unwrap();
+    // `+0800` and `+08` are read as date-times; their clock was taken as UTC wall time (8 hours off).
+    for s in ["2026-11-22T01:30:00+0800", "2026-11-22T01:30+08"] {
+        assert_eq!(parse_clock(s), Some(at), "{s}");
+    }
+    assert_eq!(at.offset_minutes, 480);
+    assert_eq!(
+        parse_clock("2026-11-21T17:30:00Z").unwrap().utc_millis,
+        at.utc_millis
+    );
+}

@@ -137,6 +137,11 @@ fn parse_offset(s: &str) -> Option<i32> {
 /// An RFC 3339 date-time (`YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM]`) as days since 1970-01-01 with a
 /// fraction, in the local time it was written in (see the module comment).
 pub fn parse_datetime(s: &str) -> Option<f64> {
+    parse_datetime_offset(s).map(|(days, _)| days)
+}
+
+/// [`parse_datetime`] and the offset it was written with, in minutes (0 for `Z` or none).
+pub fn parse_datetime_offset(s: &str) -> Option<(f64, i32)> {
     if s.len() < 16 || !s.is_char_boundary(10) {
         return None;
     }
@@ -145,8 +150,8 @@ pub fn parse_datetime(s: &str) -> Option<f64> {
         return None;
     }
     let (secs, rest) = parse_clock(&s[11..])?;
-    parse_offset(rest)?;
-    Some(days as f64 + secs / 86_400.0)
+    let offset = parse_offset(rest)?;
+    Some((days as f64 + secs / 86_400.0, offset))
 }
 
 /// A time of day `HH:MM[:SS[.fff]][offset]` as a fraction of a day.
@@ -338,6 +343,17 @@ mod tests {
         assert_eq!(parse_datetime("2026-11-22T12:00+08"), Some(20_779.5));
         assert_eq!(parse_datetime("2026-11-22T25:00:00Z"), None);
         assert_eq!(parse_time("06:00:00"), Some(0.25));
+        for s in [
+            "2026-11-22T12:00:00+08:00",
+            "2026-11-22T12:00:00+0800",
+            "2026-11-22T12:00+08",
+        ] {
+            assert_eq!(parse_datetime_offset(s), Some((20_779.5, 480)), "{s}");
+        }
+        assert_eq!(
+            parse_datetime_offset("2026-11-22T12:00:00-05:30"),
+            Some((20_779.5, -330))
+        );
     }
 
     #[test]
