@@ -1,6 +1,7 @@
 // Sections and computed values: an interview opens on the first section that applies to the
 // household (never on a blank page), and a computed amount shows as a person would write it, in a
-// note and in a read-only question alike (not 3.3000000000000003, not 98900.0).
+// note and in a read-only question alike (not 3.3000000000000003, not 98900.0); a scrolling form's
+// contents name the form.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,5 +83,30 @@ test('a computed amount shows as a person writes it, in a note and a read-only q
   await answer(page, 'goods', '98898.9');
   await page.waitForFunction(() => document.querySelector('[data-name="total_shown"] .calc')?.textContent === '98900');
   assert.equal(await page.locator('[data-name="total_note"]').textContent(), '合计 98900 元');
+  assert.deepEqual(app.errors, []);
+});
+
+test("a scrolling form's contents name the form, not its first section", async (t) => {
+  const app = await launch();
+  t.after(() => app.close());
+  const { page } = app;
+  await openForm(app, {
+    format: 'doorstep-form/1',
+    id: 'scrolling_sections',
+    version: '2026112301',
+    title: { 'zh-CN': '走访记录', en: 'Visit record' },
+    languages: ['zh-CN', 'en'],
+    settings: { navigation: 'scroll' },
+    items: [
+      { type: 'group', name: 'g1', label: { 'zh-CN': '第一部分', en: 'Part one' }, items: [{ type: 'text', name: 'a', label: 'A' }] },
+      { type: 'group', name: 'g2', label: { 'zh-CN': '第二部分', en: 'Part two' }, items: [{ type: 'text', name: 'b', label: 'B', required: true }] },
+    ],
+  });
+  await page.click('[data-testid=contents]');
+  const rows = page.locator('.toc li button');
+  assert.equal(await rows.count(), 1);
+  // It said "1. 第一部分 未完成" though what is missing is in the second part.
+  assert.match(await rows.first().textContent(), /^1\. 走访记录/);
+  await screenshot(page, 'sections-scroll-contents');
   assert.deepEqual(app.errors, []);
 });

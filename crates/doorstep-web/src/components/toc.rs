@@ -34,6 +34,13 @@ pub fn toc(p: &Props) -> Html {
         .map(|(i, pg)| {
             let title = match pg.title_item {
                 Some(it) => f.session.label(Node { item: it, scope: 0 }),
+                // The one page of a scrolling form is the whole form, not its first question or
+                // section (which the row named, with the verdict on everything).
+                None if f.pages.len() == 1 => f
+                    .form
+                    .title
+                    .get(f.session.language(), f.form.default_language())
+                    .to_string(),
                 None => pg
                     .items
                     .first()
