@@ -1659,14 +1659,17 @@ impl Env for EvalEnv<'_> {
 
     fn child(&self, instance: Node, item: ItemId) -> Value {
         let s = self.s;
+        // `instance` is a repeat instance, or the root (what `..` is outside any repeat, so that
+        // `../x` at the top level reads `x` as in ODK).
+        let level = (instance.item != ROOT_ITEM).then_some(instance.item);
         let inst_scope = &s.scopes[instance.scope as usize];
-        if inst_scope.repeat != Some(instance.item) {
+        if inst_scope.repeat != level {
             return Value::Nodes(Rc::from(Vec::new()));
         }
         let Some(it) = s.form.items.get(item as usize) else {
             return Value::empty();
         };
-        if it.kind != ItemType::Repeat && it.repeat == Some(instance.item) {
+        if it.kind != ItemType::Repeat && it.repeat == level {
             return Value::Nodes(Rc::from([Node {
                 item,
                 scope: instance.scope,

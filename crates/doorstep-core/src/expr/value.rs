@@ -41,9 +41,9 @@ pub trait Env {
     /// `ctx`'s instance or an enclosing one, otherwise `Nodes` of all its nodes under the nearest
     /// common instance. For a repeat item, `Nodes` of its instances.
     fn field(&self, item: ItemId, ctx: Node) -> Value;
-    /// The child `item` of the repeat instance `instance` (bare names in predicates, `/name` steps):
-    /// the node if `item` is a field directly in that instance, or `Nodes` when `item` is itself a repeat
-    /// (or inside a nested one).
+    /// The child `item` of the repeat instance `instance`, or of the root node that `..` gives outside
+    /// any repeat (bare names in predicates, `/name` steps): the node if `item` is a field directly in
+    /// that instance, or `Nodes` when `item` is itself a repeat (or inside a nested one).
     fn child(&self, instance: Node, item: ItemId) -> Value;
     /// The atomic value of one node (`""` when unanswered or not relevant).
     fn node_value(&self, node: Node) -> Value;
