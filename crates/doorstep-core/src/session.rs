@@ -522,7 +522,8 @@ impl Session {
             })
     }
 
-    /// The label of a node in the session's language, with `${name}` replaced by answers.
+    /// The label of a node in the session's language, with `${name}` replaced by answers (their `*`
+    /// escaped as `\*`, so that the label's Markdown shows them as typed).
     pub fn label(&self, node: Node) -> String {
         let item = self.form.item(node.item);
         let raw = item.label(&self.lang, self.form.default_language());
@@ -556,7 +557,14 @@ impl Session {
                     let name = &after[..e];
                     if let Some(it) = self.form.item_by_name(name) {
                         let v = env.field(it.id, node);
-                        out.push_str(&self.display(&v));
+                        // An answer shows as it was typed: a `*` in it is a star, not the label
+                        // Markdown's emphasis (which reads `\*` as a star).
+                        for c in self.display(&v).chars() {
+                            if c == '*' {
+                                out.push('\\');
+                            }
+                            out.push(c);
+                        }
                     }
                     rest = &after[e + 1..];
                 }

@@ -177,3 +177,16 @@ fn a_clock_keeps_its_offset_however_it_is_written() {
         at.utc_millis
     );
 }
+
+/// An answer shown in a label is shown as typed: its `*` is escaped, so the label's Markdown does
+/// not read it as emphasis ("王*五*" is not "王" and an italic "五").
+#[test]
+fn answers_in_labels_keep_their_stars() {
+    let src = r#"{"format": "doorstep-form/1", "id": "stars", "version": "1", "title": "t", "languages": ["zh-CN"], "items": [
+        {"type": "text", "name": "name", "label": "姓名"},
+        {"type": "note", "name": "show", "label": "**户主**：${name}"}]}"#;
+    let f = Rc::new(form::load(src).form.unwrap());
+    let data = serde_json::json!({"name": "王*五*"});
+    let s = Session::resume(f.clone(), &data, Host::fixed("2026-11-22T09:00:00+08:00"));
+    assert_eq!(s.label(f.node("show").unwrap()), "**户主**：王\\*五\\*");
+}
