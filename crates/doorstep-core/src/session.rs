@@ -1571,6 +1571,9 @@ fn shown(v: &Value) -> String {
         Value::Num(n) if n.is_finite() => {
             expr::fmt_num(format!("{n:.14e}").parse::<f64>().unwrap_or(*n))
         }
+        // A number that cannot be computed yet (a sum over an amount not typed yet is NaN, as in
+        // XPath) shows as nothing, as an unanswered question does, not as "NaN" to a surveyor.
+        Value::Num(_) => String::new(),
         other => other.to_str().to_string(),
     }
 }

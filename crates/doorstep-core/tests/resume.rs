@@ -190,3 +190,26 @@ fn answers_in_labels_keep_their_stars() {
     let s = Session::resume(f.clone(), &data, Host::fixed("2026-11-22T09:00:00+08:00"));
     assert_eq!(s.label(f.node("show").unwrap()), "**户主**：王\\*五\\*");
 }
+
+/// A total that cannot be computed yet (an amount not typed yet makes `sum` NaN) shows as nothing in
+/// a label, not as "NaN".
+#[test]
+fn a_number_not_computable_yet_shows_as_nothing_in_a_label() {
+    let src = r#"{"format": "doorstep-form/1", "id": "sum", "version": "1", "title": "t", "languages": ["zh-CN"], "items": [
+        {"type": "repeat", "name": "items", "label": "物品", "items": [{"type": "decimal", "name": "amount", "label": "金额"}]},
+        {"type": "calculate", "name": "total", "calculation": "sum(${amount})"},
+        {"type": "note", "name": "show", "label": "合计 ${total} 元"}]}"#;
+    let f = Rc::new(form::load(src).form.unwrap());
+    let host = Host::fixed("2026-11-22T09:00:00+08:00");
+    let show = |data: serde_json::Value| {
+        Session::resume(f.clone(), &data, host.clone()).label(f.node("show").unwrap())
+    };
+    assert_eq!(
+        show(serde_json::json!({"items": [{"amount": 12.5}, {}]})),
+        "合计  元"
+    );
+    assert_eq!(
+        show(serde_json::json!({"items": [{"amount": 12.5}, {"amount": 3}]})),
+        "合计 15.5 元"
+    );
+}
