@@ -1041,7 +1041,10 @@ mod tests {
         assert_eq!(n(serde_json::json!(0.1 * 3.0)), "0.3");
         assert_eq!(n(serde_json::json!(41152263.208333336)), "41152263.2083333");
         assert_eq!(n(serde_json::json!(-7)), "-7");
-        assert_eq!(n(serde_json::json!(12345678901234567_i64)), "12345678901234567");
+        assert_eq!(
+            n(serde_json::json!(12345678901234567_i64)),
+            "12345678901234567"
+        );
     }
 
     #[test]
