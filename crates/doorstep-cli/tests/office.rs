@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Run, doorstep, form, run, temp};
+use common::{Run, doorstep, form, run, synth, temp};
 
 fn bundles_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -50,8 +50,7 @@ fn snapshot(db: &Path) -> Vec<(String, i64, Vec<String>)> {
 /// Makes the test's bundles: 40 households in two bundles and 10 care visits in one.
 fn make_bundles(dir: &Path) -> Vec<String> {
     let hh = dir.join("hh");
-    let r = doorstep(&[
-        "synth",
+    synth(&[
         "--form",
         &form("household_needs"),
         "--count",
@@ -63,7 +62,6 @@ fn make_bundles(dir: &Path) -> Vec<String> {
         "-o",
         hh.to_str().unwrap(),
     ]);
-    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
     // 40 distinct interviews in two bundles: none repeats (each bundle does not start the pool over).
     let mut answers = std::collections::BTreeSet::new();
     for bundle in bundles_in(&hh) {
@@ -82,8 +80,7 @@ fn make_bundles(dir: &Path) -> Vec<String> {
     );
     let cv = dir.join("cv");
     std::fs::create_dir_all(&cv).unwrap();
-    let r = doorstep(&[
-        "synth",
+    synth(&[
         "--form",
         &form("care_visit"),
         "--count",
@@ -93,7 +90,6 @@ fn make_bundles(dir: &Path) -> Vec<String> {
         "-o",
         cv.to_str().unwrap(),
     ]);
-    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
     let mut all = bundles_in(&hh);
     all.extend(bundles_in(&cv));
     assert_eq!(all.len(), 3);
@@ -434,8 +430,7 @@ fn synth_ingest_twice_refuse_bad_bundles_export_report() {
 fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
     let dir = temp("office-rejected");
     let out = dir.join("b.zip");
-    let r = doorstep(&[
-        "synth",
+    synth(&[
         "--form",
         &form("household_needs"),
         "--count",
@@ -445,7 +440,6 @@ fn invalid_answers_and_attachments_are_rejected_with_every_reason() {
         "-o",
         out.to_str().unwrap(),
     ]);
-    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
     let original = std::fs::read(&out).unwrap();
     // Line 1 breaks a constraint and names an attachment the bundle lacks; line 2's signature is
     // not the file in the bundle; the other 38 are left as they were. Every hash is recomputed.
@@ -979,8 +973,7 @@ fn ingest_into_postgresql() {
 fn a_correction_replaces_the_original_in_export_and_report() {
     let dir = temp("office-correction");
     let original = dir.join("first.zip");
-    let r = doorstep(&[
-        "synth",
+    synth(&[
         "--form",
         &form("household_needs"),
         "--count",
@@ -988,7 +981,6 @@ fn a_correction_replaces_the_original_in_export_and_report() {
         "-o",
         original.to_str().unwrap(),
     ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
     let bytes = std::fs::read(&original).unwrap();
     let new_id = "uuid:0f0e0d0c-0b0a-4908-8706-050403020100";
     let old_id = {
@@ -1097,8 +1089,7 @@ fn xlsx_sheets_of_long_table_names_are_unique() {
     let form_path = dir.join("long.form.json");
     std::fs::write(&form_path, form.to_string()).unwrap();
     let bundle = dir.join("long.zip");
-    let r = doorstep(&[
-        "synth",
+    synth(&[
         "--form",
         form_path.to_str().unwrap(),
         "--count",
@@ -1106,7 +1097,6 @@ fn xlsx_sheets_of_long_table_names_are_unique() {
         "-o",
         bundle.to_str().unwrap(),
     ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
     let db = dir.join("o.db");
     assert_eq!(ingest(&bundle, &db).code, 0);
     let out = dir.join("tables");
@@ -1140,8 +1130,7 @@ fn xlsx_sheets_of_long_table_names_are_unique() {
 fn ingest_refuses_another_programs_database() {
     let dir = temp("office-foreign-ingest");
     let bundle = dir.join("cv.zip");
-    let r = doorstep(&[
-        "synth",
+    synth(&[
         "--form",
         &form("care_visit"),
         "--count",
@@ -1149,7 +1138,6 @@ fn ingest_refuses_another_programs_database() {
         "-o",
         bundle.to_str().unwrap(),
     ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
     let foreign = dir.join("clinic.db");
     rusqlite::Connection::open(&foreign)
         .unwrap()
@@ -1190,8 +1178,7 @@ fn ingest_refuses_another_programs_database() {
 fn a_number_question_made_text_in_a_new_version_keeps_its_answers() {
     let dir = temp("office-retype");
     let synth = |form_path: &str, out: &Path, seed: &str| {
-        let r = doorstep(&[
-            "synth",
+        synth(&[
             "--form",
             form_path,
             "--count",
@@ -1201,7 +1188,6 @@ fn a_number_question_made_text_in_a_new_version_keeps_its_answers() {
             "-o",
             out.to_str().unwrap(),
         ]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
     };
     let v1 = dir.join("v1.zip");
     synth(&form("emergency_aid"), &v1, "1");

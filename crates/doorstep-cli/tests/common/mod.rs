@@ -19,6 +19,15 @@ pub fn doorstep(args: &[&str]) -> Run {
     run(command)
 }
 
+/// `doorstep synth ARGS...`: makes random valid bundles, and stops the test with the command's
+/// output when it fails.
+pub fn synth(args: &[&str]) {
+    let mut all = vec!["synth"];
+    all.extend_from_slice(args);
+    let r = doorstep(&all);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+}
+
 /// Runs `command` (the binary, or a wrapper around it) to its end.
 pub fn run(mut command: Command) -> Run {
     let out = command.output().expect("the binary runs");
