@@ -167,13 +167,7 @@ pub async fn update(
             let os = tx.object_store(store).map_err(|e| classify(&e))?;
             let mut read = Vec::with_capacity(keys.len());
             for key in keys.iter() {
-                let v: Option<String> = os
-                    .get(key.as_str())
-                    .primitive()
-                    .map_err(|e| classify(&e))?
-                    .await
-                    .map_err(|e| classify(&e))?;
-                read.push(v);
+                read.push(text(&os, key).await?);
             }
             // A refusal drops the transaction uncommitted: it rolls back.
             for (store, key, json) in change(read)? {
@@ -201,13 +195,7 @@ pub async fn get(store: &'static str, key: &str) -> Result<Option<String>, SaveE
         async move {
             let tx = db.transaction(store).build().map_err(|e| classify(&e))?;
             let os = tx.object_store(store).map_err(|e| classify(&e))?;
-            let v: Option<String> = os
-                .get(key.as_str())
-                .primitive()
-                .map_err(|e| classify(&e))?
-                .await
-                .map_err(|e| classify(&e))?;
-            Ok(v)
+            text(&os, &key).await
         }
     })
     .await
@@ -221,6 +209,18 @@ pub async fn all(store: &'static str) -> Result<Vec<String>, SaveError> {
         texts(&os).await
     })
     .await
+}
+
+/// One record of an open store, as JSON text.
+async fn text(
+    os: &indexed_db_futures::object_store::ObjectStore<'_>,
+    key: &str,
+) -> Result<Option<String>, SaveError> {
+    os.get(key)
+        .primitive()
+        .map_err(|e| classify(&e))?
+        .await
+        .map_err(|e| classify(&e))
 }
 
 /// Every record of an open store, as JSON text.
