@@ -216,15 +216,18 @@ export function emergencyAnswers() {
   };
 }
 
-/** Deletes a stored submission behind the app's back, as another window of the app would. */
-export async function deleteStored(page, id) {
+/**
+ * Deletes a stored record behind the app's back (a submission, as another window of the app would;
+ * or an attachment under `<instance_id>/<file>` in `media`).
+ */
+export async function deleteStored(page, key, store = 'submissions') {
   await page.evaluate(
-    (id) =>
+    ({ key, store }) =>
       new Promise((resolve, reject) => {
         const req = indexedDB.open('doorstep');
         req.onsuccess = () => {
-          const tx = req.result.transaction('submissions', 'readwrite');
-          tx.objectStore('submissions').delete(id);
+          const tx = req.result.transaction(store, 'readwrite');
+          tx.objectStore(store).delete(key);
           tx.oncomplete = () => {
             req.result.close();
             resolve();
@@ -232,8 +235,19 @@ export async function deleteStored(page, id) {
           tx.onerror = () => reject(tx.error);
         };
       }),
-    id,
+    { key, store },
   );
+}
+
+/** Starts, fills (`head_name`, a signature) and finalizes one interview of `formId`. */
+export async function finalizeSigned(page, formId, name) {
+  await start(page, formId);
+  await answer(page, 'head_name', name);
+  await sign(page, 'signature');
+  await saved(page);
+  await next(page);
+  await page.click('[data-testid=finalize]');
+  await page.waitForSelector('.list li[data-instance]');
 }
 
 export async function answerAll(page, answers) {

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { doorstep, launchPersistent, screenshot, tempProfile } from './lib.mjs';
-import { answer, install, next, open, readZip, saved, sign, start, storedRecords } from './app.mjs';
+import { finalizeSigned, install, open, readZip, storedRecords } from './app.mjs';
 
 const visit = (id, settings) => ({
   format: 'doorstep-form/1',
@@ -28,17 +28,6 @@ const visit = (id, settings) => ({
 
 const tab = (page, n) => page.click(`.tabs button:nth-child(${n})`);
 
-/** Fills and finalizes one interview of `formId`. */
-async function interview(page, formId, name) {
-  await start(page, formId);
-  await answer(page, 'head_name', name);
-  await sign(page, 'signature');
-  await saved(page);
-  await next(page);
-  await page.click('[data-testid=finalize]');
-  await page.waitForSelector('.list li[data-instance]');
-}
-
 /** Exports what awaits export; returns the download's file name and bytes. */
 async function exportNow(page) {
   await tab(page, 4);
@@ -55,7 +44,7 @@ async function exportInNewProfile(t, profile, form, name) {
   t.after(() => app.close());
   await open(app);
   await install(app.page, form);
-  await interview(app.page, form.id, name);
+  await finalizeSigned(app.page, form.id, name);
   const first = await exportNow(app.page);
   assert.deepEqual(app.errors, []);
   await app.close();

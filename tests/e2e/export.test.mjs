@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, screenshot } from './lib.mjs';
-import { answer, install, next, open, saved, sign, start, storedSubmissions } from './app.mjs';
+import { deleteStored, finalizeSigned, install, open, storedSubmissions } from './app.mjs';
 
 const form = (id, title) => ({
   format: 'doorstep-form/1',
@@ -25,33 +25,7 @@ const tab = (page, n) => page.click(`.tabs button:nth-child(${n})`);
 
 async function finalized(page, formId, name) {
   await tab(page, 1);
-  await start(page, formId);
-  await answer(page, 'head_name', name);
-  await sign(page, 'signature');
-  await saved(page);
-  await next(page);
-  await page.click('[data-testid=finalize]');
-  await page.waitForSelector('.list li[data-instance]');
-}
-
-/** Deletes a stored attachment behind the app's back. */
-async function deleteMedia(page, key) {
-  await page.evaluate(
-    (key) =>
-      new Promise((resolve, reject) => {
-        const req = indexedDB.open('doorstep');
-        req.onsuccess = () => {
-          const tx = req.result.transaction('media', 'readwrite');
-          tx.objectStore('media').delete(key);
-          tx.oncomplete = () => {
-            req.result.close();
-            resolve();
-          };
-          tx.onerror = () => reject(tx.error);
-        };
-      }),
-    key,
-  );
+  await finalizeSigned(page, formId, name);
 }
 
 for (const lang of ['zh', 'en']) {
@@ -68,7 +42,7 @@ for (const lang of ['zh', 'en']) {
     await finalized(page, 'visit_a', '张伟');
     const zhang = (await storedSubmissions(page)).find((s) => s.name === '张伟');
     const id = zhang.envelope.meta.instance_id;
-    await deleteMedia(page, `${id}/${zhang.envelope.data.signature.file}`);
+    await deleteStored(page, `${id}/${zhang.envelope.data.signature.file}`, 'media');
 
     await tab(page, 4);
     await page.waitForFunction(() => document.querySelectorAll('.list input[type=checkbox]:checked').length === 3);
