@@ -200,3 +200,29 @@ test("a signature's picture that cannot be stored keeps the indicator from sayin
   assert.equal(stored.bytes.length, value.size, 'the picture is stored');
   assert.deepEqual(app.errors.filter((e) => !/quota/i.test(e)), []);
 });
+
+test('a tap that does not move (the dot of 点, a signature that is one mark) is a dot, and the answer', async (t) => {
+  const app = await launch();
+  t.after(() => app.close());
+  const { page } = app;
+  await open(app);
+  await start(page, 'care_visit');
+  await next(page);
+  await next(page);
+  await answer(page, 'aid_given', 'yes');
+  const canvas = page.locator(`${BOX} canvas`);
+  await canvas.waitFor();
+  await nextFrame(page);
+  await canvas.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+  const b = await canvas.boundingBox();
+  await page.mouse.click(b.x + 60, b.y + 90);
+  await page.locator(`${BOX} [data-testid=clear-signature]`).waitFor({ timeout: 5_000 });
+  const dots = await ink(page);
+  assert.ok(dots > 0 && dots < 100, `one small dot is drawn (${dots} dark pixels)`);
+  const { id, value } = await draft(page);
+  assert.ok(value, 'the dot is the answer');
+  const stored = await storedMedia(page, `${id}/${value.file}`);
+  assert.equal(sha256(stored.bytes), value.sha256, 'its picture is stored');
+  await screenshot(page, 'signature-dot', { fullPage: false });
+  assert.deepEqual(app.errors, []);
+});

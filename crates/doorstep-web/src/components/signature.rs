@@ -37,6 +37,8 @@ pub struct Props {
 }
 
 const HEIGHT: u32 = 180;
+/// A tap's dot: a little wider than the pen's line (2.5 px), so that it shows as a mark.
+const DOT_RADIUS: f64 = 2.5;
 
 thread_local! {
     /// Signatures already given as answers whose bytes are not on disk yet, by media key.
@@ -238,6 +240,8 @@ pub fn signature_pad(p: &Props) -> Html {
     // The pointer drawing now, and whether this stroke drew anything.
     let pointer = use_mut_ref(|| None::<i32>);
     let drew = use_mut_ref(|| false);
+    // Where the stroke began: a tap that never moves leaves a dot there.
+    let at = use_mut_ref(|| (0.0, 0.0));
     // A stroke or a clearing happened since the pad opened.
     let touched = use_memo((), |_| Cell::new(false));
     let failure = use_state(|| None::<String>);
@@ -299,6 +303,7 @@ pub fn signature_pad(p: &Props) -> Html {
         let canvas = canvas.clone();
         let pointer = pointer.clone();
         let drew = drew.clone();
+        let at = at.clone();
         Callback::from(move |e: PointerEvent| {
             if read_only || pointer.borrow().is_some() {
                 return;
@@ -310,6 +315,7 @@ pub fn signature_pad(p: &Props) -> Html {
             *pointer.borrow_mut() = Some(e.pointer_id());
             *drew.borrow_mut() = false;
             let (x, y) = point(&c, &e);
+            *at.borrow_mut() = (x, y);
             if let Some(g) = ctx2d(&c) {
                 g.begin_path();
                 g.move_to(x, y);
@@ -343,6 +349,8 @@ pub fn signature_pad(p: &Props) -> Html {
         let canvas = canvas.clone();
         let pointer = pointer.clone();
         let drew = drew.clone();
+        let at = at.clone();
+        let touched = touched.clone();
         let ctl = p.ctl.clone();
         let node = p.node;
         let id = p.instance_id.clone();
@@ -353,12 +361,24 @@ pub fn signature_pad(p: &Props) -> Html {
                 return;
             }
             *pointer.borrow_mut() = None;
-            if !std::mem::take(&mut *drew.borrow_mut()) {
+            let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() else {
                 return;
+            };
+            if !std::mem::take(&mut *drew.borrow_mut()) {
+                // A tap that did not move (the dot of 点, a signature that is one mark) is a dot;
+                // a pointer the browser took or that left the pad without moving drew nothing.
+                if e.type_() != "pointerup" {
+                    return;
+                }
+                let Some(g) = ctx2d(&c) else { return };
+                let (x, y) = *at.borrow();
+                g.begin_path();
+                let _ = g.arc(x, y, DOT_RADIUS, 0.0, std::f64::consts::TAU);
+                g.set_fill_style_str("#111");
+                g.fill();
+                touched.set(true);
             }
-            if let Some(c) = canvas.cast::<web_sys::HtmlCanvasElement>() {
-                keep(&ctl, node, &id, &c, lang, &failure);
-            }
+            keep(&ctl, node, &id, &c, lang, &failure);
         })
     };
     let clear = {
