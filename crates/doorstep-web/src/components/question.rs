@@ -337,23 +337,44 @@ pub fn question(p: &Props) -> Html {
                 .map(|r| (r.start, r.end, r.step))
                 .unwrap_or((0.0, 10.0, 1.0));
             let current = value.as_ref().and_then(|v| v.as_f64());
-            let ctl = ctl.clone();
-            let oninput = Callback::from(move |e: InputEvent| {
-                let el: web_sys::HtmlInputElement = e.target_unchecked_into();
-                if let Ok(x) = el.value().parse::<f64>() {
-                    let v = if x.fract() == 0.0 && step.fract() == 0.0 {
-                        json!(x as i64)
-                    } else {
-                        json!(x)
-                    };
-                    let _ = answer(&ctl, node, Some(v));
+            let as_answer = move |x: f64| {
+                if x.fract() == 0.0 && step.fract() == 0.0 {
+                    json!(x as i64)
+                } else {
+                    json!(x)
                 }
-            });
+            };
+            let oninput = {
+                let ctl = ctl.clone();
+                Callback::from(move |e: InputEvent| {
+                    let el: web_sys::HtmlInputElement = e.target_unchecked_into();
+                    if let Ok(x) = el.value().parse::<f64>() {
+                        let _ = answer(&ctl, node, Some(as_answer(x)));
+                    }
+                })
+            };
+            // An unanswered slider sits at its start, where dragging fires no input: a tap on it
+            // (or a change back to where it was) answers the value it shows.
+            let settle = {
+                let ctl = ctl.clone();
+                move |el: web_sys::HtmlInputElement| {
+                    let unanswered = ctl.0.borrow().session.answer(node).is_none();
+                    if let (true, Ok(x)) = (unanswered, el.value().parse::<f64>()) {
+                        let _ = answer(&ctl, node, Some(as_answer(x)));
+                    }
+                }
+            };
+            let onclick = {
+                let settle = settle.clone();
+                Callback::from(move |e: MouseEvent| settle(e.target_unchecked_into()))
+            };
+            let onchange = Callback::from(move |e: Event| settle(e.target_unchecked_into()));
             html! {
-                <div class="range-row">
+                <div class={classes!("range-row", current.is_none().then_some("unanswered"))}>
                     <input id={id.clone()} type="range" min={start.to_string()} max={end.to_string()} step={step.to_string()}
-                        value={current.unwrap_or(start).to_string()} {oninput} disabled={read_only} aria-describedby={described.clone()} />
-                    <output for={id.clone()} class="calc">{ current.map(|c| c.to_string()).unwrap_or_else(|| "–".into()) }</output>
+                        value={current.unwrap_or(start).to_string()} {oninput} {onclick} {onchange} disabled={read_only}
+                        aria-valuetext={current.is_none().then_some(t.not_answered)} aria-describedby={described.clone()} />
+                    <output for={id.clone()} class="calc">{ current.map(|c| c.to_string()).unwrap_or_else(|| t.not_answered.into()) }</output>
                 </div>
             }
         }
