@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, screenshot } from './lib.mjs';
-import { answer, nextFrame, openForm, saved } from './app.mjs';
+import { answer, next, nextFrame, openForm, saved } from './app.mjs';
 
 const YN = [
   { value: 'new', label: { 'zh-CN': '首次走访', en: 'First visit' } },
@@ -64,6 +64,29 @@ for (const navigation of ['pages', 'question']) {
     await page.waitForSelector('[data-name="kind"]', { timeout: 5_000 });
     assert.match(await page.locator('.pageinfo').first().textContent(), /^2 \//);
     assert.equal(await page.locator('.navbar button').first().isDisabled(), true, 'nothing applies before it');
+    assert.deepEqual(app.errors, []);
+  });
+}
+
+for (const lang of ['zh', 'en']) {
+  test(`one question per screen shows the section the question is in, above it (${lang})`, async (t) => {
+    const app = await launch();
+    t.after(() => app.close());
+    const { page } = app;
+    await openForm(app, RETURNING_FIRST('question'), lang);
+    await page.waitForSelector('[data-name="kind"]', { timeout: 5_000 });
+    const section = page.locator('#fill [data-testid=section]:visible');
+    const name = lang === 'zh' ? '本次走访' : 'This visit';
+    assert.equal((await section.textContent()).trim(), name);
+    // Above the question, not below it.
+    const [s, q] = [await section.boundingBox(), await page.locator('[data-name="kind"]').boundingBox()];
+    assert.ok(s.y + s.height <= q.y, 'the section is above the question');
+    await nextFrame(page);
+    await screenshot(page, `sections-question-section-${lang}`, { fullPage: false });
+    await answer(page, 'kind', 'new');
+    await next(page);
+    await page.waitForSelector('[data-name="cash"]');
+    assert.equal((await section.textContent()).trim(), name, 'the next question in it says the same');
     assert.deepEqual(app.errors, []);
   });
 }

@@ -15,6 +15,9 @@ pub struct Page {
     /// The group or repeat that names the page, if it is one.
     pub title_item: Option<ItemId>,
     pub items: Vec<ItemId>,
+    /// With one question per screen, the section (top-level group) the question is in, shown
+    /// above it so the surveyor knows where they are; `None` when the page is the section itself.
+    pub section: Option<ItemId>,
 }
 
 /// Where the surveyor is: a page, and inside it possibly one member of a roster.
@@ -60,6 +63,7 @@ pub fn pages(form: &Form) -> Vec<Page> {
             out.push(Page {
                 title_item: None,
                 items,
+                section: None,
             });
         }
         Navigation::Pages => {
@@ -73,11 +77,13 @@ pub fn pages(form: &Form) -> Vec<Page> {
                         out.push(Page {
                             title_item: None,
                             items: std::mem::take(&mut loose),
+                            section: None,
                         });
                     }
                     out.push(Page {
                         title_item: Some(i),
                         items: vec![i],
+                        section: None,
                     });
                 } else {
                     loose.push(i);
@@ -87,34 +93,37 @@ pub fn pages(form: &Form) -> Vec<Page> {
                 out.push(Page {
                     title_item: None,
                     items: loose,
+                    section: None,
                 });
             }
         }
         Navigation::Question => {
-            fn walk(form: &Form, ids: &[ItemId], out: &mut Vec<Page>) {
+            fn walk(form: &Form, ids: &[ItemId], section: Option<ItemId>, out: &mut Vec<Page>) {
                 for &i in ids {
                     if !shown(form, i) {
                         continue;
                     }
                     let item = form.item(i);
                     if item.kind == ItemType::Group && !is_field_list(form, i) {
-                        walk(form, &item.children, out);
+                        walk(form, &item.children, section.or(Some(i)), out);
                     } else {
                         let title = item.kind.is_container().then_some(i);
                         out.push(Page {
                             title_item: title,
                             items: vec![i],
+                            section,
                         });
                     }
                 }
             }
-            walk(form, &form.top, &mut out);
+            walk(form, &form.top, None, &mut out);
         }
     }
     if out.is_empty() {
         out.push(Page {
             title_item: None,
             items: Vec::new(),
+            section: None,
         });
     }
     out
@@ -251,6 +260,14 @@ mod tests {
         assert_eq!(p[1].title_item, f.item_by_name("g").map(|i| i.id));
         let q = pages(&load("question"));
         assert_eq!(q.len(), 5, "a, b, g1, g2, m");
+        // One question per screen: a question in a section knows the section, to show it above.
+        let g = f.item_by_name("g").map(|i| i.id);
+        let sections: Vec<_> = q.iter().map(|p| p.section).collect();
+        assert_eq!(sections, [None, None, g, g, None]);
+        assert!(
+            p.iter().all(|p| p.section.is_none()),
+            "a page of a section is named by it"
+        );
         assert_eq!(pages(&load("scroll")).len(), 1);
     }
 

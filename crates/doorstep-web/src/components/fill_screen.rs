@@ -165,9 +165,16 @@ pub fn fill_screen(p: &Props) -> Html {
         let items = page.items.iter().take(first).map(|&i| {
             html! { <ItemView key={i} ctl={ctl.clone()} item={i} scope={0} lang={lang} page_title={page.title_item == Some(i)} /> }
         });
+        // One question per screen: the section it is in, small, above it.
+        let section = page
+            .section
+            .map(|i| f.session.label(Node { item: i, scope: 0 }));
         html! {
             <>
                 <p class="pageinfo">{ format!("{} / {}", pos.page + 1, npages) }</p>
+                if let Some(s) = section {
+                    <p class="section-name muted" data-testid="section">{ s }</p>
+                }
                 { for items }
             </>
         }
