@@ -26,12 +26,11 @@ async function storedWhen(page, ok) {
   assert.fail(`not stored: ${JSON.stringify(await storedSubmissions(page))}`);
 }
 
-async function conflict(page, kind) {
-  await page.waitForSelector(`[data-conflict=${kind}]`, { timeout: 5_000 });
-  assert.equal(await page.getAttribute('.savebar', 'data-save-state'), 'failed', 'never "saved"');
-}
-
-test('two windows on one draft: the later write is refused, and the surveyor chooses', async (t) => {
+/**
+ * One household draft open in two windows: the first answered 王 and saved, then the second
+ * (which resumed it) answered 王建国 and saved.
+ */
+async function oneDraftInTwoWindows(t) {
   const app = await launch();
   t.after(() => app.close());
   const a = app.page;
@@ -39,11 +38,20 @@ test('two windows on one draft: the later write is refused, and the surveyor cho
   await start(a, 'household_needs');
   await answer(a, 'head_name', '王');
   await saved(a);
-
   const b = await secondWindow(app);
   assert.equal(await valueOf(b, 'head_name'), '王', 'the second window resumed the same draft');
   await answer(b, 'head_name', '王建国');
   await saved(b);
+  return { app, a, b };
+}
+
+async function conflict(page, kind) {
+  await page.waitForSelector(`[data-conflict=${kind}]`, { timeout: 5_000 });
+  assert.equal(await page.getAttribute('.savebar', 'data-save-state'), 'failed', 'never "saved"');
+}
+
+test('two windows on one draft: the later write is refused, and the surveyor chooses', async (t) => {
+  const { app, a, b } = await oneDraftInTwoWindows(t);
 
   // The first window answers on: its write would drop 建国, so it is refused and said.
   await answer(a, 'township', 'chengguan');
@@ -135,16 +143,7 @@ test('finalized in one window, the other keeps its answers as a correction', asy
 });
 
 test('a window shown again, with nothing unsaved, shows what another window did', async (t) => {
-  const app = await launch();
-  t.after(() => app.close());
-  const a = app.page;
-  await open(app);
-  await start(a, 'household_needs');
-  await answer(a, 'head_name', '王');
-  await saved(a);
-  const b = await secondWindow(app);
-  await answer(b, 'head_name', '王建国');
-  await saved(b);
+  const { app, a, b } = await oneDraftInTwoWindows(t);
 
   // The surveyor comes back to the first window: it shows the answers saved in the other one.
   const shown = (page) => page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
