@@ -124,14 +124,16 @@ pub async fn start(req: &Request, settings: &Settings, lang: Lang) -> Result<Ctl
     Ok(ctl)
 }
 
-/// Replaces the plain-HTML first page of `index.html` (if it is there) with what the app rendered.
-pub fn takeover() {
+/// Replaces the plain-HTML first page of `index.html` (if it is there) with what the app rendered;
+/// true if the surveyor was typing there and the focus moved to the same field in the app.
+pub fn takeover() -> bool {
     let global = js_sys::global();
     if let Ok(f) = js_sys::Reflect::get(&global, &"doorstepTakeover".into())
         && let Some(f) = f.dyn_ref::<js_sys::Function>()
     {
-        let _ = f.call0(&global);
+        return f.call0(&global).is_ok_and(|v| v.is_truthy());
     }
+    false
 }
 
 /// Keeps the interface language where `index.html` can read it before the app starts.

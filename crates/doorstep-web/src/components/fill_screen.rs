@@ -40,18 +40,25 @@ fn scroll_next_frame(to: Scroll) {
     super::next_frame(move || scroll(to));
 }
 
+thread_local! {
+    /// The takeover of index.html's plain first page put the focus in the field being typed in.
+    static TYPING_KEPT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn scroll(to: Scroll) {
     let window = gloo::utils::window();
     match to {
         Scroll::Top => {
             window.scroll_to_with_x_and_y(0.0, 0.0);
             // The new page's title takes the focus, so that a screen reader says where "next"
-            // led and the keyboard goes on from the top of the page (it is in view: no scroll).
-            if let Some(title) = gloo::utils::document()
-                .query_selector("#fill .page-title")
-                .ok()
-                .flatten()
-                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            // led and the keyboard goes on from the top of the page (it is in view: no scroll);
+            // not on the first page when the surveyor was typing in index.html's plain copy of it.
+            if !TYPING_KEPT.replace(false)
+                && let Some(title) = gloo::utils::document()
+                    .query_selector("#fill .page-title")
+                    .ok()
+                    .flatten()
+                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
             {
                 let _ = title.focus();
             }
@@ -127,7 +134,7 @@ pub fn fill_screen(p: &Props) -> Html {
     {
         let ctl = p.ctl.clone();
         use_effect_with((), move |_| {
-            super::bench::takeover();
+            TYPING_KEPT.set(super::bench::takeover());
             super::warm::warm_typing(&ctl);
         });
     }

@@ -299,11 +299,16 @@ pub fn question(p: &Props) -> Html {
                         let checked = current.contains(v);
                         let ctl = ctl.clone();
                         let val = v.clone();
-                        let current = current.clone();
                         let order = order.clone();
-                        let onchange = Callback::from(move |_: Event| {
-                            let mut next: Vec<String> = current.clone();
-                            if checked { next.retain(|x| *x != val) } else { next.push(val.clone()) }
+                        let onchange = Callback::from(move |e: Event| {
+                            // The answer as it is now, not as it was drawn: two boxes ticked before
+                            // a re-render (index.html's takeover clicks them in one go) both count.
+                            let mut next: Vec<String> = ctl.0.borrow().session.answer(node).and_then(|v| v.as_array())
+                                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                                .unwrap_or_default();
+                            let tick = e.target_dyn_into::<web_sys::HtmlInputElement>().map_or(!checked, |i| i.checked());
+                            next.retain(|x| *x != val);
+                            if tick { next.push(val.clone()) }
                             // Stored in list order, as the format asks.
                             doorstep_core::sort::sort_by_key(&mut next, |x| order.iter().position(|o| o == x).unwrap_or(usize::MAX));
                             let v = (!next.is_empty()).then(|| json!(next));
