@@ -25,6 +25,9 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             std::fs::read(path).map_err(|e| CliError::msg(format!("cannot read {name}: {e}")))?;
         let result = form::load_bytes(&bytes);
         let src = String::from_utf8_lossy(&bytes);
+        // The engine reads a file saved with a byte-order mark (Windows Notepad writes one) without
+        // it, and places its diagnostics in that text.
+        let src = src.strip_prefix('\u{feff}').unwrap_or(&src);
         for d in &result.diagnostics {
             if d.is_error() {
                 errors += 1;
@@ -36,7 +39,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                 v["file"] = name.clone().into();
                 writeln!(out, "{v}")?;
             } else {
-                writeln!(out, "{}", render(&name, &src, d))?;
+                writeln!(out, "{}", render(&name, src, d))?;
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Renders diagnostics for a terminal: the message, the place, and the source line with the span marked.
 
-use doorstep_core::form::{Diagnostic, Severity, line_col};
+use doorstep_core::form::{Diagnostic, Severity, line_col, string_offset};
 
 /// One diagnostic as text, e.g.
 /// ```text
@@ -78,10 +78,11 @@ fn marked(
 ) -> (usize, usize, String, usize, usize) {
     let (mut s, mut e) = (start.min(src.len()), end.min(src.len()));
     if let Some((a, b)) = span {
-        // The value is a JSON string: skip the quote; escapes are rare in expressions, so map bytes directly.
+        // The value is a JSON string and the span counts bytes of its decoded text: skip the quote and
+        // step over escapes (`\"`, `\u5f20`), which a converted XLSForm's double quotes produce.
         let inner = s + 1;
-        s = (inner + a as usize).min(src.len());
-        e = (inner + b as usize).min(src.len()).max(s);
+        s = string_offset(src, inner, a as usize);
+        e = string_offset(src, inner, b as usize).max(s);
     }
     while !src.is_char_boundary(s) {
         s -= 1;
@@ -92,8 +93,34 @@ fn marked(
     let (line, col) = line_col(src, s);
     let line_start = src[..s].rfind('\n').map_or(0, |i| i + 1);
     let line_end = src[s..].find('\n').map_or(src.len(), |i| s + i);
-    let text = src[line_start..line_end].to_string();
+    let text = &src[line_start..line_end];
     let caret_col = src[line_start..s].chars().count();
     let caret_len = src[s..e.min(line_end)].chars().count();
+    let (text, caret_col, caret_len) = clip(text, caret_col, caret_len);
     (line, col, text, caret_col, caret_len)
+}
+
+/// The most characters of a source line shown: a form written on one line (minified JSON) would
+/// otherwise print the whole file, and a caret as long, under every diagnostic.
+const MAX_SHOWN: usize = 120;
+
+/// Cuts a long line to a window around the caret, marking the cuts with `…`.
+fn clip(text: &str, caret_col: usize, caret_len: usize) -> (String, usize, usize) {
+    let chars = text.chars().count();
+    if chars <= MAX_SHOWN {
+        return (text.to_string(), caret_col, caret_len);
+    }
+    let from = caret_col.saturating_sub(MAX_SHOWN / 3);
+    let to = (from + MAX_SHOWN).min(chars);
+    let mut shown: String = text.chars().skip(from).take(to - from).collect();
+    let mut caret = caret_col - from;
+    if from > 0 {
+        shown.insert(0, '…');
+        caret += 1;
+    }
+    if to < chars {
+        shown.push('…');
+    }
+    let len = caret_len.min(to.saturating_sub(caret_col)).max(1);
+    (shown, caret, len)
 }

@@ -98,6 +98,75 @@ fn lint_shows_the_place_and_the_span() {
     );
 }
 
+/// The caret line under a rendered diagnostic: the characters before the carets and the carets.
+fn caret(out: &str) -> (usize, usize) {
+    let line = out.lines().find(|l| l.contains('^')).expect("a caret line");
+    let body = &line[line.find("| ").unwrap() + 2..];
+    let before = body.chars().take_while(|&c| c == ' ').count();
+    (before, body.chars().filter(|&c| c == '^').count())
+}
+
+/// The text a caret marks on the line above it.
+fn marked(out: &str) -> String {
+    let lines: Vec<&str> = out.lines().collect();
+    let i = lines.iter().position(|l| l.contains('^')).unwrap();
+    let text = &lines[i - 1][lines[i - 1].find("| ").unwrap() + 2..];
+    let (before, len) = caret(out);
+    text.chars().skip(before).take(len).collect()
+}
+
+#[test]
+fn lint_marks_the_name_after_escapes_in_an_expression() {
+    // A converted XLSForm writes `selected(${q}, "a")` as `\"a\"` in the JSON, and `\u5f20` is 张.
+    let p = temp_file(
+        "escapes.form.json",
+        r#"{"format": "doorstep-form/1", "id": "e", "version": "1", "title": "t", "languages": ["en"],
+"items": [{"type": "text", "name": "a", "label": "A",
+"relevant": "concat(\"\u5f20\", \"b\") = ${nosuch}"}]}"#,
+    );
+    let (code, out, _) = run(doorstep().arg("lint").arg(&p), "");
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(marked(&out), "${nosuch}", "{out}");
+    assert!(out.contains("escapes.form.json:3:42 "), "{out}");
+    let (_, json, _) = run(doorstep().args(["lint", "--json"]).arg(&p), "");
+    assert!(json.contains(r#""line_col":[3,42]"#), "{json}");
+}
+
+#[test]
+fn lint_marks_the_right_place_in_a_file_with_a_byte_order_mark() {
+    let p = temp_file(
+        "bom.form.json",
+        "\u{feff}{\"format\": \"doorstep-form/1\", \"id\": \"b\", \"version\": \"1\", \"title\": \"t\",\n\
+         \"languages\": [\"en\"], \"items\": [{\"type\": \"text\", \"name\": \"a\", \"label\": \"A\", \"relevant\": \"${b} = 1\"}]}",
+    );
+    let (code, out, _) = run(doorstep().arg("lint").arg(&p), "");
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(marked(&out), "${b}", "{out}");
+}
+
+#[test]
+fn lint_of_a_form_on_one_line_shows_a_window_of_it() {
+    // A minified form is one line: the diagnostic shows the part around the place, not the file.
+    let items: Vec<String> = (0..300)
+        .map(|i| format!(r#"{{"type": "integer", "name": "q{i}", "label": "Q"}}"#))
+        .collect();
+    let p = temp_file(
+        "oneline.form.json",
+        &format!(
+            r#"{{"format": "doorstep-form/1", "id": "o", "version": "1", "title": "t", "languages": ["en"], "items": [{}, {{"type": "integer", "name": "late", "label": "L", "relevant": "${{nosuch}} > 1"}}]}}"#,
+            items.join(", ")
+        ),
+    );
+    let (code, out, _) = run(doorstep().arg("lint").arg(&p), "");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines().all(|l| l.chars().count() <= 140),
+        "a line longer than 140 characters:\n{out}"
+    );
+    assert_eq!(marked(&out), "${nosuch}", "{out}");
+    assert!(out.contains("| …"), "{out}");
+}
+
 #[test]
 fn lint_of_invalid_json_gives_line_and_column() {
     let p = temp_file(

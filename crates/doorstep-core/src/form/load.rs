@@ -125,7 +125,10 @@ pub fn load(src: &str) -> LoadResult {
         if d.range.is_none() && !d.path.is_empty() {
             d.range = super::locate::locate(src_trim, &d.path);
             if let Some((s, _)) = d.range {
-                let off = s + d.span.map_or(0, |(a, _)| a as usize + 1);
+                let off = match d.span {
+                    Some((a, _)) => super::locate::string_offset(src_trim, s + 1, a as usize),
+                    None => s,
+                };
                 d.line_col = Some(super::locate::line_col(src_trim, off));
             }
         }

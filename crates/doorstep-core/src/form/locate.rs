@@ -160,6 +160,52 @@ pub fn line_col(src: &str, at: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// The byte offset in `src` of byte `decoded` of a JSON string's decoded text, the string's text
+/// (after its opening quote) starting at `inner`: escapes (`\"`, `\u5f20`) take more bytes in the
+/// file than in the text, and an expression's span counts the text's bytes.
+pub fn string_offset(src: &str, inner: usize, decoded: usize) -> usize {
+    let bytes = src.as_bytes();
+    let (mut raw, mut seen) = (inner, 0);
+    while seen < decoded && raw < bytes.len() && bytes[raw] != b'"' {
+        if bytes[raw] != b'\\' {
+            raw += 1;
+            seen += 1;
+            continue;
+        }
+        match bytes.get(raw + 1) {
+            Some(b'u') => {
+                let unit = |at: usize| {
+                    src.get(at..at + 4)
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                };
+                match unit(raw + 2) {
+                    Some(0xD800..=0xDBFF)
+                        if bytes.get(raw + 6) == Some(&b'\\')
+                            && bytes.get(raw + 7) == Some(&b'u')
+                            && matches!(unit(raw + 8), Some(0xDC00..=0xDFFF)) =>
+                    {
+                        raw += 12;
+                        seen += 4;
+                    }
+                    Some(c) => {
+                        raw += 6;
+                        seen += char::from_u32(c).map_or(3, char::len_utf8);
+                    }
+                    None => {
+                        raw += 2;
+                        seen += 1;
+                    }
+                }
+            }
+            _ => {
+                raw += 2;
+                seen += 1;
+            }
+        }
+    }
+    raw.min(src.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +219,17 @@ mod tests {
         assert_eq!(&src[s..e], "{\"name\": \"a\"}");
         assert_eq!(locate(src, "items[2]"), None);
         assert_eq!(line_col("a\nbc", 3), (2, 2));
+    }
+
+    #[test]
+    fn string_offsets_step_over_escapes() {
+        let src = r#""a\"b\u5f20\ud83d\ude00c""#;
+        // Decoded: a " b 张 😀 c, at bytes 0, 1, 2, 3, 6, 10.
+        assert_eq!(string_offset(src, 1, 0), 1);
+        assert_eq!(string_offset(src, 1, 2), 4);
+        assert_eq!(string_offset(src, 1, 3), 5);
+        assert_eq!(string_offset(src, 1, 6), 11);
+        assert_eq!(string_offset(src, 1, 10), 23);
+        assert_eq!(&src[23..24], "c");
     }
 }

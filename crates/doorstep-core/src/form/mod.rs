@@ -14,5 +14,5 @@ pub use load::{
     DEFAULT_REPEAT_MAX, LoadResult, MAX_DEPTH, MAX_FILE_BYTES, MAX_ITEMS, MAX_REPEAT_DEPTH,
     MAX_REPEAT_MAX, canonical_hash, compile_expr, is_identifier, load, load_bytes, piped_names,
 };
-pub use locate::{line_col, locate};
+pub use locate::{line_col, locate, string_offset};
 pub use version::compare_versions;
