@@ -16,14 +16,15 @@ use crate::{CliError, Outcome};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The expression, e.g. "age('1980-05-01')".
+    /// The expression, e.g. "age('1980-05-01')"; one that starts with `-` ("-5 mod 3") is read too.
+    #[arg(allow_hyphen_values = true)]
     expr: Option<String>,
     /// A form whose items the expression may read.
     #[arg(long)]
     form: Option<std::path::PathBuf>,
-    /// A JSON object of answers (a submission's `data`).
+    /// The answers (a submission's `data`): a JSON file, or the JSON object itself ('{"age": 40}').
     #[arg(long)]
-    answers: Option<std::path::PathBuf>,
+    answers: Option<String>,
     /// Fix the clock (RFC 3339); local dates follow the TZ environment variable.
     #[arg(long)]
     now: Option<String>,
@@ -98,11 +99,13 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         ));
     };
     let answers = match &args.answers {
+        // A JSON object is given as it is; anything else names a file.
+        Some(p) if p.trim_start().starts_with('{') => serde_json::from_str(p)
+            .map_err(|e| CliError::msg(format!("--answers: not JSON: {e}")))?,
         Some(p) => {
             let text = std::fs::read_to_string(p)
-                .map_err(|e| CliError::msg(format!("cannot read answers {}: {e}", p.display())))?;
-            serde_json::from_str(&text)
-                .map_err(|e| CliError::msg(format!("{}: not JSON: {e}", p.display())))?
+                .map_err(|e| CliError::msg(format!("cannot read answers {p}: {e}")))?;
+            serde_json::from_str(&text).map_err(|e| CliError::msg(format!("{p}: not JSON: {e}")))?
         }
         None => Json::Object(Map::new()),
     };
@@ -179,9 +182,14 @@ fn eval_json(
     match session.evaluate(src) {
         Err(diags) => {
             let d = &diags[0];
+            // The span counts bytes; a supervisor counts characters (`'张三'` is 4 of them, not 8).
+            let chars = |at: u32| {
+                src.get(..at as usize)
+                    .map_or(at as usize, |s| s.chars().count())
+            };
             let span = d
                 .span
-                .map(|(a, b)| format!(" (characters {a}..{b})"))
+                .map(|(a, b)| format!(" (characters {}..{})", chars(a), chars(b)))
                 .unwrap_or_default();
             json!({"error": {"code": d.code, "message": format!("{}{span}", d.message)}})
         }

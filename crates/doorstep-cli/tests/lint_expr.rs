@@ -211,6 +211,41 @@ fn expr_prints_value_and_type() {
 }
 
 #[test]
+fn expr_places_an_error_in_characters() {
+    // `concat('张三李四', ` is 15 characters (23 bytes): the unknown name starts at character 15.
+    let (code, out, _) = run(
+        doorstep().args(["expr", "concat('张三李四', ${nosuch})"]),
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("(characters 15..24)"), "{out}");
+}
+
+#[test]
+fn expr_reads_an_expression_that_starts_with_a_minus() {
+    let (code, out, err) = run(doorstep().args(["expr", "-5 mod 3"]), "");
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "-2 (number)\n", ""));
+}
+
+#[test]
+fn expr_takes_answers_as_json_or_as_a_file() {
+    let (code, out, err) = run(
+        doorstep().args(["expr", "--answers", r#"{"age": 40}"#, "${age} + 1"]),
+        "",
+    );
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "41 (number)\n", ""));
+    let p = temp_file("answers.json", r#"{"age": 40}"#);
+    let (code, out, _) = run(
+        doorstep()
+            .args(["expr", "--answers"])
+            .arg(&p)
+            .arg("${age} * 2"),
+        "",
+    );
+    assert_eq!((code, out.as_str()), (0, "80 (number)\n"));
+}
+
+#[test]
 fn expr_today_follows_tz() {
     // 23:30 UTC on the 22nd is already the 23rd in Shanghai.
     let (_, out, _) = run(
