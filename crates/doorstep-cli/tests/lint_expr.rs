@@ -301,6 +301,74 @@ fn expr_batch_answers_one_line_each() {
     assert_eq!(lines[6]["error"]["code"], "input/json");
 }
 
+/// The fenced blocks of one language in a Markdown file.
+fn fenced(doc: &str, lang: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(doc)).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match &mut current {
+            None if line.trim_start() == format!("```{lang}") => current = Some(String::new()),
+            Some(_) if line.trim_start() == "```" => blocks.push(current.take().unwrap()),
+            Some(b) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            None => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_forms_in_the_docs_lint_clean() {
+    let blocks = fenced("docs/form-format.md", "json");
+    assert!(!blocks.is_empty());
+    for (i, b) in blocks.iter().enumerate() {
+        let p = temp_file(&format!("doc{i}.form.json"), b);
+        let (code, out, err) = run(doorstep().arg("lint").arg(&p), "");
+        assert_eq!((code, err.as_str()), (0, ""), "example {i}:\n{out}");
+        assert!(out.contains("0 error(s), 0 warning(s)"), "{out}");
+    }
+}
+
+#[test]
+fn the_commands_in_the_expression_docs_print_what_they_show() {
+    // Each `$ doorstep ...` line runs in a shell with this build first on the PATH, and must print
+    // the lines after it.
+    let bin = Path::new(env!("CARGO_BIN_EXE_doorstep")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut checked = 0;
+    for block in fenced("docs/expressions.md", "") {
+        let mut lines = block.lines().peekable();
+        while let Some(line) = lines.next() {
+            let Some(cmd) = line.strip_prefix("$ ") else {
+                continue;
+            };
+            let mut expected = String::new();
+            while let Some(l) = lines.next_if(|l| !l.starts_with("$ ")) {
+                expected.push_str(l);
+                expected.push('\n');
+            }
+            let (code, out, err) = run(
+                Command::new("sh")
+                    .args(["-c", cmd])
+                    .env("PATH", &path)
+                    .env("TZ", "Asia/Shanghai"),
+                "",
+            );
+            assert_eq!((code, err.as_str()), (0, ""), "{cmd}");
+            assert_eq!(out, expected, "{cmd}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "only {checked} commands found");
+}
+
 #[test]
 fn the_committed_schema_is_current() {
     let (code, out, _) = run(doorstep().arg("schema"), "");
