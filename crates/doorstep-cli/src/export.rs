@@ -75,13 +75,15 @@ fn oldest_first(versions: &mut [Form]) {
     versions.sort_by(|a, b| doorstep_core::form::compare_versions(&a.version, &b.version));
 }
 
-/// Column information by column name, for one table of a form (newest version wins).
+/// Column information by column name, for one table of a form: the newest version that has the
+/// column gives its question, type and choices, and the choices only older versions have follow
+/// with their labels (their answers are still in the table).
 pub fn column_info(
     versions: &[Form],
     table: &str,
     lang: Option<&str>,
 ) -> HashMap<String, ColumnInfo> {
-    let mut out = HashMap::new();
+    let mut out: HashMap<String, ColumnInfo> = HashMap::new();
     for form in versions {
         let lang = lang.unwrap_or(form.default_language());
         for layout in db::Layout::of(form)
@@ -91,7 +93,7 @@ pub fn column_info(
         {
             for f in &layout.fields {
                 let item = form.item(f.item);
-                let choices = form
+                let mut choices: Vec<(String, String)> = form
                     .choices_of(item)
                     .iter()
                     .map(|c| {
@@ -101,6 +103,17 @@ pub fn column_info(
                         )
                     })
                     .collect();
+                // A choice an older version offered and this one does not (removed, or renamed)
+                // is still in that version's answers: it keeps its label, after this version's.
+                if let Some(older) = out.get(&f.column) {
+                    let extra: Vec<(String, String)> = older
+                        .choices
+                        .iter()
+                        .filter(|(v, _)| !choices.iter().any(|(n, _)| n == v))
+                        .cloned()
+                        .collect();
+                    choices.extend(extra);
+                }
                 out.insert(
                     f.column.clone(),
                     ColumnInfo {
@@ -579,6 +592,46 @@ mod tests {
         let table = db::Layout::of(&versions[1]).tables[0].table.clone();
         let info = column_info(&versions, &table, None);
         assert_eq!(info["a"].question, "newest", "version 10 is newer than 9");
+    }
+
+    fn select_form(version: &str, choices: &str) -> Form {
+        let src = format!(
+            r#"{{"format": "doorstep-form/1", "id": "f", "version": "{version}", "title": "F", "languages": ["en"],
+                "choices": {{"help": [{choices}]}},
+                "items": [{{"type": "select_multiple", "name": "help", "label": "Help", "choices": "help"}}]}}"#
+        );
+        doorstep_core::form::load(&src)
+            .form
+            .expect("the test form loads")
+    }
+
+    #[test]
+    fn a_choice_only_an_older_version_offers_keeps_its_label() {
+        let mut versions = vec![
+            select_form(
+                "2",
+                r#"{"value": "loan", "label": "Loan (new)"}, {"value": "visit", "label": "Visit"}"#,
+            ),
+            select_form(
+                "1",
+                r#"{"value": "insurance", "label": "Insurance"}, {"value": "loan", "label": "Loan"}"#,
+            ),
+        ];
+        oldest_first(&mut versions);
+        let info = &column_info(&versions, "f", None)["help"];
+        assert_eq!(
+            info.choices,
+            [
+                ("loan", "Loan (new)"),
+                ("visit", "Visit"),
+                ("insurance", "Insurance")
+            ]
+            .map(|(v, l)| (v.to_string(), l.to_string()))
+        );
+        assert_eq!(
+            label_of(info, &Val::Text("insurance loan".into())),
+            "Insurance; Loan (new)"
+        );
     }
 
     #[test]

@@ -1257,3 +1257,72 @@ fn a_number_question_made_text_in_a_new_version_keeps_its_answers() {
     assert!(csv.contains(",007,") || csv.contains(",\"007\","), "{csv}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A choice that a new form version no longer offers is still in the answers of the versions that
+/// did: its label stays beside the code and in the codebook (they once showed the bare code, as
+/// the newest version's list replaced the older ones').
+#[test]
+fn a_choice_removed_in_a_new_version_keeps_its_label() {
+    let dir = temp("office-removed-choice");
+    let v1_plain = dir.join("v1-plain.zip");
+    synth(&[
+        "--form",
+        &form("emergency_aid"),
+        "--count",
+        "2",
+        "-o",
+        v1_plain.to_str().unwrap(),
+    ]);
+    let bytes = edit_lines(&std::fs::read(&v1_plain).unwrap(), None, |_, v| {
+        v["data"]["event_type"] = "fire".into();
+        v["data"].as_object_mut().unwrap().remove("event_other");
+        true
+    });
+    let v1 = dir.join("v1.zip");
+    std::fs::write(&v1, bytes).unwrap();
+    let mut v2: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(form("emergency_aid")).unwrap()).unwrap();
+    v2["version"] = "2099010101".into();
+    v2["choices"]["event_types"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|c| c["value"] != "fire");
+    let v2_path = dir.join("v2.form.json");
+    std::fs::write(&v2_path, v2.to_string()).unwrap();
+    let v2_bundle = dir.join("v2.zip");
+    synth(&[
+        "--form",
+        v2_path.to_str().unwrap(),
+        "--count",
+        "1",
+        "--seed",
+        "2",
+        "-o",
+        v2_bundle.to_str().unwrap(),
+    ]);
+    let db = dir.join("o.db");
+    for bundle in [&v1, &v2_bundle] {
+        let r = ingest(bundle, &db);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    }
+    let out = dir.join("tables");
+    let r = doorstep(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let csv = std::fs::read_to_string(out.join("emergency_aid.csv")).unwrap();
+    assert_eq!(csv.matches(",fire,Fire,").count(), 2, "{csv}");
+    let codebook = std::fs::read_to_string(out.join("codebook.csv")).unwrap();
+    let event = codebook
+        .lines()
+        .find(|l| l.starts_with("emergency_aid,emergency_aid,event_type,"))
+        .unwrap();
+    assert!(event.contains("; fire=Fire"), "{event}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
