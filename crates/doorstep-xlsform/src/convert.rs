@@ -139,9 +139,12 @@ fn not_converted_reason(field: &str) -> &'static str {
             "recalculation triggers are not supported: Doorstep recomputes calculations when their inputs change"
         }
         "autoplay" | "note" | "comments" | "comment" => "it is not part of Doorstep forms",
-        _ => "it is not an XLSForm column that Doorstep converts",
+        _ => GENERIC_REASON,
     }
 }
+
+/// Why a column that Doorstep does not know is not converted.
+const GENERIC_REASON: &str = "it is not an XLSForm column that Doorstep converts";
 
 /// One item while the survey sheet is read: its row and its children.
 struct Node {
@@ -585,8 +588,39 @@ impl Converter<'_> {
         Some(Text::Translated(map))
     }
 
-    /// Warns once per column that holds values but is not converted, naming the first row.
+    /// Warns once per column that holds values but is not converted, naming the first row, and
+    /// refuses a converted column that appears twice (only the first is read).
     fn unconverted_columns(&mut self, sheet: &Sheet, h: &Header, converted: &[&str]) {
+        let key = |c: &Column| {
+            let lang = c
+                .tag
+                .clone()
+                .or_else(|| c.lang.as_deref().map(|l| l.trim().to_lowercase()));
+            (c.field.clone(), lang)
+        };
+        for (i, c) in h.columns.iter().enumerate() {
+            if c.field.starts_with('$') || !converted.contains(&c.field.as_str()) {
+                continue;
+            }
+            let Some(first) = h.columns[..i].iter().find(|o| key(o) == key(c)) else {
+                continue;
+            };
+            if let Some(r) = sheet
+                .rows
+                .iter()
+                .find(|r| r.number > h.row && !r.get(c.index).is_empty())
+            {
+                let letter = column_letter(first.index);
+                self.err(
+                    "xlsform/duplicate-column",
+                    Place::cell(&sheet.name, r.number, c.cell_ref()),
+                    format!(
+                        "the column `{}` repeats column {letter} (`{}`): only column {letter} is read, so the values in this one would be lost; keep one of the two",
+                        c.header, first.header
+                    ),
+                );
+            }
+        }
         for c in &h.columns {
             if c.field.starts_with('$') {
                 // KoboToolbox's bookkeeping columns ($kuid, $autoname): not form content.
@@ -603,9 +637,21 @@ impl Converter<'_> {
                 .find(|r| r.number > h.row && !r.get(c.index).is_empty())
             {
                 let reason = if c.lang.is_some() && converted.contains(&c.field.as_str()) {
-                    "this column does not take a language"
+                    "this column does not take a language".to_string()
                 } else {
-                    not_converted_reason(&c.field)
+                    let reason = not_converted_reason(&c.field);
+                    // A misspelt header (`relevent`) is the likeliest cause: name the column meant.
+                    let close = converted
+                        .iter()
+                        .filter(|k| k.len() > 3)
+                        .min_by_key(|k| doorstep_core::expr::edit_distance(&c.field, k))
+                        .filter(|k| doorstep_core::expr::edit_distance(&c.field, k) <= 2);
+                    match close {
+                        Some(k) if reason == GENERIC_REASON => {
+                            format!("{reason}; did you mean `{k}`?")
+                        }
+                        _ => reason.to_string(),
+                    }
                 };
                 self.warn(
                     "xlsform/not-converted",

@@ -572,3 +572,62 @@ fn the_settings_sheet_is_named_as_the_workbook_names_it() {
         "error[xlsform/reads-dropped-metadata] sheet Settings row 2, column C (instance_name): `${audit}`",
     );
 }
+
+#[test]
+fn a_column_that_appears_twice_is_refused() {
+    // Only the first of two `relevant` columns would be read: the second's conditions would be lost.
+    let c = form(
+        vec![
+            vec!["type", "name", "label", "relevant", "relevant"],
+            vec!["integer", "age", "Age", "", ""],
+            vec!["text", "job", "Job", "", "${age} >= 16"],
+        ],
+        None,
+    );
+    has(
+        &c,
+        "error[xlsform/duplicate-column] sheet survey row 3, column E (relevant): the column `relevant` repeats column D (`relevant`): only column D is read",
+    );
+    assert!(c.has_errors());
+    // The same text column for one language, written twice.
+    let c = form(
+        vec![
+            vec!["type", "name", "label::English (en)", "label::English (en)"],
+            vec!["text", "a", "A", "A again"],
+        ],
+        None,
+    );
+    has(
+        &c,
+        "error[xlsform/duplicate-column] sheet survey row 2, column D (label::English (en)): the column `label::English (en)` repeats column C",
+    );
+    // An empty second column loses nothing.
+    let c = form(
+        vec![
+            vec!["type", "name", "label", "hint", "hint"],
+            vec!["text", "a", "A", "H", ""],
+        ],
+        None,
+    );
+    assert!(!c.has_errors(), "{}", lines(&c).join("\n"));
+}
+
+#[test]
+fn a_misspelt_column_names_the_column_meant() {
+    let c = form(
+        vec![
+            vec!["type", "name", "label", "relevent", "constriant"],
+            vec!["integer", "a", "A", "", ". > 0"],
+            vec!["text", "b", "B", "${a} > 3", ""],
+        ],
+        None,
+    );
+    has(
+        &c,
+        "warning[xlsform/not-converted] sheet survey row 3, column D (relevent): the column `relevent` is not converted (it is not an XLSForm column that Doorstep converts; did you mean `relevant`?)",
+    );
+    has(
+        &c,
+        "column E (constriant): the column `constriant` is not converted (it is not an XLSForm column that Doorstep converts; did you mean `constraint`?)",
+    );
+}
