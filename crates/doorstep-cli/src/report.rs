@@ -76,6 +76,31 @@ impl Ctx<'_> {
         if self.zh { zh } else { en }
     }
 
+    /// The label of a value a count is kept by; an unanswered one says so rather than being a
+    /// row or a bar with no name.
+    fn named(&self, labels: &HashMap<String, String>, v: &str) -> String {
+        if v.trim().is_empty() {
+            self.t("（未填写）", "(not answered)").to_string()
+        } else {
+            label(labels, v)
+        }
+    }
+
+    /// A bar chart, or a note when there is nothing to draw (no rows, or every value zero).
+    fn bars(
+        &self,
+        s: &mut String,
+        title: &str,
+        rows: &[(String, f64)],
+        fmt: &dyn Fn(f64) -> String,
+    ) {
+        if rows.iter().all(|r| r.1 == 0.0) {
+            note(s, self.t("没有可显示的数据。", "Nothing to show."));
+        } else {
+            s.push_str(&bar_chart(title, rows, fmt));
+        }
+    }
+
     /// The columns of `table` among `wanted`; `None` when the table is not in the database.
     fn have(&mut self, table: &str, wanted: &[&str]) -> Result<Option<Vec<String>>, CliError> {
         if !self.tables.iter().any(|t| t == table) {
@@ -603,7 +628,8 @@ fn int(v: f64) -> String {
 }
 
 fn money(v: f64) -> String {
-    format!("{v:.2}")
+    // `+ 0.0` makes a negative zero (the sum of no amounts) print as 0.00, not -0.00.
+    format!("{:.2}", v + 0.0)
 }
 
 fn note(s: &mut String, text: &str) {
@@ -701,6 +727,10 @@ fn table_html(
     numeric_from: usize,
     text_col: Option<usize>,
 ) -> String {
+    // A table of no rows would be a header alone: the heading before it already says 0.
+    if rows.is_empty() {
+        return String::new();
+    }
     let mut s = format!(
         r#"<div class="tw"><table{}><thead><tr>"#,
         if text_col.is_some() {
@@ -830,10 +860,10 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         for c in text(v, ca).split_whitespace() {
             *cats.entry(c.to_string()).or_default() += 1.0;
         }
+        // Unanswered too (a household that refused the interview has no urgency): the bars add
+        // up to the households counted.
         let u = text(v, ur);
-        if !u.is_empty() {
-            *urg.entry(u.clone()).or_default() += 1.0;
-        }
+        *urg.entry(u.clone()).or_default() += 1.0;
         for h in text(v, he).split_whitespace() {
             *help.entry(h.to_string()).or_default() += 1.0;
         }
@@ -854,14 +884,14 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
     if tw.is_some() {
         let rows: Vec<(String, f64)> = counts_sorted(by_town)
             .into_iter()
-            .map(|(k, v)| (label(&town_l, &k), v))
+            .map(|(k, v)| (cx.named(&town_l, &k), v))
             .collect();
-        s.push_str(&bar_chart(cx.t("按乡镇", "By township"), &rows, &int));
+        cx.bars(s, cx.t("按乡镇", "By township"), &rows, &int);
         let mut vrows: Vec<((String, String), f64)> = by_village.into_iter().collect();
         vrows.sort_by(|a, b| a.0.cmp(&b.0));
         let rows: Vec<Vec<String>> = vrows
             .into_iter()
-            .map(|((t, v), n)| vec![label(&town_l, &t), label(&village_l, &v), int(n)])
+            .map(|((t, v), n)| vec![cx.named(&town_l, &t), cx.named(&village_l, &v), int(n)])
             .collect();
         s.push_str(&table_html(
             &[
@@ -888,7 +918,7 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         let mut rows: Vec<(String, f64)> = cats.into_iter().collect();
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         let rows: Vec<(String, f64)> = rows.into_iter().map(|(k, v)| (label(&l, &k), v)).collect();
-        s.push_str(&bar_chart(cx.t("关怀类别", "Care categories"), &rows, &int));
+        cx.bars(s, cx.t("关怀类别", "Care categories"), &rows, &int);
     } else {
         note(
             s,
@@ -909,9 +939,9 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         rows.extend(
             counts_sorted(urg)
                 .into_iter()
-                .map(|(k, v)| (label(&l, &k), v)),
+                .map(|(k, v)| (cx.named(&l, &k), v)),
         );
-        s.push_str(&bar_chart(cx.t("紧急程度", "Urgency"), &rows, &int));
+        cx.bars(s, cx.t("紧急程度", "Urgency"), &rows, &int);
         let _ = write!(
             s,
             "<h3>{} ({})</h3>",
@@ -968,7 +998,7 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
             .into_iter()
             .map(|(k, v)| (label(&l, &k), v))
             .collect();
-        s.push_str(&bar_chart(cx.t("帮扶需求", "Help needed"), &rows, &int));
+        cx.bars(s, cx.t("帮扶需求", "Help needed"), &rows, &int);
     } else {
         note(
             s,
@@ -1083,17 +1113,35 @@ fn visits(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
     let ta = cols.iter().position(|c| c == "total_amount");
     let mut by: HashMap<String, (f64, f64)> = HashMap::new();
     let mut visits = 0u64;
+    // Money given with no fund line recorded (a form version without the question) is not
+    // "nothing given": it has a row of its own.
+    const NO_LINE: &str = "\u{1}";
     cx.scan(T, &cols.clone(), &mut |v| {
         visits += 1;
-        let k = fl
+        let amount = ta.and_then(|i| v[i].as_f64()).unwrap_or(0.0);
+        let mut k = fl
             .and_then(|i| v[i].as_str().map(str::to_string))
             .unwrap_or_default();
+        if k.trim().is_empty() && amount != 0.0 {
+            k = NO_LINE.to_string();
+        }
         let e = by.entry(k).or_default();
         e.0 += 1.0;
-        e.1 += ta.and_then(|i| v[i].as_f64()).unwrap_or(0.0);
+        e.1 += amount;
     })?;
+    let _ = write!(
+        s,
+        "<p>{} <b>{visits}</b></p>",
+        esc(cx.t("走访次数：", "Visits:"))
+    );
+    if visits == 0 {
+        return Ok(());
+    }
     let l = cx.labels(T, T, "fund_line");
     let none = cx.t("（未发放物资或资金）", "(nothing given)").to_string();
+    let no_line = cx
+        .t("（未填写资金渠道）", "(fund line not recorded)")
+        .to_string();
     let mut rows: Vec<(String, (f64, f64))> = by.into_iter().collect();
     rows.sort_by(|a, b| {
         b.1.1
@@ -1101,17 +1149,14 @@ fn visits(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     let named = |k: &str| {
-        if k.is_empty() {
+        if k == NO_LINE {
+            no_line.clone()
+        } else if k.trim().is_empty() {
             none.clone()
         } else {
             label(&l, k)
         }
     };
-    let _ = write!(
-        s,
-        "<p>{} <b>{visits}</b></p>",
-        esc(cx.t("走访次数：", "Visits:"))
-    );
     let total: f64 = rows.iter().map(|r| r.1.1).sum();
     let mut trows: Vec<Vec<String>> = rows
         .iter()
@@ -1134,14 +1179,10 @@ fn visits(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
     ));
     let chart: Vec<(String, f64)> = rows
         .iter()
-        .filter(|(k, _)| !k.is_empty())
+        .filter(|(k, _)| !k.trim().is_empty())
         .map(|(k, (_, m))| (named(k), *m))
         .collect();
-    s.push_str(&bar_chart(
-        cx.t("金额（元）", "Amount (yuan)"),
-        &chart,
-        &money,
-    ));
+    cx.bars(s, cx.t("金额（元）", "Amount (yuan)"), &chart, &money);
     Ok(())
 }
 
@@ -1201,6 +1242,13 @@ fn emergencies(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         e.0 += 1.0;
         e.1 += amount.unwrap_or(0.0);
     })?;
+    if by.is_empty() {
+        note(
+            s,
+            cx.t("没有紧急救助报告。", "No emergency reports are recorded."),
+        );
+        return Ok(());
+    }
     let l = cx.labels(T, T, "urgency");
     // The levels in the form's order (urgent first), then any others.
     let order: Vec<String> = cx.choice_values(T, "urgency");
@@ -1209,7 +1257,7 @@ fn emergencies(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
     rows.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then_with(|| a.0.cmp(&b.0)));
     let trows: Vec<Vec<String>> = rows
         .iter()
-        .map(|(k, (n, m))| vec![label(&l, k), int(*n), money(*m)])
+        .map(|(k, (n, m))| vec![cx.named(&l, k), int(*n), money(*m)])
         .collect();
     s.push_str(&table_html(
         &[
@@ -1312,10 +1360,14 @@ fn register(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
     })?;
     let l = cx.labels(T, T, "change_type");
     let names = (label(&l, "entry"), label(&l, "exit"));
-    let periods: Vec<(String, f64, f64)> = months
-        .iter()
-        .map(|(m, (a, b))| (m.clone(), *a, *b))
-        .collect();
+    let periods = month_by_month(months);
+    if periods.is_empty() {
+        note(
+            s,
+            cx.t("没有名册变动记录。", "No register changes are recorded."),
+        );
+        return Ok(());
+    }
     s.push_str(&pair_chart(
         cx.t("纳入与退出", "Entries and exits"),
         &periods,
@@ -1327,7 +1379,14 @@ fn register(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         .fold((0.0, 0.0), |acc, p| (acc.0 + p.1, acc.1 + p.2));
     let mut rows: Vec<Vec<String>> = periods
         .iter()
-        .map(|(m, a, b)| vec![m.clone(), int(*a), int(*b)])
+        .map(|(m, a, b)| {
+            let m = if m.trim().is_empty() {
+                cx.t("无日期", "no date").to_string()
+            } else {
+                m.clone()
+            };
+            vec![m, int(*a), int(*b)]
+        })
         .collect();
     rows.push(vec![cx.t("合计", "Total").to_string(), int(ta), int(tb)]);
     s.push_str(&table_html(
@@ -1337,6 +1396,43 @@ fn register(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
         None,
     ));
     Ok(())
+}
+
+/// The counts by month as a time line: every month from the first to the last, those without a
+/// change as zeros (a chart that skipped them would put March next to January), then whatever is
+/// not a `YYYY-MM` month, the changes without a date last. A span of more than twenty years (a
+/// mistyped year) is not filled in.
+fn month_by_month(months: BTreeMap<String, (f64, f64)>) -> Vec<(String, f64, f64)> {
+    let index = |m: &str| -> Option<i64> {
+        let (_, Some(year)) = period_label(m, false) else {
+            return None;
+        };
+        Some(year.parse::<i64>().ok()? * 12 + m[5..].parse::<i64>().ok()? - 1)
+    };
+    let (mut dated, mut other): (Vec<_>, Vec<_>) = months
+        .into_iter()
+        .map(|(m, (a, b))| (m, a, b))
+        .partition(|p| index(&p.0).is_some());
+    if let (Some(first), Some(last)) = (
+        dated.first().and_then(|p| index(&p.0)),
+        dated.last().and_then(|p| index(&p.0)),
+    ) && last - first < 240
+    {
+        let known: BTreeMap<i64, (f64, f64)> = dated
+            .iter()
+            .filter_map(|p| Some((index(&p.0)?, (p.1, p.2))))
+            .collect();
+        dated = (first..=last)
+            .map(|i| {
+                let (a, b) = known.get(&i).copied().unwrap_or_default();
+                (format!("{:04}-{:02}", i / 12, i % 12 + 1), a, b)
+            })
+            .collect();
+    }
+    // The changes without a date after the other periods.
+    other.sort_by_key(|p| p.0.trim().is_empty());
+    dated.extend(other);
+    dated
 }
 
 #[cfg(test)]

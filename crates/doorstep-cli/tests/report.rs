@@ -171,3 +171,174 @@ fn an_unknown_language_is_refused() {
     assert!(!html.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The text of a report page without its markup: table rows one a line, cells ended by ` | `,
+/// and each chart as `[svg …]` with its texts.
+fn page_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find('>').unwrap() + i;
+        let tag = &rest[i + 1..end];
+        match tag.split(' ').next().unwrap() {
+            "svg" => out.push_str("[svg "),
+            "/svg" => out.push_str("]\n"),
+            "/text" => out.push_str(" | "),
+            "/td" | "/th" => out.push_str(" | "),
+            "/tr" | "p" | "/p" | "h2" | "/h2" | "h3" | "/h3" => out.push('\n'),
+            _ => {}
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&amp;", "&")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+}
+
+/// Every form's table is there, with no submission in it: each section says so in a line, with
+/// no empty chart, no table of headers alone, and no money total of "-0.00".
+#[test]
+fn a_report_of_no_submissions_says_so() {
+    let dir = temp("report-empty");
+    let db = dir.join("o.db").display().to_string();
+    let mut args = vec!["ingest".to_string(), "--db".to_string(), db.clone()];
+    for f in [
+        "household_needs",
+        "care_visit",
+        "emergency_aid",
+        "register_change",
+    ] {
+        let out = dir.join(format!("{f}.zip")).display().to_string();
+        synth(&["--form", &form(f), "--count", "0", "-o", &out]);
+        args.push(out);
+    }
+    let r = doorstep(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = dir.join("r.html");
+    let r = doorstep(&[
+        "report",
+        "--db",
+        &db,
+        "-o",
+        html.to_str().unwrap(),
+        "--lang",
+        "en",
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(!page.contains("<svg"), "{page}");
+    assert!(!page.contains("<table"), "{page}");
+    assert!(!page.contains("-0.00"), "{page}");
+    let text = page_text(&page);
+    for line in [
+        "Households surveyed: 0\n",
+        "Visits: 0\n",
+        "No emergency reports are recorded.\n",
+        "No register changes are recorded.\n",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    // Townships, care categories, urgency and help needed.
+    assert_eq!(text.matches("Nothing to show.").count(), 4, "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Answers that are not there (a form version without the question, a question left out) are
+/// counted under "(not answered)" rather than under a nameless bar or row; the urgency bars add
+/// up to the households; money given with no fund line recorded is not "nothing given"; and the
+/// register's months run without gaps, the changes with no date last.
+#[test]
+fn unanswered_values_and_months_without_changes_are_named() {
+    let dir = temp("report-unanswered");
+    let db = office_db(&dir);
+    let visits = dir.join("care_visit.zip").display().to_string();
+    synth(&[
+        "--form",
+        &form("care_visit"),
+        "--count",
+        "30",
+        "-o",
+        &visits,
+    ]);
+    let r = doorstep(&["ingest", "--db", &db, &visits]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let households: i64 = c
+        .query_row("SELECT count(*) FROM household_needs", [], |r| r.get(0))
+        .unwrap();
+    let (no_line, amount): (String, f64) = c
+        .query_row(
+            "SELECT instance_id, total_amount FROM care_visit WHERE total_amount > 0 LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    c.execute_batch(&format!(
+        "UPDATE household_needs SET township = NULL, village = NULL WHERE rowid IN (1, 2);
+         UPDATE emergency_aid SET urgency = NULL WHERE rowid = 1;
+         UPDATE care_visit SET fund_line = NULL WHERE instance_id = '{no_line}';
+         UPDATE register_change SET change_date = '2026-01-15' WHERE rowid % 3 = 0;
+         UPDATE register_change SET change_date = '2026-04-02' WHERE rowid % 3 = 1;
+         UPDATE register_change SET change_date = NULL WHERE rowid % 3 = 2;"
+    ))
+    .unwrap();
+    drop(c);
+    let html = dir.join("r.html");
+    let r = doorstep(&[
+        "report",
+        "--db",
+        &db,
+        "-o",
+        html.to_str().unwrap(),
+        "--lang",
+        "en",
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    let text = page_text(&std::fs::read_to_string(&html).unwrap());
+    assert!(
+        text.contains("(not answered) | 2 | "),
+        "the townships: {text}"
+    );
+    assert!(
+        text.contains("\n(not answered) | (not answered) | 2 | \n"),
+        "the villages: {text}"
+    );
+    assert!(!text.contains("\n | "), "a row with no name: {text}");
+    let urgency = &text[text.find("\nUrgency\n").unwrap()..];
+    let urgency = &urgency[..urgency.find(']').unwrap()];
+    let bars: Vec<f64> = urgency
+        .split(" | ")
+        .filter_map(|t| t.trim().parse().ok())
+        .collect();
+    assert_eq!(bars.iter().sum::<f64>(), households as f64, "{urgency}");
+    let emergencies = &text[text.find("Emergency reports").unwrap()..];
+    assert!(
+        emergencies.contains("\n(not answered) | 1 | "),
+        "{emergencies}"
+    );
+    assert!(
+        text.contains(&format!(
+            "\n(fund line not recorded) | 1 | {amount:.2} | \n"
+        )),
+        "{text}"
+    );
+    let register = &text[text.find("Special-hardship register").unwrap()..];
+    let months: Vec<&str> = register
+        .lines()
+        .skip_while(|l| !l.starts_with("Month | "))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split(" | ").next().unwrap())
+        .collect();
+    assert_eq!(
+        months,
+        [
+            "2026-01", "2026-02", "2026-03", "2026-04", "no date", "Total"
+        ],
+        "{register}"
+    );
+    assert!(text.contains("\n2026-02 | 0 | 0 | \n"), "{register}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
