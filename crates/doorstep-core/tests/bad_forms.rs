@@ -91,3 +91,25 @@ fn a_file_over_ten_megabytes_is_refused_before_parsing() {
     assert_eq!(r.diagnostics[0].code, "form/too-large");
     assert!(r.diagnostics[0].message.contains("10 MB"));
 }
+
+#[test]
+fn a_quoted_number_default_says_to_remove_the_quotes() {
+    let r = form::load(
+        r#"{"format": "doorstep-form/1", "id": "q", "version": "1", "title": "t", "languages": ["en"],
+            "items": [{"type": "integer", "name": "n", "label": "N", "default": "7", "min": 1}]}"#,
+    );
+    let messages: Vec<String> = r.diagnostics.iter().map(|d| d.message.clone()).collect();
+    assert!(
+        messages.iter().any(
+            |m| m.starts_with("the default \"7\" is not a valid integer value")
+                && m.ends_with(r#"write the number without quotes, "default": 7"#)
+        ),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("`min` does not apply to an integer item")),
+        "{messages:#?}"
+    );
+}

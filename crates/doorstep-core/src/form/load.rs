@@ -1023,7 +1023,10 @@ impl Loader {
                 this.err(
                     "form/key-not-allowed",
                     format!("{p}.{key}"),
-                    format!("`{key}` does not apply to a {tname} item: {why}"),
+                    format!(
+                        "`{key}` does not apply to {} {tname} item: {why}",
+                        article(tname)
+                    ),
                 );
             }
         };
@@ -1207,10 +1210,23 @@ impl Loader {
         if let Some(def) = &d.default
             && let Err(why) = check_literal(t, def, d.choices.as_ref().and_then(|l| choices.get(l)))
         {
+            // `"7"` for a number question is the likeliest slip: say how to write it.
+            let unquote = match def.as_str() {
+                Some(n)
+                    if matches!(t, ItemType::Integer | ItemType::Decimal | ItemType::Range)
+                        && n.trim().parse::<f64>().is_ok_and(f64::is_finite) =>
+                {
+                    format!(
+                        ": write the number without quotes, \"default\": {}",
+                        n.trim()
+                    )
+                }
+                _ => String::new(),
+            };
             self.err(
                 "form/bad-default",
                 format!("{p}.default"),
-                format!("the default {def} is not a valid {tname} value: {why}"),
+                format!("the default {def} is not a valid {tname} value: {why}{unquote}"),
             );
         }
         // Texts and the warnings a supervisor wants to see.
@@ -1599,6 +1615,15 @@ pub fn piped_names(s: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Checks that a `default` literal has the question's type.
+/// "a" or "an" before a type name (`an integer item`).
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 pub fn check_literal(
     t: ItemType,
     v: &Json,
