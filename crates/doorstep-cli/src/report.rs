@@ -669,7 +669,7 @@ h2 {{ font-size: 1.25em; margin-top: 2em; color: #2b6cb0; }}
 .chart {{ display: block; width: 100%; height: auto; margin: .5em 0; }}
 table {{ border-collapse: collapse; margin: .5em 0 1em; }}
 th, td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: left; vertical-align: top; }}
-th, td {{ word-break: keep-all; }} td.n {{ white-space: nowrap; }} td.t {{ word-break: normal; min-width: 14em; }}
+th, td {{ word-break: keep-all; }} td.n, td.d {{ white-space: nowrap; }} td.t {{ word-break: normal; min-width: 14em; }}
 td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .chart text {{ font-family: inherit; font-size: {font}px; fill: #222; }}
 .chart .b {{ fill: #2b6cb0; }} .chart .b2 {{ fill: #dd6b20; }}
@@ -677,6 +677,7 @@ td.n, th.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 @media (max-width: 40em) {{
  body {{ margin: 1em auto; padding: 0 .75em; }}
  h1 {{ font-size: 1.35em; }}
+ th, td:first-child {{ word-break: normal; }} /* long Chinese headers and names wrap rather than push the numbers off the screen */
  table.cards, table.cards tbody, table.cards tr {{ display: block; }}
  table.cards thead {{ display: none; }}
  table.cards tr {{ border: 1px solid #ccc; border-radius: 4px; margin: 0 0 .5em; padding: .3em .5em; }}
@@ -762,6 +763,8 @@ fn table_html(
                     r#" class="n""#
                 } else if text_col == Some(i) {
                     r#" class="t""#
+                } else if is_date(c) {
+                    r#" class="d""#
                 } else {
                     ""
                 },
@@ -773,6 +776,20 @@ fn table_html(
     }
     s.push_str("</tbody></table></div>");
     s
+}
+
+/// Whether a cell is a date or a month (`2026-08-13`, `2026-08`): one that must not wrap at its
+/// hyphens (a narrow column showed "2026-" over "08").
+fn is_date(c: &str) -> bool {
+    let b = c.as_bytes();
+    (b.len() == 7 || b.len() == 10)
+        && b.iter().enumerate().all(|(i, x)| {
+            if i == 4 || i == 7 {
+                *x == b'-'
+            } else {
+                x.is_ascii_digit()
+            }
+        })
 }
 
 fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {

@@ -58,6 +58,25 @@ fn the_report_fits_a_phone_in_both_languages() {
         assert_eq!(page.matches(r#"<div class="cw"><svg"#).count(), svgs.len());
         assert!(page.contains(".chart { display: block; width: 100%; height: auto;"));
         assert!(page.contains("@media (max-width: 40em)"));
+        // Dates and months do not wrap at their hyphens ("2026-" over "08"), and on a phone long
+        // Chinese headers and names wrap rather than push the numbers off the screen.
+        assert!(page.contains("td.n, td.d { white-space: nowrap; }"));
+        let phone = &page[page.find("@media (max-width: 40em)").unwrap()..];
+        let phone = &phone[..phone.find("\n}").unwrap()];
+        assert!(
+            phone.contains("\n th, td:first-child { word-break: normal; }"),
+            "{phone}"
+        );
+        let month = if lang == "en" { "Month" } else { "月份" };
+        let months = page
+            .matches(&format!(r#"<td class="d" data-label="{month}">2026-"#))
+            .count();
+        assert!(months >= 2, "{lang}: the register's months");
+        let date = if lang == "en" { "Date" } else { "发生日期" };
+        assert!(
+            page.contains(&format!(r#"<td class="d" data-label="{date}">2026-"#)),
+            "{lang}: the emergencies' dates"
+        );
         // The urgent households' reasons: a column that wraps, in a table that becomes cards.
         assert!(page.contains(r#"<table class="cards">"#), "{lang}");
         assert!(page.contains(r#"<td class="t" data-label=""#), "{lang}");
