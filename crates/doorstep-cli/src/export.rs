@@ -176,11 +176,13 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
     let mut total_rows = 0u64;
     let start = std::time::Instant::now();
     for (form_id, versions) in &forms {
-        let prefix = format!("{form_id}__");
-        let tables: Vec<&String> = all_tables
+        // The form's own tables, from its versions' layouts: not every table whose name starts
+        // with `<form id>__`, which may be another form's (`hh__x` beside `hh`).
+        let own: HashSet<String> = versions
             .iter()
-            .filter(|t| *t == form_id || t.starts_with(&prefix))
+            .flat_map(|f| db::Layout::of(f).tables.into_iter().map(|t| t.table))
             .collect();
+        let tables: Vec<&String> = all_tables.iter().filter(|t| own.contains(*t)).collect();
         let mut book = match args.format {
             Format::Xlsx => Some(rust_xlsxwriter::Workbook::new()),
             Format::Csv => None,
@@ -232,12 +234,15 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
                 info: &info,
                 keep,
             };
+            // `codebook.csv` is the codebook: a form called `codebook` has its table beside it
+            // under a name no table can have (a space is not in any identifier).
+            let file = if table.eq_ignore_ascii_case("codebook") {
+                format!("{table} (form).csv")
+            } else {
+                format!("{table}.csv")
+            };
             let (rows, left) = match &mut book {
-                None => write_csv(
-                    store.as_mut(),
-                    &args.out.join(format!("{table}.csv")),
-                    source,
-                )?,
+                None => write_csv(store.as_mut(), &args.out.join(&file), source)?,
                 Some(b) => {
                     write_sheet(store.as_mut(), b, sheet.as_deref().unwrap_or(table), source)?
                 }
@@ -247,6 +252,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
             // A table whose name does not fit a sheet's says which sheet it is in.
             let shown = match sheet.as_deref() {
                 Some(s) if s != table => format!("{table} (sheet {s})"),
+                None if file != format!("{table}.csv") => format!("{table} (file {file})"),
                 _ => table.clone(),
             };
             if left > 0 {

@@ -140,6 +140,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         total: Counts::default(),
         failed: 0,
         current: None,
+        form_tables: HashMap::new(),
     };
     let paths = &args.bundles;
     let allow_renamed = args.allow_renamed;
@@ -785,6 +786,8 @@ struct Writer<'s> {
     total: Counts,
     failed: usize,
     current: Option<Current>,
+    /// The tables of each stored form definition (by hash), each loaded once.
+    form_tables: HashMap<String, Vec<String>>,
 }
 
 impl Writer<'_> {
@@ -860,6 +863,7 @@ impl Writer<'_> {
     /// same id and version (a supervisor changed a form without changing its version).
     fn begin(&mut self, s: &Start) -> Result<Option<String>, CliError> {
         self.store.begin()?;
+        self.check_tables_free(s)?;
         // Tables and columns first: this is also what a new form version adds.
         for spec in &s.specs {
             self.store.ensure_table(spec)?;
@@ -873,6 +877,67 @@ impl Writer<'_> {
         });
         self.store.add_form(&s.form)?;
         Ok(warning)
+    }
+
+    /// A form's tables (`<form id>` and `<form id>__<repeat>`) must be its own: a table of that name
+    /// already in the database belongs to Doorstep (`doorstep_forms`, ...) or to another form (a form
+    /// `hh__x` beside the roster `x` of a form `hh`) unless a stored version of this form has it.
+    /// Names are compared without case, as SQLite does.
+    fn check_tables_free(&mut self, s: &Start) -> Result<(), CliError> {
+        let existing: Vec<String> = self
+            .store
+            .tables()?
+            .into_iter()
+            .map(|t| t.to_lowercase())
+            .collect();
+        let mut own: Vec<String> = Vec::new();
+        let mut other_ids: Vec<String> = Vec::new();
+        for row in self.store.forms()? {
+            if row.id != s.form.id {
+                other_ids.push(row.id);
+                continue;
+            }
+            let tables = self.form_tables.entry(row.hash.clone()).or_insert_with(|| {
+                doorstep_core::form::load(&row.source)
+                    .form
+                    .map(|f| {
+                        Layout::of(&f)
+                            .tables
+                            .into_iter()
+                            .map(|t| t.table.to_lowercase())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
+            own.extend(tables.iter().cloned());
+        }
+        for spec in &s.specs {
+            let name = spec.name.to_lowercase();
+            if !existing.contains(&name) || own.contains(&name) {
+                continue;
+            }
+            let whose = if name.starts_with("doorstep_") {
+                "one of Doorstep's own tables".to_string()
+            } else {
+                // The stored form whose id the table's name starts with (the longest such id).
+                let owner = other_ids
+                    .iter()
+                    .filter(|id| {
+                        let id = id.to_lowercase();
+                        name == id || name.starts_with(&format!("{id}__"))
+                    })
+                    .max_by_key(|id| id.len());
+                match owner {
+                    Some(id) => format!("already a table of the form `{id}`"),
+                    None => "already a table in this database that is not this form's".to_string(),
+                }
+            };
+            return Err(CliError::msg(format!(
+                "the form `{}` would keep its rows in the table `{}`, {whose}; its rows would mix with others. Give the form another id (its tables are named after it: `<id>` for the submissions, `<id>__<repeat>` for each repeat), or ingest it into another database",
+                s.form.id, spec.name
+            )));
+        }
+        Ok(())
     }
 
     fn batch(&mut self, c: &mut Current, batch: Vec<Prepared>) -> Result<(), CliError> {

@@ -1326,3 +1326,120 @@ fn a_choice_removed_in_a_new_version_keeps_its_label() {
     assert!(event.contains("; fire=Fire"), "{event}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A form's tables are named after its id (`<id>`, `<id>__<repeat>`), so a form `household_needs__members`
+/// would have written its rows into the roster table of `household_needs`, and a form `doorstep_bundles`
+/// into Doorstep's own table; export took every table starting with `<id>__` as the form's (another
+/// form's too), and a form `codebook` had its CSV overwritten by the codebook. Ingest now refuses a
+/// form whose table is already another's, and export takes a form's tables from its versions.
+#[test]
+fn every_table_belongs_to_one_form() {
+    let dir = temp("office-table-names");
+    let renamed = |from: &str, id: &str| {
+        let mut f: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(form(from)).unwrap()).unwrap();
+        f["id"] = id.into();
+        let path = dir.join(format!("{id}.form.json"));
+        std::fs::write(&path, f.to_string()).unwrap();
+        let bundle = dir.join(format!("{id}.zip"));
+        synth(&[
+            "--form",
+            path.to_str().unwrap(),
+            "--count",
+            "2",
+            "-o",
+            bundle.to_str().unwrap(),
+        ]);
+        bundle
+    };
+    let households = dir.join("hn.zip");
+    synth(&[
+        "--form",
+        &form("household_needs"),
+        "--count",
+        "3",
+        "-o",
+        households.to_str().unwrap(),
+    ]);
+    let db = dir.join("office.db");
+    assert_eq!(ingest(&households, &db).code, 0);
+
+    // Another form whose table is household_needs' roster table, either way round.
+    let clash = renamed("emergency_aid", "household_needs__members");
+    refused(
+        &db,
+        &clash,
+        "the form `household_needs__members` would keep its rows in the table `household_needs__members`, \
+         already a table of the form `household_needs`; its rows would mix with others. Give the form another id",
+    );
+    let other_way = dir.join("other-way.db");
+    assert_eq!(ingest(&clash, &other_way).code, 0);
+    refused(
+        &other_way,
+        &households,
+        "the form `household_needs` would keep its rows in the table `household_needs__members`, \
+         already a table of the form `household_needs__members`",
+    );
+    // Doorstep's own tables; and names that differ only in case are the same table to SQLite.
+    refused(
+        &db,
+        &renamed("emergency_aid", "doorstep_bundles"),
+        "the form `doorstep_bundles` would keep its rows in the table `doorstep_bundles`, one of Doorstep's own tables",
+    );
+    refused(
+        &db,
+        &renamed("emergency_aid", "Household_Needs"),
+        "the form `Household_Needs` would keep its rows in the table `Household_Needs`, already a table of the form `household_needs`",
+    );
+
+    // Names that start like another form's but clash with none of its tables are fine, and each
+    // table is exported once, as its own form's; a form `codebook` keeps its CSV beside the codebook.
+    assert_eq!(
+        ingest(&renamed("care_visit", "household_needs__visits"), &db).code,
+        0
+    );
+    assert_eq!(ingest(&renamed("emergency_aid", "codebook"), &db).code, 0);
+    let out = dir.join("csv");
+    let r = doorstep(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut tables: Vec<&str> = r.stdout.lines().collect();
+    tables.sort();
+    let unique = tables.len();
+    tables.dedup();
+    assert_eq!(unique, tables.len(), "a table exported twice: {}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("codebook (file codebook (form).csv): 2 rows\n"),
+        "{}",
+        r.stdout
+    );
+    let codebook = std::fs::read_to_string(out.join("codebook.csv")).unwrap();
+    assert!(
+        codebook
+            .trim_start_matches('\u{feff}')
+            .starts_with("form,table,column,")
+    );
+    let form_rows = std::fs::read_to_string(out.join("codebook (form).csv")).unwrap();
+    assert_eq!(form_rows.lines().count(), 3, "a header and two submissions");
+    // The codebook names every table under its own form only.
+    for line in codebook.lines().skip(1) {
+        let mut cells = line.split(',');
+        let (form_id, table) = (cells.next().unwrap(), cells.next().unwrap());
+        assert!(
+            table == form_id || table.starts_with(&format!("{form_id}__")),
+            "{line}"
+        );
+        if form_id == "household_needs" {
+            assert!(!table.starts_with("household_needs__visits"), "{line}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
