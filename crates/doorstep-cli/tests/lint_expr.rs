@@ -383,3 +383,31 @@ fn the_committed_schema_is_current() {
         "docs/form.schema.json is out of date: run `UPDATE_SCHEMA=1 cargo test -p doorstep-cli --test lint_expr`"
     );
 }
+
+/// `expr` checks what `lint` checks: a roster's question read where one value is needed was
+/// evaluated (as the first member's value, or NaN) instead of being the error it is in a form; the
+/// whole expression may still be a list, to see every member's value.
+#[test]
+fn expr_refuses_a_list_where_one_value_is_needed_as_lint_does() {
+    let answers = r#"{"members": [{"member_name": "王芳"}, {"member_name": "李伟"}]}"#;
+    let expr = |e: &str| run(doorstep().args(["expr", "--answers", answers, e]), "");
+    let (code, out, err) = expr("concat(${member_name}, '家')");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.starts_with("error[expr/list-as-value]: `${member_name}` is a list here")
+            && out.contains("(characters 7..21)"),
+        "{out}"
+    );
+    assert_eq!(
+        expr("${member_name}"),
+        (0, "[\"王芳\",\"李伟\"] (list)\n".into(), String::new())
+    );
+    assert_eq!(
+        expr("join('、', ${member_name})"),
+        (0, "\"王芳、李伟\" (string)\n".into(), String::new())
+    );
+    assert_eq!(
+        expr("${member_name} = '李伟'"),
+        (0, "true (boolean)\n".into(), String::new())
+    );
+}

@@ -1635,7 +1635,8 @@ pub fn check_literal(
 }
 
 /// Parses and resolves an expression against a loaded form, as if it stood on an item at `level`
-/// (`None`: the top level). Used by `doorstep expr` and by hosts that evaluate ad-hoc expressions.
+/// (`None`: the top level), with a form's checks, except that the whole expression may be a list.
+/// Used by `doorstep expr` and by hosts that evaluate ad-hoc expressions.
 pub fn compile_expr(
     form: &Form,
     src: &str,
@@ -1658,8 +1659,15 @@ pub fn compile_expr(
         false,
         Slot::Calculation,
     );
+    // The whole expression may be a list (`${age}` shows every member's age), but a list where one
+    // value is needed (`${age} + 1`) is the same error as in a form.
+    let (start, end) = (src.len() - src.trim_start().len(), src.trim_end().len());
+    let whole = |d: &Diagnostic| {
+        d.span
+            .is_some_and(|(a, b)| a as usize <= start && b as usize >= end)
+    };
     cx.diags
-        .retain(|d| d.is_error() && d.code != "expr/list-as-value");
+        .retain(|d| d.is_error() && !(d.code == "expr/list-as-value" && whole(d)));
     if cx.diags.is_empty() {
         Ok(e)
     } else {
