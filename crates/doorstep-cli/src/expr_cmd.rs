@@ -118,11 +118,15 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         );
         return Ok(Outcome::Findings);
     }
-    say!(
-        "{} ({})",
-        show(&r["value"]),
-        r["type"].as_str().unwrap_or("")
-    );
+    let kind = r["type"].as_str().unwrap_or("");
+    // A number as the engine writes it (`string()`): 1e20 in full, NaN and the infinities (text
+    // in `--batch`'s JSON) without quotes.
+    let shown = match &r["value"] {
+        Json::String(s) if kind == "number" => s.clone(),
+        Json::Number(n) if kind == "number" => fmt_num(n.as_f64().unwrap_or(f64::NAN)),
+        v => show(v),
+    };
+    say!("{shown} ({kind})");
     Ok(Outcome::Clean)
 }
 

@@ -411,3 +411,18 @@ fn expr_refuses_a_list_where_one_value_is_needed_as_lint_does() {
         (0, "true (boolean)\n".into(), String::new())
     );
 }
+
+/// Numbers show as the engine writes them: NaN and Infinity were quoted like text ("NaN" (number)),
+/// and 1e20 came out as 1e+20 where `string()` gives every digit.
+#[test]
+fn expr_shows_numbers_as_the_engine_writes_them() {
+    for (e, shown) in [
+        ("number('abc')", "NaN (number)\n"),
+        ("-1 div 0", "-Infinity (number)\n"),
+        ("100000000000000000000", "100000000000000000000 (number)\n"),
+        ("'NaN'", "\"NaN\" (string)\n"),
+    ] {
+        let (code, out, err) = run(doorstep().args(["expr", e]), "");
+        assert_eq!((code, out.as_str(), err.as_str()), (0, shown, ""), "{e}");
+    }
+}
