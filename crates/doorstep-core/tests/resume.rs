@@ -213,3 +213,27 @@ fn a_number_not_computable_yet_shows_as_nothing_in_a_label() {
         "合计 15.5 元"
     );
 }
+
+/// The sum of no amounts (an empty repeat, or a filter that matches nothing) is stored as 0, not as
+/// the negative zero Rust's `f64` sum starts from, which the bundle wrote as "-0.0".
+#[test]
+fn the_sum_of_nothing_is_stored_as_zero() {
+    let src = r#"{"format": "doorstep-form/1", "id": "sum", "version": "1", "title": "t", "languages": ["en"], "items": [
+        {"type": "repeat", "name": "items", "label": "Items", "items": [
+            {"type": "text", "name": "kind", "label": "Kind"},
+            {"type": "decimal", "name": "amount", "label": "Amount"}]},
+        {"type": "calculate", "name": "total", "calculation": "sum(${amount})", "data_type": "decimal"},
+        {"type": "calculate", "name": "cash", "calculation": "sum(${items}[kind = 'cash']/amount)", "data_type": "decimal"}]}"#;
+    let f = Rc::new(form::load(src).form.unwrap());
+    let host = Host::fixed("2026-11-22T09:00:00+08:00");
+    let data = Session::resume(f.clone(), &serde_json::json!({}), host.clone()).data();
+    assert_eq!(serde_json::to_string(&data["total"]).unwrap(), "0.0");
+    let data = Session::resume(
+        f,
+        &serde_json::json!({"items": [{"kind": "goods", "amount": 59.9}]}),
+        host,
+    )
+    .data();
+    assert_eq!(serde_json::to_string(&data["cash"]).unwrap(), "0.0");
+    assert_eq!(data["total"], 59.9);
+}

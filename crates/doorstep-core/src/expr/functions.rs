@@ -457,8 +457,10 @@ impl Evaluator<'_> {
             }
             F::Sum => {
                 // As in XPath, an empty element (NaN) makes the sum NaN; an empty list sums to 0.
+                // Folded from +0: Rust's `Sum` for f64 starts at -0, which a calculation would
+                // store and export as "-0.0" (the cash part of a visit that gave no cash).
                 let vs = self.eval(arg(0)).elems(self.env);
-                n(vs.iter().map(Value::to_num).sum())
+                n(vs.iter().map(Value::to_num).fold(0.0, |a, b| a + b))
             }
             F::Max | F::Min => {
                 let mut all = Vec::new();
