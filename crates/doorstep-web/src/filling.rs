@@ -379,14 +379,15 @@ impl Filling {
     pub fn member_label(&self, repeat: ItemId, instance: u32) -> Option<String> {
         for &i in self.form.level_items(Some(repeat)) {
             let item = self.form.item(i);
+            let node = Node {
+                item: i,
+                scope: instance,
+            };
+            // An answer the question no longer asks (a goods item's name kept after its kind was
+            // changed to cash) is neither shown nor exported: it does not name the member either.
             if item.kind == ItemType::Text
-                && let Some(s) = self
-                    .session
-                    .answer(Node {
-                        item: i,
-                        scope: instance,
-                    })
-                    .and_then(|v| v.as_str())
+                && self.session.state(node).relevant
+                && let Some(s) = self.session.answer(node).and_then(|v| v.as_str())
             {
                 return Some(s.to_string());
             }
@@ -840,6 +841,49 @@ mod tests {
             "a roster inside a member"
         );
         assert_eq!(f.members_of(form.node("m").unwrap(), Lang::En), "");
+    }
+
+    #[test]
+    fn a_member_is_not_named_by_an_answer_its_page_no_longer_asks() {
+        let src = r#"{"format": "doorstep-form/1", "id": "c", "version": "1", "title": "C", "languages": ["en"],
+          "choices": {"kinds": [{"value": "cash", "label": "Cash"}, {"value": "goods", "label": "Goods"}]},
+          "items": [
+            {"type": "repeat", "name": "items", "label": "Item given", "items": [
+              {"type": "select_one", "name": "kind", "label": "Kind", "choices": "kinds"},
+              {"type": "text", "name": "what", "label": "What", "relevant": "${kind} != 'cash'"}]}
+          ]}"#;
+        let form = Rc::new(form::load(src).form.unwrap());
+        let s = Session::new(form.clone(), Host::fixed("2026-11-22T09:00:00+08:00"));
+        let mut f = Filling::new(s, filling().meta);
+        let items = form.node("items").unwrap().item;
+        f.apply(Action::AddInstance {
+            repeat: items,
+            parent: 0,
+        })
+        .unwrap();
+        let inst = f.session.instances(items, 0)[0];
+        let at = |name: &str| Node {
+            item: form.item_by_name(name).unwrap().id,
+            scope: inst,
+        };
+        f.apply(Action::Answer {
+            node: at("kind"),
+            value: "goods".into(),
+        })
+        .unwrap();
+        f.apply(Action::Answer {
+            node: at("what"),
+            value: "Rice".into(),
+        })
+        .unwrap();
+        assert_eq!(f.member_label(items, inst).as_deref(), Some("Rice"));
+        f.apply(Action::Answer {
+            node: at("kind"),
+            value: "cash".into(),
+        })
+        .unwrap();
+        assert_eq!(f.member_label(items, inst), None, "cash has no name");
+        assert_eq!(f.member_title(inst, Lang::En), "Item given 1");
     }
 
     #[test]
