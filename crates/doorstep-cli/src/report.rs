@@ -6,7 +6,8 @@
 //! The report reads these fields, by name, when the database has them (a missing form or field
 //! leaves its section out with a note, so the report works on any subset of the forms):
 //! - `household_needs`: `township`, `village`, `care_categories` (space-joined `cat1`..`cat5`),
-//!   `urgency` (`urgent`/`key`/`general`), `urgency_score` (orders the urgent list),
+//!   `urgency` (`urgent`/`key`/`general`, named by the form's list when it has one, else like
+//!   emergency_aid's levels: [`urgency_words`]), `urgency_score` (orders the urgent list),
 //!   `urgency_reasons` (`urgency_reasons_en` in English when the form has it), `help_needed`
 //!   (select_multiple), `head_name`, `household_size`, and `head_id`, `surveyor`, `survey_day` for the
 //!   households possibly surveyed twice;
@@ -16,6 +17,7 @@
 //! - `register_change`: `change_type` (`entry`/`exit`), `change_date`.
 //!
 //! Labels come from the choice lists of the stored forms, in `--lang`; every text is HTML-escaped.
+//! Counts and amounts have their digits grouped in threes (`19,300,498.10`), in both languages.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -116,7 +118,6 @@ impl Ctx<'_> {
         ))
     }
 
-    /// `value -> label` for a column of a form: its own choice list, or a list named like it.
     /// The values of `column`'s choices in the order the newest form version lists them (for
     /// `urgency` without a list: urgent, key, general).
     fn choice_values(&self, form_id: &str, column: &str) -> Vec<String> {
@@ -127,11 +128,14 @@ impl Ctx<'_> {
             .map(|i| i.choices.into_iter().map(|(v, _)| v).collect::<Vec<_>>())
             .unwrap_or_default();
         if listed.is_empty() && column == "urgency" {
-            return ["urgent", "key", "general"].map(String::from).to_vec();
+            return URGENCY.map(|(v, _, _)| v.to_string()).to_vec();
         }
         listed
     }
 
+    /// `value -> label` for a column of a form: its own choice list (a select's, or the list a
+    /// calculate is named after), or a list named like it; for `urgency` without a list, the
+    /// names of [`urgency_words`].
     fn labels(&self, form_id: &str, table: &str, column: &str) -> HashMap<String, String> {
         let mut out = HashMap::new();
         let Some(versions) = self.forms.get(form_id) else {
@@ -153,13 +157,7 @@ impl Ctx<'_> {
             }
         }
         if out.is_empty() && column == "urgency" {
-            for (v, zh, en) in [
-                ("urgent", "紧急", "urgent"),
-                ("key", "重点", "key"),
-                ("general", "一般", "general"),
-            ] {
-                out.insert(v.into(), if self.zh { zh } else { en }.into());
-            }
+            out.extend(urgency_words(&self.forms, &self.lang));
         }
         out
     }
@@ -182,6 +180,38 @@ impl Ctx<'_> {
             Ok(())
         })
     }
+}
+
+/// The urgency levels household_needs computes (its `urgency` is a calculate with no list of its
+/// own), and our words for them: the same as emergency_aid's list `urgency_levels` gives.
+const URGENCY: [(&str, &str, &str); 3] = [
+    ("urgent", "紧急", "Urgent"),
+    ("key", "重点", "Priority"),
+    ("general", "一般", "Ordinary"),
+];
+
+/// The names of the urgency levels where a form computes them without a list: the labels a stored
+/// form's list for its `urgency` gives the same codes (emergency_aid's), else ours, so that the
+/// households and the emergency reports name the levels alike.
+pub fn urgency_words(forms: &BTreeMap<String, Vec<Form>>, lang: &str) -> Vec<(String, String)> {
+    let mut given: HashMap<String, String> = HashMap::new();
+    for (id, versions) in forms {
+        if let Some(i) = column_info(versions, id, Some(lang)).remove("urgency") {
+            for (v, l) in i.choices {
+                if !l.trim().is_empty() {
+                    given.entry(v).or_insert(l);
+                }
+            }
+        }
+    }
+    URGENCY
+        .iter()
+        .map(|(v, zh, en)| {
+            let ours = if lang.starts_with("zh") { zh } else { en };
+            let word = given.remove(*v).unwrap_or_else(|| ours.to_string());
+            (v.to_string(), word)
+        })
+        .collect()
 }
 
 fn label(labels: &HashMap<String, String>, v: &str) -> String {
@@ -623,13 +653,35 @@ fn counts_sorted(m: HashMap<String, f64>) -> Vec<(String, f64)> {
     v
 }
 
+/// A count, its digits grouped in threes (`12,480`).
 fn int(v: f64) -> String {
-    format!("{v:.0}")
+    grouped(&format!("{:.0}", v + 0.0))
 }
 
+/// An amount in yuan with two decimals, its digits grouped in threes (`19,300,498.10`): the way
+/// offices write amounts in Chinese as in English. The export's tables keep raw numbers.
 fn money(v: f64) -> String {
     // `+ 0.0` makes a negative zero (the sum of no amounts) print as 0.00, not -0.00.
-    format!("{:.2}", v + 0.0)
+    grouped(&format!("{:.2}", v + 0.0))
+}
+
+/// A formatted number with a comma between each three digits of its whole part.
+fn grouped(n: &str) -> String {
+    let (sign, rest) = n.split_at(usize::from(n.starts_with('-')));
+    let (whole, frac) = rest.split_at(rest.find('.').unwrap_or(rest.len()));
+    if !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return n.to_string(); // inf, NaN
+    }
+    let mut out = String::with_capacity(n.len() + whole.len() / 3);
+    out.push_str(sign);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push_str(frac);
+    out
 }
 
 fn note(s: &mut String, text: &str) {
@@ -895,8 +947,9 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
     let village_l = cx.labels(T, T, "village");
     let _ = write!(
         s,
-        "<p>{} <b>{total}</b></p>",
-        esc(cx.t("调查户数：", "Households surveyed:"))
+        "<p>{} <b>{}</b></p>",
+        esc(cx.t("调查户数：", "Households surveyed:")),
+        int(total as f64)
     );
     if tw.is_some() {
         let rows: Vec<(String, f64)> = counts_sorted(by_town)
@@ -948,7 +1001,7 @@ fn households(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
     let _ = write!(s, "<h2>{}</h2>", esc(cx.t("紧急程度", "Urgency")));
     if ur.is_some() {
         let l = cx.labels(T, T, "urgency");
-        let order = ["urgent", "key", "general"];
+        let order = URGENCY.map(|(v, _, _)| v);
         let mut rows: Vec<(String, f64)> = order
             .iter()
             .map(|k| (label(&l, k), urg.remove(*k).unwrap_or(0.0)))
@@ -1148,8 +1201,9 @@ fn visits(cx: &mut Ctx<'_>, s: &mut String) -> Result<(), CliError> {
     })?;
     let _ = write!(
         s,
-        "<p>{} <b>{visits}</b></p>",
-        esc(cx.t("走访次数：", "Visits:"))
+        "<p>{} <b>{}</b></p>",
+        esc(cx.t("走访次数：", "Visits:")),
+        int(visits as f64)
     );
     if visits == 0 {
         return Ok(());
@@ -1455,6 +1509,23 @@ fn month_by_month(months: BTreeMap<String, (f64, f64)>) -> Vec<(String, f64, f64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Amounts such as 19300498.10 were hard to read: the report groups the digits of amounts
+    /// and counts in threes, in Chinese as in English.
+    #[test]
+    fn amounts_and_counts_have_their_digits_grouped() {
+        assert_eq!(money(19_300_498.1), "19,300,498.10");
+        assert_eq!(money(1_000.0), "1,000.00");
+        assert_eq!(money(999.99), "999.99");
+        assert_eq!(money(100_000.5), "100,000.50");
+        assert_eq!(money(-1_234.5), "-1,234.50");
+        assert_eq!(money(-0.0), "0.00");
+        assert_eq!(money(0.0), "0.00");
+        assert_eq!(int(1_234_567.0), "1,234,567");
+        assert_eq!(int(12.0), "12");
+        assert_eq!(int(123_456.0), "123,456");
+        assert_eq!(money(f64::INFINITY), "inf");
+    }
 
     /// No text over other text, and every text inside the chart's box.
     fn assert_clean(c: &Chart) {

@@ -339,7 +339,8 @@ fn unanswered_values_and_months_without_changes_are_named() {
     );
     assert!(
         text.contains(&format!(
-            "\n(fund line not recorded) | 1 | {amount:.2} | \n"
+            "\n(fund line not recorded) | 1 | {} | \n",
+            grouped(amount)
         )),
         "{text}"
     );
@@ -359,5 +360,171 @@ fn unanswered_values_and_months_without_changes_are_named() {
         "{register}"
     );
     assert!(text.contains("\n2026-02 | 0 | 0 | \n"), "{register}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An amount with its digits grouped in threes and two decimals, as the report writes it.
+fn grouped(v: f64) -> String {
+    let plain = format!("{v:.2}");
+    let (whole, cents) = plain.split_at(plain.find('.').unwrap());
+    let mut out = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out + cents
+}
+
+/// The money of the visits is in the millions: the report wrote it as 4861485.80, hard to read;
+/// it groups the digits now (4,861,485.80), in both languages, while the export's table keeps the
+/// raw number for analysis programs.
+#[test]
+fn amounts_are_written_with_grouped_digits() {
+    let dir = temp("report-amounts");
+    let db = dir.join("o.db").display().to_string();
+    let visits = dir.join("care_visit.zip").display().to_string();
+    synth(&[
+        "--form",
+        &form("care_visit"),
+        "--count",
+        "40",
+        "-o",
+        &visits,
+    ]);
+    let r = doorstep(&["ingest", "--db", &db, &visits]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let total: f64 = c
+        .query_row("SELECT sum(total_amount) FROM care_visit", [], |r| r.get(0))
+        .unwrap();
+    drop(c);
+    assert!(total >= 1000.0, "enough money to group: {total}");
+    for (lang, word) in [("en", "Total"), ("zh-CN", "合计")] {
+        let html = dir.join(format!("{lang}.html"));
+        let r = doorstep(&[
+            "report",
+            "--db",
+            &db,
+            "-o",
+            html.to_str().unwrap(),
+            "--lang",
+            lang,
+        ]);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+        let text = page_text(&std::fs::read_to_string(&html).unwrap());
+        let row = format!("\n{word} | 40 | {} | \n", grouped(total));
+        assert!(row.contains(','), "{row}");
+        assert!(text.contains(&row), "{lang}: {row:?} in {text}");
+    }
+    let out = dir.join("tables");
+    let r = doorstep(&["export", "--db", &db, "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let csv = std::fs::read_to_string(out.join("care_visit.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == "total_amount").unwrap();
+    let amounts: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(at).unwrap())
+        .filter(|a| !a.is_empty())
+        .collect();
+    assert!(!amounts.is_empty());
+    for a in amounts {
+        assert!(a.parse::<f64>().is_ok(), "a raw number in the table: {a}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The English report named the households' urgency "urgent/key/general" (our words, in lower
+/// case, one of them a code), while the emergency reports said "Urgent/Priority/Ordinary" (the
+/// form's labels). Both now use the same words: those a form's choice list gives the levels
+/// (emergency_aid's), and ours, which are the same, when no form gives any.
+#[test]
+fn urgency_levels_are_named_alike_from_the_forms_labels() {
+    let dir = temp("report-urgency");
+    // The names of the bars of the chart under `heading`.
+    let levels = |page: &str, heading: &str| -> Vec<String> {
+        let text = page_text(page);
+        let section = &text[text
+            .find(heading)
+            .unwrap_or_else(|| panic!("{heading} in {text}"))..];
+        let chart = &section[section.find("[svg ").unwrap() + 5..];
+        chart[..chart.find(']').unwrap()]
+            .split(" | ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.parse::<f64>().is_err())
+            .map(String::from)
+            .collect()
+    };
+    let report = |db: &str, lang: &str| {
+        let html = dir.join(format!("{lang}.html"));
+        let r = doorstep(&[
+            "report",
+            "--db",
+            db,
+            "-o",
+            html.to_str().unwrap(),
+            "--lang",
+            lang,
+        ]);
+        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+        std::fs::read_to_string(&html).unwrap()
+    };
+    // Households alone: no form has a list for the levels, and ours are the emergency form's.
+    let households = dir.join("hh.zip").display().to_string();
+    synth(&[
+        "--form",
+        &form("household_needs"),
+        "--count",
+        "60",
+        "-o",
+        &households,
+    ]);
+    let alone = dir.join("alone.db").display().to_string();
+    let r = doorstep(&["ingest", "--db", &alone, &households]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let en = report(&alone, "en");
+    let bars = levels(&en, "\nUrgency\n");
+    assert_eq!(bars[..3], ["Urgent", "Priority", "Ordinary"], "{bars:?}");
+    let zh = report(&alone, "zh-CN");
+    let bars = levels(&zh, "\n紧急程度\n");
+    assert_eq!(bars[..3], ["紧急", "重点", "一般"], "{bars:?}");
+    // With an emergency form whose list names the levels otherwise, the households take its words.
+    let mut emergency: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(form("emergency_aid")).unwrap()).unwrap();
+    for c in emergency["choices"]["urgency_levels"]
+        .as_array_mut()
+        .unwrap()
+    {
+        let en = c["label"]["en"].as_str().unwrap().to_string();
+        c["label"]["en"] = format!("{en} (level)").into();
+    }
+    let path = dir.join("emergency_aid.form.json");
+    std::fs::write(&path, emergency.to_string()).unwrap();
+    let reports = dir.join("ea.zip").display().to_string();
+    synth(&[
+        "--form",
+        path.to_str().unwrap(),
+        "--count",
+        "30",
+        "-o",
+        &reports,
+    ]);
+    let both = dir.join("both.db").display().to_string();
+    let r = doorstep(&["ingest", "--db", &both, &households, &reports]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let en = report(&both, "en");
+    let words = ["Urgent (level)", "Priority (level)", "Ordinary (level)"];
+    assert_eq!(levels(&en, "\nUrgency\n")[..3], words);
+    let text = page_text(&en);
+    let emergencies = &text[text.find("Emergency reports").unwrap()..];
+    for w in words {
+        assert!(
+            emergencies.contains(&format!("\n{w} | ")),
+            "{w}: {emergencies}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
