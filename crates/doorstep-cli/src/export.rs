@@ -4,7 +4,11 @@
 //! One table per form and per repeat (the database's data tables), in CSV (UTF-8 with a byte-order
 //! mark, so spreadsheet programs read Chinese) or XLSX (one workbook per form, one sheet per table).
 //! Beside each select column comes `<column>/label`: the chosen choices' labels in `--lang` (several
-//! joined by `; `). The codebook lists every column: table, question text, type, choices.
+//! joined by `; `), and beside a calculate named like a choice list (`care_categories`), whose values
+//! are that list's codes. The codebook lists every column: table, question text, type, choices. A
+//! column no question asks says what it holds: a calculate its label, else its hint, else
+//! "calculated: <expression>"; metadata and the linking columns (`instance_id`, `key`, ...) a short
+//! explanation, in Chinese or English after `--lang`.
 //!
 //! Labels come from the form definitions stored in the database (`doorstep_forms`); when versions
 //! differ, the newest version that has the item gives its text.
@@ -14,8 +18,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, ValueEnum};
-use doorstep_core::form::compiled::Form;
-use doorstep_core::form::model::ItemType;
+use doorstep_core::form::compiled::{Form, Item};
+use doorstep_core::form::model::{Choice, ItemType};
 
 use crate::db::{self, Store, Val};
 use crate::{CliError, Outcome};
@@ -44,11 +48,163 @@ pub struct Args {
 /// What the codebook and the label columns know about one column.
 #[derive(Clone, Debug)]
 pub struct ColumnInfo {
+    /// The question's label; for a column no question asks, what it holds (see [`question`]).
     pub question: String,
     pub kind: String,
-    /// `(value, label)` in list order; empty for non-select items.
+    /// `(value, label)` in list order: a select's list, or the list a calculate is named after;
+    /// empty for other items. A column with choices gets a label column.
     pub choices: Vec<(String, String)>,
+    /// Values are space-joined codes (a select_multiple, or a calculate with a list: a choice
+    /// value has no white space, so a single code reads the same).
     pub multiple: bool,
+}
+
+/// Whether our own words (not the form's) are written in Chinese for `lang`.
+fn chinese(lang: &str) -> bool {
+    lang.starts_with("zh")
+}
+
+/// The choice list whose codes a column's values are: a select's list, or, for a calculate, the
+/// list named like the calculate (household_needs' `care_categories` computes codes of the list
+/// `care_categories`; the report labels it the same way).
+fn list_of<'f>(form: &'f Form, item: &Item) -> Option<&'f [Choice]> {
+    match item.kind {
+        ItemType::SelectOne | ItemType::SelectMultiple => Some(form.choices_of(item)),
+        ItemType::Calculate => form.doc.choices.get(&item.name).map(Vec::as_slice),
+        _ => None,
+    }
+}
+
+/// The codebook's question for an item: its label; for an item without one, its hint, or what it
+/// holds in our words: a calculate's expression, what the app fills a metadata item with, a hidden
+/// item's fixed value.
+pub fn question(form: &Form, item: &Item, lang: &str) -> String {
+    let dl = form.default_language();
+    let label = item.label(lang, dl);
+    if !label.trim().is_empty() {
+        return label.to_string();
+    }
+    let hint = item.doc.hint.as_ref().map_or("", |h| h.get(lang, dl));
+    if !hint.trim().is_empty() {
+        return hint.to_string();
+    }
+    let zh = chinese(lang);
+    let t = |z: &str, e: &str| if zh { z } else { e }.to_string();
+    if let Some(c) = &item.doc.calculation {
+        return if zh {
+            format!("计算值：{c}")
+        } else {
+            format!("calculated: {c}")
+        };
+    }
+    match item.kind {
+        ItemType::Start => t(
+            "由应用填写：调查开始的时间",
+            "filled in by the app: when the interview started",
+        ),
+        ItemType::End => t(
+            "由应用填写：调查最后一次完成的时间",
+            "filled in by the app: when the interview was last finalized",
+        ),
+        ItemType::Today => t(
+            "由应用填写：调查开始那天的日期",
+            "filled in by the app: the day the interview started",
+        ),
+        ItemType::Deviceid => t(
+            "由应用填写：手机或平板的设备编号",
+            "filled in by the app: the id of the phone or tablet",
+        ),
+        ItemType::Username => t(
+            "由应用填写：手机上设置的调查员姓名",
+            "filled in by the app: the surveyor's name as set on the phone",
+        ),
+        ItemType::Hidden => {
+            let v = item
+                .doc
+                .default
+                .as_ref()
+                .map_or(String::new(), |d| match d {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                });
+            if zh {
+                format!("隐藏字段，固定值：{v}")
+            } else {
+                format!("hidden, a fixed value: {v}")
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// What a linking column of a data table holds (`db::ROOT_FIXED`, `db::REPEAT_FIXED`): in the
+/// submissions table of `form` (`roster` is `None`) or in the table of the repeat `roster`.
+pub fn fixed_meaning(column: &str, roster: Option<&Item>, form: &Form, lang: &str) -> String {
+    let zh = chinese(lang);
+    let form_id = &form.id;
+    let has_rosters = form.items.iter().any(|i| i.kind == ItemType::Repeat);
+    let Some(roster) = roster else {
+        return match (column, zh) {
+            ("instance_id", false) if has_rosters => {
+                "the interview's own id (uuid:…), one per interview; its roster rows carry it too"
+                    .to_string()
+            }
+            ("instance_id", false) => {
+                "the interview's own id (uuid:…), one per interview".to_string()
+            }
+            ("instance_id", true) if has_rosters => {
+                "本次调查的编号（uuid:…），每份调查一个；其子表各行也记有它".to_string()
+            }
+            ("instance_id", true) => "本次调查的编号（uuid:…），每份调查一个".to_string(),
+            ("form_version", false) => {
+                "the version of the form the interview was filled in with".to_string()
+            }
+            ("form_version", true) => "填写本次调查所用表单的版本".to_string(),
+            _ => String::new(),
+        };
+    };
+    let name = &roster.name;
+    // A roster inside a roster: its rows belong to a row of the enclosing one.
+    let outer = roster.repeat.map(|r| form.item(r).name.as_str());
+    match (column, zh) {
+        ("key", false) => match outer {
+            None => format!(
+                "this row's own id: the interview's instance_id and the row's place, as in uuid:…/{name}[2]"
+            ),
+            Some(o) => format!(
+                "this row's own id: the key of its {o} row and the row's place, as in uuid:…/{o}[1]/{name}[2]"
+            ),
+        },
+        ("key", true) => match outer {
+            None => format!("本行的编号：调查的 instance_id 加本行的位置，如 uuid:…/{name}[2]"),
+            Some(o) => {
+                format!("本行的编号：所属 {o} 行的 key 加本行的位置，如 uuid:…/{o}[1]/{name}[2]")
+            }
+        },
+        ("parent_key", false) => match outer {
+            None => {
+                format!("the interview this row belongs to: its instance_id in the table {form_id}")
+            }
+            Some(o) => format!("the row of {o} this row belongs to: its key in that table"),
+        },
+        ("parent_key", true) => match outer {
+            None => format!("本行所属的调查：即表 {form_id} 中的 instance_id"),
+            Some(o) => format!("本行所属的 {o} 行：即该表中的 key"),
+        },
+        ("instance_id", false) => {
+            format!("the interview this row belongs to: its instance_id in the table {form_id}")
+        }
+        ("instance_id", true) => format!("本行所属调查的编号：即表 {form_id} 中的 instance_id"),
+        ("position", false) => match outer {
+            None => format!("the row's place among the interview's {name}, from 1"),
+            Some(o) => format!("the row's place among its {o} row's {name}, from 1"),
+        },
+        ("position", true) => match outer {
+            None => format!("本行在本次调查的 {name} 中的序号，从 1 开始"),
+            Some(o) => format!("本行在所属 {o} 行的 {name} 中的序号，从 1 开始"),
+        },
+        _ => String::new(),
+    }
 }
 
 /// Every form id in the database with its versions loaded, oldest first.
@@ -91,10 +247,22 @@ pub fn column_info(
             .iter()
             .filter(|t| t.table == table)
         {
+            for (c, _) in &layout.fixed {
+                out.insert(
+                    c.to_string(),
+                    ColumnInfo {
+                        question: fixed_meaning(c, layout.repeat.map(|r| form.item(r)), form, lang),
+                        kind: "key".to_string(),
+                        choices: Vec::new(),
+                        multiple: false,
+                    },
+                );
+            }
             for f in &layout.fields {
                 let item = form.item(f.item);
-                let mut choices: Vec<(String, String)> = form
-                    .choices_of(item)
+                let list = list_of(form, item);
+                let mut choices: Vec<(String, String)> = list
+                    .unwrap_or_default()
                     .iter()
                     .map(|c| {
                         (
@@ -117,10 +285,11 @@ pub fn column_info(
                 out.insert(
                     f.column.clone(),
                     ColumnInfo {
-                        question: item.label(lang, form.default_language()).to_string(),
+                        question: question(form, item, lang),
                         kind: item.kind.as_str().to_string(),
                         choices,
-                        multiple: item.kind == ItemType::SelectMultiple,
+                        multiple: item.kind == ItemType::SelectMultiple
+                            || (item.kind == ItemType::Calculate && list.is_some()),
                     },
                 );
             }
@@ -189,23 +358,47 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         };
         // The codebook's sheet has its name first; each table's sheet gets a name of its own.
         let mut used_names: HashSet<String> = HashSet::from(["codebook".to_string()]);
+        // The language of the codebook's own words for this form.
+        let lang = args.lang.clone().unwrap_or_else(|| {
+            versions
+                .last()
+                .map_or("", |f| f.default_language())
+                .to_string()
+        });
         for table in tables {
             let sheet = book
                 .as_ref()
                 .map(|_| sheet_name(table, form_id, &mut used_names));
             let columns = store.columns(table)?;
             let info = column_info(versions, table, args.lang.as_deref());
+            let listed = |choices: &[(String, String)]| {
+                choices
+                    .iter()
+                    .map(|(v, l)| format!("{v}={l}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
             for c in &columns {
                 let (q, k, ch) = match info.get(c) {
-                    Some(i) => (
-                        i.question.clone(),
-                        i.kind.clone(),
-                        i.choices
-                            .iter()
-                            .map(|(v, l)| format!("{v}={l}"))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    ),
+                    // Codes the form has no list for, which the report names (household_needs'
+                    // `urgency`): the codebook says what they are, and where the names come from.
+                    Some(i)
+                        if i.choices.is_empty()
+                            && let Some(codes) =
+                                crate::report::known_codes(&forms, form_id, table, c, &lang) =>
+                    {
+                        let why = if chinese(&lang) {
+                            "（表单没有这些代码的选项表：choices 栏是报告对它们的称呼）"
+                        } else {
+                            " (the form has no choice list for these codes: choices are the names the report gives them)"
+                        };
+                        (
+                            format!("{}{why}", i.question),
+                            i.kind.clone(),
+                            listed(&codes),
+                        )
+                    }
+                    Some(i) => (i.question.clone(), i.kind.clone(), listed(&i.choices)),
                     None => (String::new(), "key".to_string(), String::new()),
                 };
                 // In a workbook, the codebook names the sheet that holds the table.
@@ -637,6 +830,86 @@ mod tests {
         assert_eq!(
             label_of(info, &Val::Text("insurance loan".into())),
             "Insurance; Loan (new)"
+        );
+    }
+
+    /// A column no question asks says what it holds: a calculate its label, else its hint, else
+    /// its expression; the app's metadata and a hidden value what they are; the linking columns
+    /// of a roster inside a roster name the enclosing roster. Our words follow the language.
+    #[test]
+    fn columns_without_a_question_say_what_they_hold() {
+        let src = r#"{"format": "doorstep-form/1", "id": "f", "version": "1", "title": "F", "languages": ["zh-CN", "en"],
+            "choices": {"help": [{"value": "loan", "label": {"zh-CN": "贷款", "en": "Loan"}},
+                                 {"value": "visit", "label": {"zh-CN": "走访", "en": "Visit"}}]},
+            "items": [
+              {"type": "username", "name": "who"},
+              {"type": "hidden", "name": "round", "default": "2026-1"},
+              {"type": "integer", "name": "n", "label": {"zh-CN": "人数", "en": "People"}},
+              {"type": "calculate", "name": "twice", "calculation": "${n} * 2",
+               "label": {"zh-CN": "人数的两倍", "en": "Twice the people"}},
+              {"type": "calculate", "name": "half", "calculation": "${n} div 2", "hint": {"zh-CN": "一半", "en": "Half of them"}},
+              {"type": "calculate", "name": "help", "calculation": "if(${n} > 2, 'loan visit', 'visit')"},
+              {"type": "calculate", "name": "other", "calculation": "if(${n} > 2, 'loan', '')"},
+              {"type": "repeat", "name": "homes", "label": "Homes", "items": [
+                {"type": "repeat", "name": "rooms", "label": "Rooms", "items": [
+                  {"type": "text", "name": "use", "label": "Use"}]}]}]}"#;
+        let versions = vec![
+            doorstep_core::form::load(src)
+                .form
+                .expect("the test form loads"),
+        ];
+        let en = column_info(&versions, "f", Some("en"));
+        let zh = column_info(&versions, "f", None);
+        let q = |info: &HashMap<String, ColumnInfo>, c: &str| info[c].question.clone();
+        assert_eq!(q(&en, "n"), "People");
+        assert_eq!(q(&en, "twice"), "Twice the people");
+        assert_eq!(q(&zh, "twice"), "人数的两倍");
+        assert_eq!(q(&en, "half"), "Half of them");
+        assert_eq!(q(&en, "other"), "calculated: if(${n} > 2, 'loan', '')");
+        assert_eq!(q(&zh, "other"), "计算值：if(${n} > 2, 'loan', '')");
+        assert_eq!(
+            q(&en, "who"),
+            "filled in by the app: the surveyor's name as set on the phone"
+        );
+        assert_eq!(q(&zh, "who"), "由应用填写：手机上设置的调查员姓名");
+        assert_eq!(q(&en, "round"), "hidden, a fixed value: 2026-1");
+        assert_eq!(
+            q(&en, "form_version"),
+            "the version of the form the interview was filled in with"
+        );
+        // A calculate named like a choice list holds that list's codes; one that is not, none.
+        let help = &en["help"];
+        assert_eq!(
+            help.choices,
+            [("loan", "Loan"), ("visit", "Visit")].map(|(v, l)| (v.to_string(), l.to_string()))
+        );
+        assert_eq!(
+            label_of(help, &Val::Text("loan visit".into())),
+            "Loan; Visit"
+        );
+        assert_eq!(label_of(&zh["help"], &Val::Text("visit".into())), "走访");
+        assert!(en["other"].choices.is_empty());
+        let rooms = column_info(&versions, "f__rooms", Some("en"));
+        assert_eq!(
+            q(&rooms, "parent_key"),
+            "the row of homes this row belongs to: its key in that table"
+        );
+        assert_eq!(
+            q(&rooms, "key"),
+            "this row's own id: the key of its homes row and the row's place, as in uuid:…/homes[1]/rooms[2]"
+        );
+        assert_eq!(
+            q(&rooms, "position"),
+            "the row's place among its homes row's rooms, from 1"
+        );
+        assert_eq!(
+            q(&rooms, "instance_id"),
+            "the interview this row belongs to: its instance_id in the table f"
+        );
+        let homes = column_info(&versions, "f__homes", None);
+        assert_eq!(
+            q(&homes, "parent_key"),
+            "本行所属的调查：即表 f 中的 instance_id"
         );
     }
 

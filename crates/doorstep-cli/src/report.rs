@@ -214,6 +214,19 @@ pub fn urgency_words(forms: &BTreeMap<String, Vec<Form>>, lang: &str) -> Vec<(St
         .collect()
 }
 
+/// The names the report gives the codes of a column the form has no choice list for, for the
+/// codebook to say so: household_needs' `urgency`.
+pub fn known_codes(
+    forms: &BTreeMap<String, Vec<Form>>,
+    form_id: &str,
+    table: &str,
+    column: &str,
+    lang: &str,
+) -> Option<Vec<(String, String)>> {
+    (form_id == "household_needs" && table == form_id && column == "urgency")
+        .then(|| urgency_words(forms, lang))
+}
+
 fn label(labels: &HashMap<String, String>, v: &str) -> String {
     labels.get(v).cloned().unwrap_or_else(|| v.to_string())
 }

@@ -1443,3 +1443,222 @@ fn every_table_belongs_to_one_form() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The rows of a CSV file `export` wrote (RFC 4180: quoted fields may hold commas, quotes and line
+/// breaks), the byte-order mark left out.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.trim_start_matches('\u{feff}').chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, _) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, _) => field.push(c),
+        }
+    }
+    rows
+}
+
+/// The codebook's question column was empty for every column no question asks: calculates
+/// (`household_size`, `urgency`, `total_amount`), the app's metadata (`started_at`, `surveyor`)
+/// and the linking columns (`instance_id`, `key`, `parent_key`, `position`), so an analyst could
+/// not tell what they hold. Each now says, in the language of `--lang`; and a calculate whose
+/// values are codes of the list it is named after (`care_categories`) has its label column and
+/// its choices, as the report labels it, while `urgency` (no list in the form) lists the names the
+/// report gives its codes.
+#[test]
+fn the_codebook_says_what_every_column_holds() {
+    let dir = temp("office-codebook");
+    let db = dir.join("o.db");
+    for f in [
+        "household_needs",
+        "care_visit",
+        "emergency_aid",
+        "register_change",
+    ] {
+        let bundle = dir.join(format!("{f}.zip"));
+        synth(&[
+            "--form",
+            &form(f),
+            "--count",
+            "20",
+            "-o",
+            bundle.to_str().unwrap(),
+        ]);
+        let r = ingest(&bundle, &db);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    }
+    let export = |lang: &str| {
+        let out = dir.join(format!("tables-{lang}"));
+        let r = doorstep(&[
+            "export",
+            "--db",
+            db.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--lang",
+            lang,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        out
+    };
+    for (lang, expect) in [
+        (
+            "en",
+            [
+                (
+                    "household_needs",
+                    "household_size",
+                    "calculated: count(${members})",
+                ),
+                (
+                    "household_needs",
+                    "started_at",
+                    "filled in by the app: when the interview started",
+                ),
+                (
+                    "household_needs",
+                    "instance_id",
+                    "the interview's own id (uuid:…), one per interview; its roster rows carry it too",
+                ),
+                (
+                    "household_needs__members",
+                    "parent_key",
+                    "the interview this row belongs to: its instance_id in the table household_needs",
+                ),
+                (
+                    "household_needs__members",
+                    "position",
+                    "the row's place among the interview's members, from 1",
+                ),
+            ],
+        ),
+        (
+            "zh-CN",
+            [
+                (
+                    "household_needs",
+                    "household_size",
+                    "计算值：count(${members})",
+                ),
+                (
+                    "household_needs",
+                    "started_at",
+                    "由应用填写：调查开始的时间",
+                ),
+                (
+                    "household_needs",
+                    "instance_id",
+                    "本次调查的编号（uuid:…），每份调查一个；其子表各行也记有它",
+                ),
+                (
+                    "household_needs__members",
+                    "parent_key",
+                    "本行所属的调查：即表 household_needs 中的 instance_id",
+                ),
+                (
+                    "household_needs__members",
+                    "position",
+                    "本行在本次调查的 members 中的序号，从 1 开始",
+                ),
+            ],
+        ),
+    ] {
+        let out = export(lang);
+        let book = csv_rows(&std::fs::read_to_string(out.join("codebook.csv")).unwrap());
+        assert_eq!(
+            book[0],
+            ["form", "table", "column", "question", "type", "choices"]
+        );
+        let row = |table: &str, column: &str| {
+            book.iter()
+                .find(|r| r[1] == table && r[2] == column)
+                .unwrap_or_else(|| panic!("{lang}: no row {table}.{column}"))
+                .clone()
+        };
+        for r in &book[1..] {
+            assert!(
+                !r[3].trim().is_empty(),
+                "{lang}: a column unexplained: {r:?}"
+            );
+        }
+        for (table, column, question) in expect {
+            assert_eq!(row(table, column)[3], question, "{lang}: {table}.{column}");
+        }
+        // A calculate without a label or hint is its expression, as the shipped form has it.
+        let visit: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(form("care_visit")).unwrap()).unwrap();
+        let total = visit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["items"].as_array().cloned().unwrap_or_default())
+            .find(|i| i["name"] == "total_amount")
+            .unwrap();
+        assert!(total.get("label").is_none() && total.get("hint").is_none());
+        let said = if lang == "en" {
+            "calculated: "
+        } else {
+            "计算值："
+        };
+        assert_eq!(
+            row("care_visit", "total_amount")[3],
+            format!("{said}{}", total["calculation"].as_str().unwrap())
+        );
+        // `care_categories` holds codes of the list `care_categories`: labelled like a select.
+        let (cat1, urgent) = if lang == "en" {
+            (
+                "1. Families in hardship (disability, illness, death, inability to work)",
+                "Urgent",
+            )
+        } else {
+            ("① 困难计生家庭（伤残、病残、死亡、丧失劳动能力）", "紧急")
+        };
+        let cats = row("household_needs", "care_categories");
+        assert!(
+            cats[5].starts_with(&format!("cat1={cat1}; cat2=")),
+            "{cats:?}"
+        );
+        let table = csv_rows(&std::fs::read_to_string(out.join("household_needs.csv")).unwrap());
+        let at = |name: &str| table[0].iter().position(|h| h == name);
+        let (codes, labels) = (at("care_categories").unwrap(), at("care_categories/label"));
+        let labels = labels.expect("care_categories has a label column");
+        assert_eq!(labels, codes + 1);
+        let with_cat1 = table[1..]
+            .iter()
+            .find(|r| r[codes].split(' ').any(|c| c == "cat1"))
+            .expect("a household in care category 1");
+        assert!(with_cat1[labels].contains(cat1), "{with_cat1:?}");
+        // `urgency` has no list in the form: no label column, and the codebook names its codes
+        // as the report does.
+        assert_eq!(at("urgency/label"), None);
+        let urgency = row("household_needs", "urgency");
+        assert!(
+            urgency[5].starts_with(&format!("urgent={urgent}; key=")),
+            "{urgency:?}"
+        );
+        assert!(
+            urgency[3].starts_with(if lang == "en" {
+                "calculated: cond("
+            } else {
+                "计算值：cond("
+            }),
+            "{urgency:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
