@@ -210,6 +210,19 @@ fn move_media(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
     w.finish().unwrap()
 }
 
+/// `doorstep export --db DB --out OUT ARGS...`.
+fn export(db: &Path, out: &Path, args: &[&str]) -> Run {
+    let mut all = vec![
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    doorstep(&all)
+}
+
 fn ingest(bundle: &Path, db: &Path) -> Run {
     doorstep(&[
         "ingest",
@@ -1020,13 +1033,7 @@ fn a_correction_replaces_the_original_in_export_and_report() {
     }
 
     let out = dir.join("tables");
-    let r = doorstep(&[
-        "export",
-        "--db",
-        db.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let r = export(&db, &out, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr
@@ -1100,15 +1107,7 @@ fn xlsx_sheets_of_long_table_names_are_unique() {
     let db = dir.join("o.db");
     assert_eq!(ingest(&bundle, &db).code, 0);
     let out = dir.join("tables");
-    let r = doorstep(&[
-        "export",
-        "--db",
-        db.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "xlsx",
-    ]);
+    let r = export(&db, &out, &["--format", "xlsx"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout
@@ -1245,13 +1244,7 @@ fn a_number_question_made_text_in_a_new_version_keeps_its_answers() {
         "the first version's rows are kept: {stored:?}"
     );
     let out = dir.join("tables");
-    let r = doorstep(&[
-        "export",
-        "--db",
-        db.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let r = export(&db, &out, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let csv = std::fs::read_to_string(out.join("emergency_aid.csv")).unwrap();
     assert!(csv.contains(",007,") || csv.contains(",\"007\","), "{csv}");
@@ -1306,15 +1299,7 @@ fn a_choice_removed_in_a_new_version_keeps_its_label() {
         assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     }
     let out = dir.join("tables");
-    let r = doorstep(&[
-        "export",
-        "--db",
-        db.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--lang",
-        "en",
-    ]);
+    let r = export(&db, &out, &["--lang", "en"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let csv = std::fs::read_to_string(out.join("emergency_aid.csv")).unwrap();
     assert_eq!(csv.matches(",fire,Fire,").count(), 2, "{csv}");
@@ -1400,15 +1385,7 @@ fn every_table_belongs_to_one_form() {
     );
     assert_eq!(ingest(&renamed("emergency_aid", "codebook"), &db).code, 0);
     let out = dir.join("csv");
-    let r = doorstep(&[
-        "export",
-        "--db",
-        db.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let r = export(&db, &out, &["--format", "csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut tables: Vec<&str> = r.stdout.lines().collect();
     tables.sort();
