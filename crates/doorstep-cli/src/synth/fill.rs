@@ -250,10 +250,19 @@ fn candidate(
             }
         }
         Date | Today => {
-            let base = refs(constraint)
+            // The dates the constraint names, each offered in turn (a roster's birth date may have
+            // to equal the head's and also not be after the survey date).
+            let mut bases: Vec<i64> = Vec::new();
+            for day in refs(constraint)
                 .into_iter()
                 .filter_map(|r| referenced(session, form, node, r))
-                .find_map(|v| v.as_str().and_then(days_of));
+                .filter_map(|v| v.as_str().and_then(days_of))
+            {
+                if !bases.contains(&day) {
+                    bases.push(day);
+                }
+            }
+            let base = (!bases.is_empty()).then(|| bases[(attempt / 3) % bases.len()]);
             let day = match (base, attempt % 3) {
                 // Equal to, or a little after, a date the constraint names (a free guess first, so
                 // that a roster's birth dates do not all copy the head's).
@@ -292,12 +301,19 @@ fn candidate(
         }
         Acknowledge => json!(true),
         Barcode => json!(format!("{:012}", rng.below(1_000_000_000_000))),
-        Text | Hidden => Json::String(text_for(session, form, node, item, rng)),
+        Text | Hidden => Json::String(text_for(session, form, node, item, rng, attempt)),
         _ => return None,
     })
 }
 
-fn text_for(session: &Session, form: &Form, node: Node, item: &Item, rng: &mut Rng) -> String {
+fn text_for(
+    session: &Session,
+    form: &Form,
+    node: Node,
+    item: &Item,
+    rng: &mut Rng,
+    attempt: usize,
+) -> String {
     let constraint = item.doc.constraint.as_deref().unwrap_or("");
     let name = item.name.as_str();
     if constraint.contains("cn-id-valid")
@@ -323,6 +339,21 @@ fn text_for(session: &Session, form: &Form, node: Node, item: &Item, rng: &mut R
     }
     if constraint.contains("^1[3-9]") || name.contains("phone") || name.contains("mobile") {
         return format!("1{}{:09}", 3 + rng.below(7), rng.below(1_000_000_000));
+    }
+    // A text the constraint compares with another text answer (the head's line in a roster repeats
+    // the head's name): that answer, on every other try.
+    if attempt % 2 == 1
+        && constraint.contains("= ${")
+        && let Some(same) = refs(constraint)
+            .into_iter()
+            .filter(|r| {
+                form.item_by_name(r)
+                    .is_some_and(|i| i.kind == ItemType::Text)
+            })
+            .find_map(|r| referenced(session, form, node, r))
+            .and_then(|v| v.as_str().map(str::to_string))
+    {
+        return same;
     }
     if name.contains("name") || name.contains("by") || name.contains("helper") {
         return chinese_name(rng);
