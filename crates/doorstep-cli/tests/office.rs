@@ -773,7 +773,7 @@ fn a_database_in_a_folder_that_cannot_be_written() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.starts_with("exported 217 rows"), "{}", r.stderr);
+    assert!(r.stderr.starts_with("exported 230 rows"), "{}", r.stderr);
     assert!(
         r.stdout.contains("household_needs: 40 rows\n"),
         "{}",
@@ -1004,7 +1004,8 @@ fn a_correction_replaces_the_original_in_export_and_report() {
         first["meta"]["instance_id"].as_str().unwrap().to_string()
     };
     // The phone's later bundle: the five again, the first corrected (a new id, the old one
-    // recorded, the head's name fixed, its attachments filed under the new id).
+    // recorded, the head's name fixed on page 1 and on the roster's first line, which must agree, its
+    // attachments filed under the new id).
     let corrected = edit_lines(&move_media(&bytes, &old_id, new_id), None, |i, v| {
         if i != 0 {
             return false;
@@ -1013,6 +1014,7 @@ fn a_correction_replaces_the_original_in_export_and_report() {
         meta["deprecated_id"] = meta["instance_id"].clone();
         meta["instance_id"] = new_id.into();
         v["data"]["head_name"] = "更正后".into();
+        v["data"]["members"][0]["member_name"] = "更正后".into();
         true
     });
     let second = dir.join("second.zip");
@@ -1051,6 +1053,10 @@ fn a_correction_replaces_the_original_in_export_and_report() {
     let members = std::fs::read_to_string(out.join("household_needs__members.csv")).unwrap();
     assert!(!members.contains(&old_id), "its members too");
     assert!(members.contains(new_id));
+    assert!(
+        members.contains("更正后"),
+        "the head's roster line is corrected too"
+    );
 
     let html = dir.join("report.html");
     let r = doorstep(&[
