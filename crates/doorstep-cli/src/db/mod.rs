@@ -13,6 +13,8 @@
 //!   select_multiple is one space-joined column and a geopoint one `lat lon alt accuracy` column).
 //! - one table per repeat, `<form>__<repeat>`: `key`, `parent_key`, `instance_id`, `position`, then the
 //!   repeat's own items. Keys are the bundle's: `uuid:…/members[2]/children[1]`.
+//! - in PostgreSQL only, each data table also has `doorstep:row`, which numbers its rows in the order
+//!   they were added (SQLite's `rowid`); it is not among [`Store::columns`], so no export shows it.
 //!
 //! **Architecture invariant:** tables only grow. A new form version adds the columns it needs
 //! (`ALTER TABLE ADD COLUMN`, inside the bundle's transaction, so a refused bundle adds nothing);

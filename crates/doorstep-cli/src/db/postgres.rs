@@ -2,8 +2,16 @@
 //!
 //! The transaction is driven with plain `BEGIN`/`COMMIT`/`ROLLBACK` so that the [`Store`] methods can
 //! take `&mut self`; PostgreSQL's DDL is transactional, so a rolled-back bundle leaves no new table
-//! or column behind, as in SQLite. Unlike SQLite, columns are strictly typed: a column whose type
-//! differs between form versions is changed to text (`ALTER COLUMN ... TYPE TEXT USING col::text`).
+//! or column behind, as in SQLite. Unlike SQLite, columns are strictly typed, so a change of type
+//! between form versions is made as SQLite's columns behave: a column a later version makes text
+//! becomes text (its numbers written as the export writes them: `17570`, not `17570.0`), an integer
+//! column a later version makes decimal becomes decimal, and a decimal one stays decimal.
+//!
+//! PostgreSQL keeps no insertion order: `ctid` is where a row happens to lie, and an insert may
+//! fill room left in an earlier page, so tables read in `ctid` order came out in another order than
+//! SQLite's `rowid` (the same bundles, the export's rows shuffled). Every data table therefore has
+//! a column of its own, [`ORDER_COLUMN`], numbered as rows are added; it is not among the table's
+//! [`Store::columns`], and scans are in its order.
 
 use std::collections::HashMap;
 
@@ -86,6 +94,10 @@ fn connect(url: &str) -> Result<Client, CliError> {
         .map_err(err)?;
     Ok(client)
 }
+
+/// The column that numbers a data table's rows as they are added (not an identifier, so no
+/// question's column can have its name).
+pub const ORDER_COLUMN: &str = "doorstep:row";
 
 fn sql_type(t: ColType) -> &'static str {
     match t {
@@ -215,15 +227,29 @@ impl Store for Pg {
                 .collect();
             self.client
                 .batch_execute(&format!(
-                    "CREATE TABLE {} ({})",
+                    "CREATE TABLE {} ({}, {} BIGINT GENERATED ALWAYS AS IDENTITY)",
                     quote(&spec.name),
-                    cols.join(", ")
+                    cols.join(", "),
+                    quote(ORDER_COLUMN)
                 ))
                 .map_err(err)?;
-            self.known.insert(spec.name.clone(), spec.columns.clone());
+            let mut cols = spec.columns.clone();
+            cols.push((ORDER_COLUMN.to_string(), ColType::Int));
+            self.known.insert(spec.name.clone(), cols);
             return Ok(());
         }
         let mut cols = have;
+        if !cols.iter().any(|(c, _)| c == ORDER_COLUMN) {
+            // A table made before tables had it: its rows are numbered in the order they lie.
+            self.client
+                .batch_execute(&format!(
+                    "ALTER TABLE {} ADD COLUMN {} BIGINT GENERATED ALWAYS AS IDENTITY",
+                    quote(&spec.name),
+                    quote(ORDER_COLUMN)
+                ))
+                .map_err(err)?;
+            cols.push((ORDER_COLUMN.to_string(), ColType::Int));
+        }
         for (n, t) in &spec.columns {
             match cols.iter_mut().find(|(c, _)| c == n) {
                 None => {
@@ -237,17 +263,36 @@ impl Store for Pg {
                         .map_err(err)?;
                     cols.push((n.clone(), *t));
                 }
-                Some((_, have_t)) if *have_t != *t && *have_t != ColType::Text => {
-                    // An integer column that a later version makes decimal could widen to decimal,
-                    // but text is the one type every value fits; analysts can cast back.
+                // As in SQLite, whose INTEGER and REAL columns take each other's numbers and
+                // only a text answer needs a text column: a number column a later version makes
+                // text becomes text, an integer one it makes decimal becomes decimal (it was
+                // made text too, so a workbook had the numbers of one database as text).
+                Some((_, have_t)) if *t == ColType::Text && *have_t != ColType::Text => {
+                    // A decimal as the export writes it, `17570` and `0.1` (`::text` alone writes
+                    // `1e+20`; through numeric that is `100000000000000000000`, as in Rust).
+                    let using = match have_t {
+                        ColType::Real => format!("{}::text::numeric::text", quote(n)),
+                        _ => format!("{}::text", quote(n)),
+                    };
                     self.client
                         .batch_execute(&format!(
-                            "ALTER TABLE {0} ALTER COLUMN {1} TYPE TEXT USING {1}::text",
+                            "ALTER TABLE {} ALTER COLUMN {} TYPE TEXT USING {using}",
                             quote(&spec.name),
                             quote(n)
                         ))
                         .map_err(err)?;
                     *have_t = ColType::Text;
+                    self.statements.clear();
+                }
+                Some((_, have_t)) if *t == ColType::Real && *have_t == ColType::Int => {
+                    self.client
+                        .batch_execute(&format!(
+                            "ALTER TABLE {0} ALTER COLUMN {1} TYPE DOUBLE PRECISION USING {1}::double precision",
+                            quote(&spec.name),
+                            quote(n)
+                        ))
+                        .map_err(err)?;
+                    *have_t = ColType::Real;
                     self.statements.clear();
                 }
                 Some(_) => {}
@@ -278,7 +323,7 @@ impl Store for Pg {
     fn forms(&mut self) -> Result<Vec<FormRow>, CliError> {
         let rows = self
             .client
-            .query("SELECT form_id, version, hash, source FROM doorstep_forms ORDER BY form_id, version", &[])
+            .query("SELECT form_id, version, hash, source FROM doorstep_forms ORDER BY form_id COLLATE \"C\", version COLLATE \"C\", ingested_at, hash COLLATE \"C\"", &[])
             .map_err(err)?;
         Ok(rows
             .iter()
@@ -397,7 +442,7 @@ impl Store for Pg {
         let rows = self
             .client
             .query(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name",
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name COLLATE \"C\"",
                 &[],
             )
             .map_err(err)?;
@@ -408,6 +453,7 @@ impl Store for Pg {
             .table_columns(table)?
             .into_iter()
             .map(|(n, _)| n)
+            .filter(|n| n != ORDER_COLUMN)
             .collect())
     }
     fn scan(
@@ -427,9 +473,15 @@ impl Store for Pg {
             })
             .collect();
         let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-        // ctid keeps the insertion order for an append-only table, as rowid does in SQLite.
+        // The order rows were added in, as SQLite's rowid; a table without the column (Doorstep's
+        // own, or a data table no ingest has touched since) in the order its rows lie.
+        let order = if types.iter().any(|(n, _)| n == ORDER_COLUMN) {
+            quote(ORDER_COLUMN)
+        } else {
+            "ctid".to_string()
+        };
         let sql = format!(
-            "SELECT {} FROM {} ORDER BY ctid",
+            "SELECT {} FROM {} ORDER BY {order}",
             cols.join(", "),
             quote(table)
         );

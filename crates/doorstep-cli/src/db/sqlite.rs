@@ -243,15 +243,46 @@ impl Sqlite {
                 }
             })
             .collect();
+        // SQLite writes a REAL as text with 15 digits and a `.0` (`17570.0`, `0.3` for
+        // 0.30000000000000004), not as the export wrote it before (`17570`) nor as PostgreSQL
+        // makes it text: those numbers are written again as Rust writes them, by rowid, which
+        // the copy keeps.
+        let mut reals: Vec<(String, i64, f64)> = Vec::new();
+        for c in names {
+            let mut stmt = self
+                .conn
+                .prepare(&format!(
+                    "SELECT rowid, {0} FROM {1} WHERE typeof({0}) = 'real'",
+                    quote(c),
+                    quote(table)
+                ))
+                .map_err(|e| self.e(e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((c.clone(), r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| err(&self.path, e))?;
+            reals.extend(rows);
+        }
         self.conn
             .execute_batch(&format!(
-                "ALTER TABLE {t} RENAME TO {o}; CREATE TABLE {t} ({d}); INSERT INTO {t} SELECT {r} FROM {o}; DROP TABLE {o};",
+                "ALTER TABLE {t} RENAME TO {o}; CREATE TABLE {t} ({d}); INSERT INTO {t} (rowid, {c}) SELECT rowid, {r} FROM {o}; DROP TABLE {o};",
                 t = quote(table),
                 o = quote(&old),
                 d = decls.join(", "),
+                c = cols.iter().map(|(c, _)| quote(c)).collect::<Vec<_>>().join(", "),
                 r = reads.join(", ")
             ))
             .map_err(|e| self.e(e))?;
+        for (c, rowid, x) in reals {
+            self.conn
+                .prepare_cached(&format!(
+                    "UPDATE {} SET {} = ?1 WHERE rowid = ?2",
+                    quote(table),
+                    quote(&c)
+                ))
+                .and_then(|mut stmt| stmt.execute(params![Val::Real(x).to_text(), rowid]))
+                .map_err(|e| err(&self.path, e))?;
+        }
         // The cached INSERTs name the table, which SQLite prepares again for its new columns.
         Ok(())
     }
@@ -261,11 +292,27 @@ impl Sqlite {
 const ROWS_PER_INSERT: usize = 32;
 
 impl Sqlite {
-    /// Appends rows `first..first + count` of `rows` with one statement.
+    /// Which of `columns` the table declares TEXT. SQLite turns a REAL bound to such a column into
+    /// text its own way (`5.0`); the store writes it as the export and PostgreSQL do (`5`).
+    fn text_columns(&self, table: &str, columns: &[String]) -> Vec<bool> {
+        let known = self.known.get(table);
+        columns
+            .iter()
+            .map(|c| {
+                known
+                    .and_then(|k| k.iter().find(|(n, _)| n == c))
+                    .is_some_and(|(_, ty)| ty.eq_ignore_ascii_case("TEXT"))
+            })
+            .collect()
+    }
+
+    /// Appends rows `first..first + count` of `rows` with one statement; `text` says which
+    /// columns are TEXT (see [`Sqlite::text_columns`]).
     fn insert_chunk(
         &mut self,
         table: &str,
         columns: &[String],
+        text: &[bool],
         rows: &Rows,
         first: usize,
         count: usize,
@@ -290,11 +337,14 @@ impl Sqlite {
             .map_err(|e| err(&self.path, e))?;
         let mut i = 0;
         for r in first..first + count {
-            for v in rows.row(r) {
+            for (v, &is_text) in rows.row(r).zip(text) {
                 i += 1;
                 let r = match v {
                     ValRef::Null => stmt.raw_bind_parameter(i, rusqlite::types::Null),
                     ValRef::Int(x) => stmt.raw_bind_parameter(i, x),
+                    ValRef::Real(x) if is_text => {
+                        stmt.raw_bind_parameter(i, Val::Real(x).to_text())
+                    }
                     ValRef::Real(x) => stmt.raw_bind_parameter(i, x),
                     ValRef::Text(x) => stmt.raw_bind_parameter(i, x),
                 };
@@ -419,7 +469,7 @@ impl Store for Sqlite {
     fn forms(&mut self) -> Result<Vec<FormRow>, CliError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT form_id, version, hash, source FROM doorstep_forms ORDER BY form_id, version")
+            .prepare("SELECT form_id, version, hash, source FROM doorstep_forms ORDER BY form_id, version, ingested_at, hash")
             .map_err(|e| err(&self.path, e))?;
         let rows = stmt
             .query_map([], |r| {
@@ -604,7 +654,8 @@ impl Store for Sqlite {
                 Val::Text(t) => ValRef::Text(t),
             });
         }
-        self.insert_chunk(table, columns, &row, 0, 1)
+        let text = self.text_columns(table, columns);
+        self.insert_chunk(table, columns, &text, &row, 0, 1)
     }
     fn insert_rows(
         &mut self,
@@ -615,15 +666,16 @@ impl Store for Sqlite {
         // Many rows per statement: a statement's fixed cost (step, reset, bindings cleared) is
         // paid once per chunk; SQLite allows 32,766 parameters a statement.
         let per = (32_766 / columns.len().max(1)).clamp(1, ROWS_PER_INSERT);
+        let text = self.text_columns(table, columns);
         let n = rows.len();
         let mut i = 0;
         while i + per <= n {
-            self.insert_chunk(table, columns, rows, i, per)?;
+            self.insert_chunk(table, columns, &text, rows, i, per)?;
             i += per;
         }
         // The rest one by one, so only two statements per table are ever prepared.
         for j in i..n {
-            self.insert_chunk(table, columns, rows, j, 1)?;
+            self.insert_chunk(table, columns, &text, rows, j, 1)?;
         }
         Ok(())
     }
