@@ -567,6 +567,49 @@ fn worker(jobs: &Mutex<Receiver<Job>>, steps: &mpsc::Sender<(u64, Step)>) {
     }
 }
 
+/// Why a submission with the NUL character (U+0000) in a text is rejected. PostgreSQL's text cannot
+/// hold it: the whole bundle failed there ("invalid byte sequence"), naming no submission, while
+/// SQLite stored it. Both databases now reject that submission alike and store the rest.
+const NUL_PROBLEM: &str = "{question}: the text holds the character U+0000 (NUL), which an office database cannot store (PostgreSQL has no room for it, so neither database takes it)";
+
+/// The questions whose answers (roster rows' included) hold the NUL character.
+fn nul_problems(data: &Json) -> Vec<String> {
+    fn has_nul(v: &Json) -> bool {
+        match v {
+            Json::String(s) => s.contains('\0'),
+            Json::Array(a) => a.iter().any(has_nul),
+            Json::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    fn walk(data: &Json, out: &mut Vec<String>) {
+        let Json::Object(o) = data else { return };
+        for (question, v) in o {
+            match v {
+                // A roster: its rows' questions are named one by one.
+                Json::Array(rows) if rows.iter().all(Json::is_object) && !rows.is_empty() => {
+                    rows.iter().for_each(|row| walk(row, out))
+                }
+                v if has_nul(v) || question.contains('\0') => {
+                    let p = NUL_PROBLEM.replace("{question}", &question.replace('\0', "\\u0000"));
+                    if !out.contains(&p) {
+                        out.push(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(data, &mut out);
+    out
+}
+
+/// Whether a text of the submission's envelope holds the NUL character.
+fn raw_meta_has_nul(m: &doorstep_core::submission::Meta) -> bool {
+    serde_json::to_string(m).is_ok_and(|t| t.contains("\\u0000"))
+}
+
 /// Checks one line as the core's reader does (hash, envelope, manifest entry, form identity),
 /// validates it, checks its attachments, and builds its rows.
 fn prepare(
@@ -588,6 +631,13 @@ fn prepare(
     let form = checker.form();
     let id = s.meta.instance_id.as_str();
     let mut attachment_problems = Vec::new();
+    // JSON writes the NUL character only as `\u0000`, so the line is looked at first.
+    if raw.windows(6).any(|w| w == b"\\u0000") {
+        attachment_problems.extend(nul_problems(&s.data));
+        if attachment_problems.is_empty() && raw_meta_has_nul(&s.meta) {
+            attachment_problems.push(NUL_PROBLEM.replace("{question}", "meta"));
+        }
+    }
     let mut files = Vec::new();
     keys.collect(&s.data, &mut files);
     let mut stored = Vec::new();

@@ -1905,3 +1905,63 @@ fn postgresql_gives_the_same_register_as_sqlite() {
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A text answer with the NUL character (U+0000): SQLite stored it, while PostgreSQL, whose text
+/// cannot hold it, failed the whole bundle ("invalid byte sequence for encoding UTF8: 0x00",
+/// naming no submission). Both now reject that one submission, naming the question, and store the
+/// others. The PostgreSQL half runs with `DOORSTEP_TEST_POSTGRES`.
+#[test]
+fn a_nul_character_in_an_answer_is_rejected_alike_in_both_databases() {
+    let dir = temp("office-nul");
+    let plain = dir.join("plain.zip");
+    synth(&[
+        "--form",
+        &form("emergency_aid"),
+        "--count",
+        "3",
+        "-o",
+        plain.to_str().unwrap(),
+    ]);
+    let bytes = edit_lines(&std::fs::read(&plain).unwrap(), None, |i, v| {
+        if i == 1 {
+            v["data"]["situation"] = "房屋\u{0}倒塌".into();
+        }
+        i == 1
+    });
+    let bundle = dir.join("nul.zip");
+    std::fs::write(&bundle, bytes).unwrap();
+    let check = |db: &str| {
+        let r = doorstep(&["ingest", bundle.to_str().unwrap(), "--db", db]);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout
+                .contains("nul.zip: 2 new, 0 duplicate, 0 conflict, 1 rejected"),
+            "{}{}",
+            r.stdout,
+            r.stderr
+        );
+        assert!(
+            r.stdout
+                .contains("situation: the text holds the character U+0000 (NUL)"),
+            "{}",
+            r.stdout
+        );
+    };
+    check(dir.join("o.db").to_str().unwrap());
+    if let Ok(url) = std::env::var("DOORSTEP_TEST_POSTGRES") {
+        let name = format!("doorstep_nul_{}", std::process::id());
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let (base, _) = url.rsplit_once('/').unwrap();
+        check(&format!("{base}/{name}"));
+        admin
+            .batch_execute(&format!("DROP DATABASE {name}"))
+            .unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
