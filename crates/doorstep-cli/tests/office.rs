@@ -1762,23 +1762,9 @@ fn a_decimal_question_made_text_keeps_its_amounts_as_they_were() {
 /// a workbook had those numbers as text. Skipped without `DOORSTEP_TEST_POSTGRES`.
 #[test]
 fn postgresql_gives_the_same_register_as_sqlite() {
-    let Ok(url) = std::env::var("DOORSTEP_TEST_POSTGRES") else {
-        eprintln!(
-            "note: DOORSTEP_TEST_POSTGRES is not set; the PostgreSQL parity test is skipped (cargo xtask test sets it)"
-        );
+    let Some(pg) = fresh_postgres("parity") else {
         return;
     };
-    let name = format!("doorstep_parity_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
-        .expect("the test server accepts connections");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').expect("the URL names a database");
-    let pg = format!("{base}/{name}");
     let dir = temp("office-pg-parity");
     let b = dir.join("bundles");
     synth(&[
@@ -1900,9 +1886,6 @@ fn postgresql_gives_the_same_register_as_sqlite() {
             );
         }
     }
-    admin
-        .batch_execute(&format!("DROP DATABASE {name}"))
-        .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1948,20 +1931,92 @@ fn a_nul_character_in_an_answer_is_rejected_alike_in_both_databases() {
         );
     };
     check(dir.join("o.db").to_str().unwrap());
-    if let Ok(url) = std::env::var("DOORSTEP_TEST_POSTGRES") {
-        let name = format!("doorstep_nul_{}", std::process::id());
-        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .unwrap();
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let (base, _) = url.rsplit_once('/').unwrap();
-        check(&format!("{base}/{name}"));
-        admin
-            .batch_execute(&format!("DROP DATABASE {name}"))
-            .unwrap();
+    if let Some(pg) = fresh_postgres("nul") {
+        check(&pg);
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A new, empty database on the test server as a URL, or `None` (with a note) when there is no
+/// server: `cargo xtask test` starts one and sets `DOORSTEP_TEST_POSTGRES`.
+fn fresh_postgres(tag: &str) -> Option<String> {
+    let Ok(url) = std::env::var("DOORSTEP_TEST_POSTGRES") else {
+        eprintln!(
+            "note: DOORSTEP_TEST_POSTGRES is not set; the PostgreSQL part of this test is skipped (cargo xtask test sets it)"
+        );
+        return None;
+    };
+    let name = format!("doorstep_{tag}_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls)
+        .expect("the test server accepts connections");
+    // Two calls: DROP and CREATE DATABASE cannot share one (implicit) transaction.
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (base, _) = url.rsplit_once('/').expect("the URL names a database");
+    Some(format!("{base}/{name}"))
+}
+
+/// PostgreSQL cuts names longer than 63 bytes short without a word, so a form id of 64 characters
+/// (which the format allows) or a roster table `<form id>__<roster>` over 63 bytes made tables the
+/// export could not find by their names (and two such tables could become one). Ingest into
+/// PostgreSQL now refuses the bundle untouched, naming the table; SQLite keeps any length.
+#[test]
+fn postgresql_refuses_names_it_would_cut_short() {
+    let Some(pg) = fresh_postgres("long_names") else {
+        return;
+    };
+    let dir = temp("office-pg-long-names");
+    let renamed = |from: &str, id: &str| {
+        let mut f: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(form(from)).unwrap()).unwrap();
+        f["id"] = id.into();
+        let path = dir.join(format!("{from}.form.json"));
+        std::fs::write(&path, f.to_string()).unwrap();
+        let bundle = dir.join(format!("{from}.zip"));
+        synth(&[
+            "--form",
+            path.to_str().unwrap(),
+            "--count",
+            "2",
+            "-o",
+            bundle.to_str().unwrap(),
+        ]);
+        bundle
+    };
+    let long_form = format!("e{}", "a".repeat(63));
+    let long_roster = format!("c{}", "v".repeat(52));
+    for (bundle, table) in [
+        (renamed("emergency_aid", &long_form), long_form.clone()),
+        (
+            renamed("care_visit", &long_roster),
+            format!("{long_roster}__aid_items"),
+        ),
+    ] {
+        let r = doorstep(&["ingest", bundle.to_str().unwrap(), "--db", &pg]);
+        assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains(&format!(
+                "the table `{table}` has a name of {} bytes, and PostgreSQL keeps at most 63; give the form a shorter id",
+                table.len()
+            )) && r.stderr.contains("nothing from this bundle was stored"),
+            "{}",
+            r.stderr
+        );
+        // SQLite keeps the names whole.
+        assert_eq!(ingest(&bundle, &dir.join("office.db")).code, 0);
+    }
+    // The refused bundles left the server's database without any table of theirs.
+    let r = doorstep(&[
+        "export",
+        "--db",
+        &pg,
+        "--out",
+        dir.join("pg").to_str().unwrap(),
+    ]);
+    assert_eq!(r.stdout, "", "{}", r.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -95,6 +95,9 @@ fn connect(url: &str) -> Result<Client, CliError> {
     Ok(client)
 }
 
+/// The longest name PostgreSQL keeps, in bytes (`NAMEDATALEN` - 1).
+const NAME_MAX: usize = 63;
+
 /// The column that numbers a data table's rows as they are added (not an identifier, so no
 /// question's column can have its name).
 pub const ORDER_COLUMN: &str = "doorstep:row";
@@ -215,6 +218,22 @@ impl Store for Pg {
         self.client.batch_execute("ROLLBACK").map_err(err)
     }
     fn ensure_table(&mut self, spec: &TableSpec) -> Result<(), CliError> {
+        // PostgreSQL cuts a longer name to 63 bytes without a word: two tables (or columns) could
+        // become one, and the export, which looks for the full names, would not find them.
+        if spec.name.len() > NAME_MAX {
+            return Err(CliError::msg(format!(
+                "the table `{}` has a name of {} bytes, and PostgreSQL keeps at most {NAME_MAX}; give the form a shorter id (or the roster a shorter name: a roster's table is `<form id>__<roster>`), or ingest into a SQLite file",
+                spec.name,
+                spec.name.len()
+            )));
+        }
+        if let Some((long, _)) = spec.columns.iter().find(|(n, _)| n.len() > NAME_MAX) {
+            return Err(CliError::msg(format!(
+                "the column `{long}` of the table `{}` has a name of {} bytes, and PostgreSQL keeps at most {NAME_MAX}; give the question a shorter name, or ingest into a SQLite file",
+                spec.name,
+                long.len()
+            )));
+        }
         let have = match self.known.get(&spec.name) {
             Some(c) => c.clone(),
             None => self.table_columns(&spec.name)?,
