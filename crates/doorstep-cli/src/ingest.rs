@@ -141,6 +141,7 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         failed: 0,
         current: None,
         form_tables: HashMap::new(),
+        lost: None,
     };
     let paths = &args.bundles;
     let allow_renamed = args.allow_renamed;
@@ -157,7 +158,23 @@ pub fn run(args: Args) -> Result<Outcome, CliError> {
         writer.run(&step_rx, &credit_tx);
     });
     bar.finish_and_clear();
-    let Writer { total, failed, .. } = writer;
+    let Writer {
+        total,
+        mut failed,
+        lost,
+        ..
+    } = writer;
+    if let Some((path, after)) = lost {
+        failed += after;
+        eprintln!(
+            "error: the connection to the database was lost while {} was being stored{}; run the same command again once the server is back: what is stored already counts as duplicates",
+            path.display(),
+            match after {
+                0 => String::new(),
+                n => format!(", and the {n} bundle(s) after it were not tried"),
+            }
+        );
+    }
     let mut out = format!("total: {total}");
     if failed > 0 {
         out.push_str(&format!(", {failed} bundle(s) refused"));
@@ -838,6 +855,9 @@ struct Writer<'s> {
     current: Option<Current>,
     /// The tables of each stored form definition (by hash), each loaded once.
     form_tables: HashMap<String, Vec<String>>,
+    /// The bundle during which the connection to the database was lost, and how many bundles
+    /// after it were then left alone.
+    lost: Option<(PathBuf, usize)>,
 }
 
 impl Writer<'_> {
@@ -858,6 +878,14 @@ impl Writer<'_> {
     }
 
     fn step(&mut self, step: Step) {
+        // After a lost connection every bundle would fail alike: they are counted, not tried.
+        if let Some((_, after)) = &mut self.lost {
+            if matches!(step, Step::Start(_) | Step::Refused { .. }) {
+                *after += 1;
+            }
+            self.current = None;
+            return;
+        }
         match step {
             Step::Refused { path, error } => self.refused(&path, &error),
             Step::Start(start) => {
@@ -1103,6 +1131,17 @@ impl Writer<'_> {
                         say!("  … and {} more", findings.len() - MAX_FINDINGS);
                     }
                 });
+            }
+            Err(e) if e.connection_lost() => {
+                // The server rolls back what the lost connection had begun.
+                self.failed += 1;
+                self.bar.suspend(|| {
+                    eprintln!(
+                        "error: {}: {e}; nothing from this bundle was stored",
+                        path.display()
+                    )
+                });
+                self.lost = Some((path, 0));
             }
             Err(e) => {
                 // The error that matters is the first one; a failed rollback is reported beside it.

@@ -108,6 +108,10 @@ impl CliError {
     fn is_broken_pipe(&self) -> bool {
         self.1 == Some(std::io::ErrorKind::BrokenPipe)
     }
+    /// The connection to the database server was lost: nothing more can be stored in this run.
+    pub fn connection_lost(&self) -> bool {
+        self.1 == Some(std::io::ErrorKind::ConnectionAborted)
+    }
 }
 
 impl std::fmt::Display for CliError {

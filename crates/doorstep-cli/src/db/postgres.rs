@@ -47,7 +47,22 @@ CREATE TABLE IF NOT EXISTS doorstep_attachments (
 ";
 
 fn err(e: postgres::Error) -> CliError {
-    CliError::msg(format!("postgresql: {}", describe(&e)))
+    // A lost connection (the server stopped, the network went): every later statement would fail
+    // the same way, so ingest stops there (`CliError::connection_lost`).
+    // A FATAL error ends the session too (an administrator or the server shutting down says so
+    // before it closes the connection), as does a connection exception (class 08).
+    let lost = e.is_closed()
+        || std::error::Error::source(&e)
+            .is_some_and(|c| c.downcast_ref::<std::io::Error>().is_some())
+        || e.as_db_error().is_some_and(|d| {
+            matches!(d.severity(), "FATAL" | "PANIC") || d.code().code().starts_with("08")
+        });
+    let text = format!("postgresql: {}", describe(&e));
+    if lost {
+        CliError(text, Some(std::io::ErrorKind::ConnectionAborted))
+    } else {
+        CliError::msg(text)
+    }
 }
 
 /// What the server or the connection said: the client's own text for a server error is only
