@@ -723,3 +723,38 @@ fn the_writer_gives_the_same_bytes_for_the_same_inputs() {
         "the encrypted bundle's bytes changed"
     );
 }
+
+#[test]
+fn the_manifest_names_each_attachment_by_the_hash_of_its_bytes() {
+    // The writer hashes an attachment once, to check it against the answer, and the manifest names
+    // that hash: in lower case, whatever case the answer recorded it in, and the bundle reads back.
+    let f = form();
+    let mut a = submissions(&f).pop().expect("A is last");
+    assert_eq!(a.meta.instance_id, A);
+    a.data["photo"]["sha256"] = json!(sha256_hex(PHOTO).to_uppercase());
+    let b = write_bundle(&f, &[a], &info()).expect("the bundle is written");
+    assert_eq!(b.included, vec![A.to_string()]);
+    let r = read_bundle(&b.bytes).expect("the bundle reads back, every hash checked");
+    let photo: Vec<_> = r
+        .manifest
+        .files
+        .iter()
+        .filter(|e| e.path.starts_with("media/"))
+        .collect();
+    assert_eq!(photo.len(), 1);
+    assert_eq!(photo[0].sha256, sha256_hex(PHOTO));
+    assert_eq!(photo[0].size, PHOTO.len() as u64);
+    // A photo whose bytes differ from the answer's hash is still refused.
+    let mut other = info();
+    // (Its size is the recorded one: only the hash tells.)
+    other.attachments[0].bytes[4] ^= 1;
+    let mut a = submissions(&f).pop().expect("A is last");
+    a.data["photo"] = photo_ref();
+    let refused = write_bundle(&f, &[a], &other).expect("written, with A refused");
+    assert!(refused.included.is_empty());
+    assert!(
+        refused.refused[0].1[0].contains("differs from the one recorded"),
+        "{:?}",
+        refused.refused
+    );
+}

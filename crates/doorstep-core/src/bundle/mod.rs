@@ -325,7 +325,9 @@ pub fn write_bundle(
     let mut entries = Vec::new();
     let mut included = Vec::new();
     let mut refused = Vec::new();
-    let mut media: Vec<(String, &[u8])> = Vec::new();
+    // With the SHA-256 each attachment was checked against, which the manifest then names (each
+    // file's bytes are hashed once, not again for the manifest).
+    let mut media: Vec<(String, &[u8], String)> = Vec::new();
     for group in order.chunk_by(|a, b| a.meta.instance_id == b.meta.instance_id) {
         let s = group[0];
         let id = s.meta.instance_id.as_str();
@@ -341,7 +343,7 @@ pub fn write_bundle(
             continue;
         }
         let (mut reasons, data) = checker.examine(s);
-        let mut files: Vec<(String, usize)> = Vec::new();
+        let mut files: Vec<(String, usize, String)> = Vec::new();
         if let Some(data) = &data {
             let mut refs = Vec::new();
             collect_attachments(form, data, &mut refs);
@@ -361,16 +363,17 @@ pub fn write_bundle(
                 let bytes = info.attachments[index].bytes.as_slice();
                 let want_sha = r.get("sha256").and_then(Json::as_str).unwrap_or("");
                 let want_size = r.get("size").and_then(Json::as_u64);
-                if Some(bytes.len() as u64) != want_size
-                    || !sha256_hex(bytes).eq_ignore_ascii_case(want_sha)
-                {
+                let sha = (Some(bytes.len() as u64) == want_size)
+                    .then(|| sha256_hex(bytes))
+                    .filter(|sha| sha.eq_ignore_ascii_case(want_sha));
+                let Some(sha) = sha else {
                     reasons.push(format!(
                         "{question}: the attachment `{file}` on the device differs from the one recorded in the answer (size or SHA-256)"
                     ));
                     continue;
-                }
-                if !files.iter().any(|(p, _)| *p == path) {
-                    files.push((path, index));
+                };
+                if !files.iter().any(|(p, _, _)| *p == path) {
+                    files.push((path, index, sha));
                 }
             }
         }
@@ -388,9 +391,9 @@ pub fn write_bundle(
         lines.push_str(&line);
         lines.push('\n');
         included.push(id.to_string());
-        for (path, index) in files {
+        for (path, index, sha) in files {
             used[index] = true;
-            media.push((path, info.attachments[index].bytes.as_slice()));
+            media.push((path, info.attachments[index].bytes.as_slice(), sha));
         }
     }
     let unused_attachments = info
@@ -401,13 +404,23 @@ pub fn write_bundle(
         .map(|(a, _)| (a.instance_id.clone(), a.file.clone()))
         .collect();
 
-    let mut files: Vec<(String, std::borrow::Cow<[u8]>)> = vec![
-        (FORM_FILE.into(), form.source.as_bytes().into()),
-        (SUBMISSIONS_FILE.into(), lines.into_bytes().into()),
+    // Each file with its SHA-256 when it is known already (the media's).
+    let mut files: Vec<(String, std::borrow::Cow<[u8]>, Option<String>)> = vec![
+        (FORM_FILE.into(), form.source.as_bytes().into(), None),
+        (SUBMISSIONS_FILE.into(), lines.into_bytes().into(), None),
     ];
-    files.extend(tables.finish().into_iter().map(|(p, b)| (p, b.into())));
+    files.extend(
+        tables
+            .finish()
+            .into_iter()
+            .map(|(p, b)| (p, b.into(), None)),
+    );
     // Media are already in order: by submission, then in the order the answers refer to them.
-    files.extend(media.into_iter().map(|(p, b)| (p, b.into())));
+    files.extend(
+        media
+            .into_iter()
+            .map(|(p, b, sha)| (p, b.into(), Some(sha))),
+    );
 
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -418,10 +431,10 @@ pub fn write_bundle(
         created_at: info.created_at.clone(),
         files: files
             .iter()
-            .map(|(p, b)| FileEntry {
+            .map(|(p, b, sha)| FileEntry {
                 path: p.clone(),
                 size: b.len() as u64,
-                sha256: sha256_hex(b),
+                sha256: sha.clone().unwrap_or_else(|| sha256_hex(b)),
             })
             .collect(),
         submissions: entries,
@@ -432,7 +445,7 @@ pub fn write_bundle(
     let mut w = zip::ZipWriter::new(zip::DosTime::new(y, mo, d, h, mi, s));
     w.add(MANIFEST, manifest_json.as_bytes())
         .map_err(BundleError::Write)?;
-    for (p, b) in &files {
+    for (p, b, _) in &files {
         w.add(p, b).map_err(BundleError::Write)?;
     }
     let mut bytes = w.finish().map_err(BundleError::Write)?;
