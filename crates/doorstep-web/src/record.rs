@@ -127,6 +127,22 @@ pub struct SubmissionRecord {
 }
 
 impl SubmissionRecord {
+    /// Reads a stored record, as [`from_json`] does, but moves the answers (`envelope.data`, most
+    /// of a record) out of the parsed text instead of copying them and dropping the original: the
+    /// lists read every stored interview each time they open (600 households: about 95 ms of the
+    /// drafts tab at CPU 4x, half of it that copy and drop).
+    pub fn read(text: &str) -> Result<SubmissionRecord, serde_json::Error> {
+        let mut value: Json = serde_json::from_str(text)?;
+        let data = value
+            .get_mut("envelope")
+            .and_then(|e| e.get_mut("data"))
+            .map(Json::take);
+        let mut r = SubmissionRecord::deserialize(&value)?;
+        if let Some(data) = data {
+            r.envelope.data = data;
+        }
+        Ok(r)
+    }
     /// Whether a window that last read or wrote revision `seen` of an interview (`None`: it has
     /// never been written) may write over `stored`, what is on disk now; if not, what another
     /// window did meanwhile.
@@ -196,6 +212,19 @@ impl SubmissionRecord {
             || in_titles()
             || self.id().to_lowercase().contains(&q)
     }
+}
+
+/// Where in `list` the records a list screen shows are: drafts, or finalized interviews not replaced
+/// by a correction, that match the search `query`, in the order of `list`. Indices, not copies: the
+/// search filters on every keystroke.
+pub fn shown_in_list(list: &[SubmissionRecord], finalized: bool, query: &str) -> Vec<usize> {
+    list.iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.is_finalized() == finalized && r.superseded_by.is_none() && r.matches(query)
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The finalized interviews by id, to list each bundle's interviews by name (made once per screen,
@@ -487,6 +516,75 @@ mod tests {
             !back.contains("form_titles"),
             "an old record stays as it was"
         );
+    }
+
+    #[test]
+    fn a_record_is_read_alike_with_its_answers_moved() {
+        let texts = [
+            r#"{"envelope": {"meta": {"instance_id": "uuid:1", "form": {"id": "f", "version": "1", "hash": "sha256:0"},
+              "status": "draft", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"},
+              "data": {"a": 1, "members": [{"n": "王"}, {"n": null}], "t": "x"}},
+              "name": "王家", "page": 3, "rev": 7, "future_field": [1, 2]}"#,
+            r#"{"envelope": {"meta": {"instance_id": "uuid:2", "form": {"id": "f", "version": "1", "hash": "sha256:0"},
+              "status": "finalized", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"},
+              "data": null}, "exported_in": ["ab"]}"#,
+        ];
+        for text in texts {
+            let read = SubmissionRecord::read(text).unwrap();
+            assert_eq!(read, from_json::<SubmissionRecord>(text).unwrap());
+        }
+        let read = SubmissionRecord::read(texts[0]).unwrap();
+        assert_eq!(read.envelope.data["members"][0]["n"], "王");
+        assert_eq!(read.extra["future_field"], serde_json::json!([1, 2]));
+        // What `from_json` refuses, `read` refuses: no answers at all, or not a record.
+        for bad in [
+            r#"{"envelope": {"meta": {"instance_id": "uuid:1", "form": {"id": "f", "version": "1", "hash": "sha256:0"},
+              "status": "draft", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"}}}"#,
+            r#"{"envelope": 3}"#,
+            "[1]",
+            "{",
+        ] {
+            assert!(from_json::<SubmissionRecord>(bad).is_err());
+            assert!(SubmissionRecord::read(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_list_shows_its_kind_that_matches_in_order() {
+        let record = |id: &str, name: &str, status: &str, superseded: bool| {
+            let json = format!(
+                r#"{{"envelope": {{"meta": {{"instance_id": "{id}", "form": {{"id": "f", "version": "1", "hash": "sha256:0"}},
+                  "status": "{status}", "started_at": "x", "updated_at": "y", "device_id": "d", "surveyor": "s"}}, "data": {{}}}},
+                  "name": "{name}"{}}}"#,
+                if superseded {
+                    r#", "superseded_by": "uuid:9""#
+                } else {
+                    ""
+                }
+            );
+            from_json::<SubmissionRecord>(&json).unwrap()
+        };
+        let list = vec![
+            record("uuid:1", "王家", "draft", false),
+            record("uuid:2", "李家", "finalized", false),
+            record("uuid:3", "王二家", "draft", false),
+            record("uuid:4", "王家", "finalized", true),
+            record("uuid:5", "王三家", "finalized", false),
+        ];
+        assert_eq!(shown_in_list(&list, false, ""), vec![0, 2], "the drafts");
+        assert_eq!(
+            shown_in_list(&list, true, ""),
+            vec![1, 4],
+            "finalized, without the one a correction replaced"
+        );
+        assert_eq!(shown_in_list(&list, false, " 王二 "), vec![2], "by name");
+        assert_eq!(shown_in_list(&list, true, "王"), vec![4]);
+        assert_eq!(
+            shown_in_list(&list, true, "UUID:2"),
+            vec![1],
+            "by id, any case"
+        );
+        assert!(shown_in_list(&list, false, "赵").is_empty());
     }
 
     #[test]

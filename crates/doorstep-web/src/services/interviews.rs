@@ -221,7 +221,7 @@ pub async fn submissions() -> Vec<SubmissionRecord> {
         .await
         .unwrap_or_default()
         .iter()
-        .filter_map(|j| crate::record::from_json(j).ok())
+        .filter_map(|j| SubmissionRecord::read(j).ok())
         .collect();
     doorstep_core::sort::sort_by(&mut list, |a, b| {
         b.envelope.meta.updated_at.cmp(&a.envelope.meta.updated_at)
