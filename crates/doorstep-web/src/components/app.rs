@@ -200,18 +200,7 @@ pub fn app() -> Html {
         let ctx = ctx.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                // A link that opens one form (the bench route) has its form checked while the
-                // database opens: the one waits on the browser (100 ms and more on a slow phone's
-                // first visit), the other on the CPU.
-                let req = bench::request();
-                let (db, loaded) = futures::future::join(storage::db(), async {
-                    match &req {
-                        Some(r) => Some(bench::load(r).await),
-                        None => None,
-                    }
-                })
-                .await;
-                if !storage::available() || db.is_err() {
+                if !storage::available() || storage::db().await.is_err() {
                     ctx.go(Screen::Fatal(String::new()));
                     return;
                 }
@@ -225,8 +214,8 @@ pub fn app() -> Html {
                 bench::remember_lang(lang);
                 ctx.settings.set(s.clone());
                 // The bench route (docs/bench-web-protocol.md) and deep links: a new draft of one form at once.
-                if let (Some(req), Some(loaded)) = (req, loaded) {
-                    match async { bench::start(&req, loaded?, &s, lang).await }.await {
+                if let Some(req) = bench::request() {
+                    match bench::start(&req, &s, lang).await {
                         Ok(c) => ctx.fill(c),
                         Err(e) => {
                             ctx.go(Screen::Tab(Tab::Forms));
@@ -236,7 +225,6 @@ pub fn app() -> Html {
                     return;
                 }
                 let installed = interviews::installed_forms().await;
-
                 let mut reopened = false;
                 if let Some(id) = s.current.clone()
                     && let Ok(c) = interviews::open(&id, &s, lang.tag()).await

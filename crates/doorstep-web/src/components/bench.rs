@@ -2,7 +2,7 @@
 //! draft of one shipped form at once, without the form list. `index.html` starts fetching the form
 //! (and shows its first page as plain HTML) before the WebAssembly has even loaded.
 
-use doorstep_core::form::{self, model::ItemType};
+use doorstep_core::form::model::ItemType;
 use doorstep_core::session::Action;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -72,31 +72,19 @@ async fn form_bytes(id: &str) -> Result<Vec<u8>, String> {
     files::fetch_bytes(&format!("./forms/{id}.form.json")).await
 }
 
-/// The form of the request, fetched (`index.html` started the fetch) and checked by the engine: done
-/// while the database opens (see `app.rs`), since the one waits on the browser and the other on the CPU.
-pub async fn load(req: &Request) -> Result<form::LoadResult, String> {
+/// Installs the form when needed, starts a draft, adds members and opens the page asked for.
+pub async fn start(req: &Request, settings: &Settings, lang: Lang) -> Result<Ctl, String> {
     let bytes = form_bytes(&req.form)
         .await
         .map_err(|e| format!("{}: {e}", req.form))?;
-    Ok(form::load_bytes(&bytes))
-}
-
-/// Installs the loaded form when needed, starts a draft, adds members and opens the page asked for.
-pub async fn start(
-    req: &Request,
-    loaded: form::LoadResult,
-    settings: &Settings,
-    lang: Lang,
-) -> Result<Ctl, String> {
-    let rec = interviews::install_loaded(loaded, "shipped")
-        .await
-        .map_err(|d| {
-            format!(
-                "{}: {}",
-                req.form,
-                d.first().map(|d| d.to_string()).unwrap_or_default()
-            )
-        })?;
+    let rec = interviews::install(&bytes, "shipped").await.map_err(|d| {
+        format!(
+            "{}: {}",
+            req.form,
+            d.first().map(|d| d.to_string()).unwrap_or_default()
+        )
+    })?;
+    drop(bytes);
     let ctl = interviews::start(&rec.key, settings, lang.tag()).await?;
     let next = {
         let mut f = ctl.0.borrow_mut();

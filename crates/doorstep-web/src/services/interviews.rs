@@ -60,14 +60,7 @@ pub async fn installed_forms() -> Vec<FormRecord> {
 
 /// Checks a form and installs it, or returns every diagnostic; a refused form is never stored.
 pub async fn install(bytes: &[u8], origin: &str) -> Result<FormRecord, Vec<Diagnostic>> {
-    install_loaded(form::load_bytes(bytes), origin).await
-}
-
-/// [`install`] of a form already loaded (checked) by the engine.
-pub async fn install_loaded(
-    loaded: form::LoadResult,
-    origin: &str,
-) -> Result<FormRecord, Vec<Diagnostic>> {
+    let loaded = form::load_bytes(bytes);
     let Some(f) = loaded.form else {
         return Err(loaded
             .diagnostics
