@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use common::{Run, doorstep, form, run, synth, temp};
+use common::{Run, doorstep, form, run, synth, synth_to, temp};
 
 fn bundles_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -1002,14 +1002,7 @@ fn ingest_into_postgresql() {
 fn a_correction_replaces_the_original_in_export_and_report() {
     let dir = temp("office-correction");
     let original = dir.join("first.zip");
-    synth(&[
-        "--form",
-        &form("household_needs"),
-        "--count",
-        "5",
-        "-o",
-        original.to_str().unwrap(),
-    ]);
+    synth_to(&form("household_needs"), 5, &original);
     let bytes = std::fs::read(&original).unwrap();
     let new_id = "uuid:0f0e0d0c-0b0a-4908-8706-050403020100";
     let old_id = {
@@ -1118,14 +1111,7 @@ fn xlsx_sheets_of_long_table_names_are_unique() {
     let form_path = dir.join("long.form.json");
     std::fs::write(&form_path, form.to_string()).unwrap();
     let bundle = dir.join("long.zip");
-    synth(&[
-        "--form",
-        form_path.to_str().unwrap(),
-        "--count",
-        "5",
-        "-o",
-        bundle.to_str().unwrap(),
-    ]);
+    synth_to(form_path.to_str().unwrap(), 5, &bundle);
     let db = dir.join("o.db");
     assert_eq!(ingest(&bundle, &db).code, 0);
     let out = dir.join("tables");
@@ -1151,14 +1137,7 @@ fn xlsx_sheets_of_long_table_names_are_unique() {
 fn ingest_refuses_another_programs_database() {
     let dir = temp("office-foreign-ingest");
     let bundle = dir.join("cv.zip");
-    synth(&[
-        "--form",
-        &form("care_visit"),
-        "--count",
-        "2",
-        "-o",
-        bundle.to_str().unwrap(),
-    ]);
+    synth_to(&form("care_visit"), 2, &bundle);
     let foreign = dir.join("clinic.db");
     rusqlite::Connection::open(&foreign)
         .unwrap()
@@ -1280,14 +1259,7 @@ fn a_number_question_made_text_in_a_new_version_keeps_its_answers() {
 fn a_choice_removed_in_a_new_version_keeps_its_label() {
     let dir = temp("office-removed-choice");
     let v1_plain = dir.join("v1-plain.zip");
-    synth(&[
-        "--form",
-        &form("emergency_aid"),
-        "--count",
-        "2",
-        "-o",
-        v1_plain.to_str().unwrap(),
-    ]);
+    synth_to(&form("emergency_aid"), 2, &v1_plain);
     let bytes = edit_lines(&std::fs::read(&v1_plain).unwrap(), None, |_, v| {
         v["data"]["event_type"] = "fire".into();
         v["data"].as_object_mut().unwrap().remove("event_other");
@@ -1342,32 +1314,9 @@ fn a_choice_removed_in_a_new_version_keeps_its_label() {
 #[test]
 fn every_table_belongs_to_one_form() {
     let dir = temp("office-table-names");
-    let renamed = |from: &str, id: &str| {
-        let mut f: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(form(from)).unwrap()).unwrap();
-        f["id"] = id.into();
-        let path = dir.join(format!("{id}.form.json"));
-        std::fs::write(&path, f.to_string()).unwrap();
-        let bundle = dir.join(format!("{id}.zip"));
-        synth(&[
-            "--form",
-            path.to_str().unwrap(),
-            "--count",
-            "2",
-            "-o",
-            bundle.to_str().unwrap(),
-        ]);
-        bundle
-    };
+    let renamed = |from: &str, id: &str| renamed_bundle(&dir, from, id);
     let households = dir.join("hn.zip");
-    synth(&[
-        "--form",
-        &form("household_needs"),
-        "--count",
-        "3",
-        "-o",
-        households.to_str().unwrap(),
-    ]);
+    synth_to(&form("household_needs"), 3, &households);
     let db = dir.join("office.db");
     assert_eq!(ingest(&households, &db).code, 0);
 
@@ -1490,14 +1439,7 @@ fn the_codebook_says_what_every_column_holds() {
         "register_change",
     ] {
         let bundle = dir.join(format!("{f}.zip"));
-        synth(&[
-            "--form",
-            &form(f),
-            "--count",
-            "20",
-            "-o",
-            bundle.to_str().unwrap(),
-        ]);
+        synth_to(&form(f), 20, &bundle);
         let r = ingest(&bundle, &db);
         assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     }
@@ -1925,14 +1867,7 @@ fn postgresql_gives_the_same_register_as_sqlite() {
 fn a_nul_character_in_an_answer_is_rejected_alike_in_both_databases() {
     let dir = temp("office-nul");
     let plain = dir.join("plain.zip");
-    synth(&[
-        "--form",
-        &form("emergency_aid"),
-        "--count",
-        "3",
-        "-o",
-        plain.to_str().unwrap(),
-    ]);
+    synth_to(&form("emergency_aid"), 3, &plain);
     let bytes = edit_lines(&std::fs::read(&plain).unwrap(), None, |i, v| {
         if i == 1 {
             v["data"]["situation"] = "房屋\u{0}倒塌".into();
@@ -1963,6 +1898,18 @@ fn a_nul_character_in_an_answer_is_rejected_alike_in_both_databases() {
         check(&pg);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A bundle of two submissions of the shipped form `from` given the id `id`, in `dir`.
+fn renamed_bundle(dir: &Path, from: &str, id: &str) -> PathBuf {
+    let mut f: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(form(from)).unwrap()).unwrap();
+    f["id"] = id.into();
+    let path = dir.join(format!("{id}.form.json"));
+    std::fs::write(&path, f.to_string()).unwrap();
+    let bundle = dir.join(format!("{id}.zip"));
+    synth_to(path.to_str().unwrap(), 2, &bundle);
+    bundle
 }
 
 /// A new, empty database on the test server as a URL, or `None` (with a note) when there is no
@@ -1998,23 +1945,7 @@ fn postgresql_refuses_names_it_would_cut_short() {
         return;
     };
     let dir = temp("office-pg-long-names");
-    let renamed = |from: &str, id: &str| {
-        let mut f: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(form(from)).unwrap()).unwrap();
-        f["id"] = id.into();
-        let path = dir.join(format!("{from}.form.json"));
-        std::fs::write(&path, f.to_string()).unwrap();
-        let bundle = dir.join(format!("{from}.zip"));
-        synth(&[
-            "--form",
-            path.to_str().unwrap(),
-            "--count",
-            "2",
-            "-o",
-            bundle.to_str().unwrap(),
-        ]);
-        bundle
-    };
+    let renamed = |from: &str, id: &str| renamed_bundle(&dir, from, id);
     let long_form = format!("e{}", "a".repeat(63));
     let long_roster = format!("c{}", "v".repeat(52));
     for (bundle, table) in [
@@ -2067,14 +1998,7 @@ fn a_lost_postgresql_connection_stops_the_ingest_with_what_to_do() {
         .enumerate()
     {
         let b = dir.join(format!("b{i}.zip"));
-        synth(&[
-            "--form",
-            &form(f),
-            "--count",
-            "3",
-            "-o",
-            b.to_str().unwrap(),
-        ]);
+        synth_to(&form(f), 3, &b);
         bundles.push(b);
     }
     // With a key given, ingest does not look into every bundle first to see if one is encrypted

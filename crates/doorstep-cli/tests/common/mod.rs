@@ -28,6 +28,18 @@ pub fn synth(args: &[&str]) {
     assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
 }
 
+/// `doorstep synth --form FORM --count COUNT -o OUT`.
+pub fn synth_to(form: &str, count: usize, out: &Path) {
+    synth(&[
+        "--form",
+        form,
+        "--count",
+        &count.to_string(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+}
+
 /// Runs `command` (the binary, or a wrapper around it) to its end.
 pub fn run(mut command: Command) -> Run {
     let out = command.output().expect("the binary runs");
