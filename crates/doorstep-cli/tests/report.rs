@@ -23,22 +23,27 @@ fn office_db(dir: &Path) -> String {
     db
 }
 
+/// `doorstep report --db DB -o HTML --lang LANG`, which must succeed without a word on stderr.
+fn make_report(db: &str, html: &Path, lang: &str) {
+    let r = doorstep(&[
+        "report",
+        "--db",
+        db,
+        "-o",
+        html.to_str().unwrap(),
+        "--lang",
+        lang,
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+}
+
 #[test]
 fn the_report_fits_a_phone_in_both_languages() {
     let dir = temp("report-phone");
     let db = office_db(&dir);
     for lang in ["zh-CN", "en"] {
         let html = dir.join(format!("{lang}.html"));
-        let r = doorstep(&[
-            "report",
-            "--db",
-            &db,
-            "-o",
-            html.to_str().unwrap(),
-            "--lang",
-            lang,
-        ]);
-        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+        make_report(&db, &html, lang);
         let page = std::fs::read_to_string(&html).unwrap();
         assert!(page.contains(&format!(r#"<html lang="{lang}">"#)));
         let svgs: Vec<&str> = page
@@ -236,16 +241,7 @@ fn a_report_of_no_submissions_says_so() {
     let r = doorstep(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let html = dir.join("r.html");
-    let r = doorstep(&[
-        "report",
-        "--db",
-        &db,
-        "-o",
-        html.to_str().unwrap(),
-        "--lang",
-        "en",
-    ]);
-    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    make_report(&db, &html, "en");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(!page.contains("<svg"), "{page}");
     assert!(!page.contains("<table"), "{page}");
@@ -305,16 +301,7 @@ fn unanswered_values_and_months_without_changes_are_named() {
     .unwrap();
     drop(c);
     let html = dir.join("r.html");
-    let r = doorstep(&[
-        "report",
-        "--db",
-        &db,
-        "-o",
-        html.to_str().unwrap(),
-        "--lang",
-        "en",
-    ]);
-    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    make_report(&db, &html, "en");
     let text = page_text(&std::fs::read_to_string(&html).unwrap());
     assert!(
         text.contains("(not answered) | 2 | "),
@@ -403,16 +390,7 @@ fn amounts_are_written_with_grouped_digits() {
     assert!(total >= 1000.0, "enough money to group: {total}");
     for (lang, word) in [("en", "Total"), ("zh-CN", "合计")] {
         let html = dir.join(format!("{lang}.html"));
-        let r = doorstep(&[
-            "report",
-            "--db",
-            &db,
-            "-o",
-            html.to_str().unwrap(),
-            "--lang",
-            lang,
-        ]);
-        assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+        make_report(&db, &html, lang);
         let text = page_text(&std::fs::read_to_string(&html).unwrap());
         let row = format!("\n{word} | 40 | {} | \n", grouped(total));
         assert!(row.contains(','), "{row}");
