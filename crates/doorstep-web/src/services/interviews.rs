@@ -19,6 +19,10 @@ use crate::save::{Conflict, Next, SaveError};
 thread_local! {
     /// Loaded forms by key: a form is parsed and checked once per app start, then shared behind `Rc`.
     static FORMS: RefCell<HashMap<String, Rc<Form>>> = RefCell::new(HashMap::new());
+    /// The stored record (JSON text) of every form loaded, by key: a draft kept after its database
+    /// was deleted (storage cleared, `indexedDB.deleteDatabase` in another tab) stores its form
+    /// again, or it could never be opened or exported.
+    static FORM_RECORDS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
 }
 
 const SETTINGS_KEY: &str = "settings";
@@ -79,19 +83,15 @@ pub async fn install(bytes: &[u8], origin: &str) -> Result<FormRecord, Vec<Diagn
         origin: origin.to_string(),
         installed_at: device::now_rfc3339(),
     };
-    if let Err(e) = storage::put(
-        storage::FORMS,
-        &key,
-        serde_json::to_string(&rec).unwrap_or_default(),
-    )
-    .await
-    {
+    let rec_json = serde_json::to_string(&rec).unwrap_or_default();
+    if let Err(e) = storage::put(storage::FORMS, &key, rec_json.clone()).await {
         return Err(vec![Diagnostic::error(
             "app/storage",
             "",
             crate::i18n::form_not_stored(&e),
         )]);
     }
+    FORM_RECORDS.with(|m| m.borrow_mut().insert(key.clone(), rec_json));
     FORMS.with(|m| m.borrow_mut().insert(key, Rc::new(f)));
     Ok(rec)
 }
@@ -160,6 +160,7 @@ pub async fn form_by_key(key: &str) -> Result<Rc<Form>, String> {
             .form
             .ok_or_else(|| crate::i18n::form_gone(key, false))?,
     );
+    FORM_RECORDS.with(|m| m.borrow_mut().insert(key.to_string(), json));
     FORMS.with(|m| m.borrow_mut().insert(key.to_string(), f.clone()));
     Ok(f)
 }
@@ -527,6 +528,9 @@ pub async fn keep_this_window(ctl: &Ctl) -> Result<(), String> {
         f.meta.finalized_at = None;
         f.disk_rev = None;
     } else {
+        if let Conflict::Deleted = conflict {
+            restore_form(ctl).await?;
+        }
         ctl.0.borrow_mut().disk_rev = conflict.stored_rev();
     }
     let (next, cbs) = {
@@ -536,6 +540,28 @@ pub async fn keep_this_window(ctl: &Ctl) -> Result<(), String> {
     Ctl::run(cbs);
     autosave(ctl, next);
     Ok(())
+}
+
+/// Stores the form of a kept draft again when it is gone from the phone (the whole database was
+/// deleted, not only the interview), from the record this app start loaded it from.
+async fn restore_form(ctl: &Ctl) -> Result<(), String> {
+    let key = {
+        let f = ctl.0.borrow();
+        let m = &f.meta.form;
+        form_key(&m.id, &m.version, &m.hash)
+    };
+    let stored = storage::get(storage::FORMS, &key)
+        .await
+        .map_err(|e| crate::i18n::storage_failed(&e))?;
+    if stored.is_some() {
+        return Ok(());
+    }
+    let Some(json) = FORM_RECORDS.with(|m| m.borrow().get(&key).cloned()) else {
+        return Ok(());
+    };
+    storage::put(storage::FORMS, &key, json)
+        .await
+        .map_err(|e| crate::i18n::storage_failed(&e))
 }
 
 /// Copies the attachments `data` names from interview `from` to interview `to` (each interview's
