@@ -227,11 +227,10 @@ const SIGNED = {
 
 // A signature is the answer as soon as the stroke ends, its picture written in the background: with
 // that write slow (held open past the autosave's delay), a kill must not leave a draft naming it.
-// KNOWN DEFECT (todo until fixed): the autosave writes the draft naming the signature while its
-// picture's write is still open, so after the kill the draft names a picture that is not stored.
-// Fix to come: the draft is not written naming a picture whose bytes are not on disk (the bytes in
-// the draft's transaction, or the draft waiting for them); then drop `todo`.
-test('killed while a signature is being written: the draft never names a picture not stored', { todo: 'the draft names a signature picture not yet stored (signature.rs writes the bytes in the background)' }, async (t) => {
+// It did: the autosave wrote the draft naming the signature while the picture's write was still
+// open. The draft's transaction now stores the pictures not yet on disk with it
+// (`signature::pending`, `storage::update_with_media`).
+test('killed while a signature is being written: the draft never names a picture not stored', async (t) => {
   const profile = tempProfile();
   const app = await trapped(profile);
   const { page } = app;

@@ -88,6 +88,20 @@ fn png(c: &web_sys::HtmlCanvasElement) -> Option<Vec<u8>> {
     Some(bin.chars().map(|ch| ch as u32 as u8).collect())
 }
 
+/// The signatures of interview `instance_id` given as answers whose bytes may not be on disk yet
+/// (media key, bytes): the draft's write stores them with it, so that no record on disk names a
+/// picture that is not (the background write below may still be waiting).
+pub fn pending(instance_id: &str) -> Vec<(String, Rc<Vec<u8>>)> {
+    let prefix = storage::media_key(instance_id, "");
+    WRITING.with(|w| {
+        w.borrow()
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, b)| (k.clone(), b.clone()))
+            .collect()
+    })
+}
+
 /// Changes the save state and re-renders the save indicator.
 fn on_save_state(ctl: &Ctl, change: impl FnOnce(&mut SaveState)) {
     let subscribers = {

@@ -288,16 +288,32 @@ fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord 
 /// not seen (another tab of the app saved, finalized or deleted the interview): that is
 /// `SaveError::Conflict`, for the surveyor to decide.
 async fn write_now(ctl: &Ctl) -> Result<(), SaveError> {
-    let (id, seen) = {
-        let f = ctl.0.borrow();
-        (f.meta.instance_id.clone(), f.disk_rev)
-    };
+    let id = ctl.0.borrow().meta.instance_id.clone();
+    // The signatures whose pictures may not be on disk yet go in the same transaction, so that no
+    // draft on disk names a picture that is not. If that fails for a reason that is not a conflict
+    // (a full disk), the draft is written alone: the other answers are kept, the signature's own
+    // write goes on retrying, and the indicator does not say saved until it is done.
+    let media = crate::components::signature::pending(&id);
+    match write_draft(ctl, &id, media.clone()).await {
+        Err(e) if !media.is_empty() && !matches!(e, SaveError::Conflict(_)) => {
+            write_draft(ctl, &id, Vec::new()).await
+        }
+        other => other,
+    }
+}
+
+async fn write_draft(
+    ctl: &Ctl,
+    id: &str,
+    media: Vec<(String, Rc<Vec<u8>>)>,
+) -> Result<(), SaveError> {
+    let seen = ctl.0.borrow().disk_rev;
     let written = Rc::new(RefCell::new(None));
-    let (c, w, key) = (ctl.clone(), written.clone(), id.clone());
-    storage::update(
+    let (c, w, key) = (ctl.clone(), written.clone(), id.to_string());
+    storage::update_with_media(
         vec![storage::SUBMISSIONS],
         storage::SUBMISSIONS,
-        vec![id],
+        vec![id.to_string()],
         Box::new(move |read| {
             let previous = stored_record(read.into_iter().next().flatten());
             SubmissionRecord::may_replace(previous.as_ref(), seen).map_err(SaveError::Conflict)?;
@@ -310,6 +326,7 @@ async fn write_now(ctl: &Ctl) -> Result<(), SaveError> {
                 serde_json::to_string(&rec).unwrap_or_default(),
             )])
         }),
+        media,
     )
     .await?;
     if let Some((rev, updated_at)) = written.borrow_mut().take() {
@@ -403,12 +420,20 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
     };
     let mut keys = vec![id.clone()];
     keys.extend(old_id);
+    let mut with_media = true;
     loop {
         let c = ctl.clone();
         let key = id.clone();
         let written = Rc::new(RefCell::new(None));
         let w = written.clone();
-        let result = storage::update(
+        // As in `write_now`: pictures not on disk yet go with the record, unless that failed once.
+        let media = if with_media {
+            crate::components::signature::pending(&id)
+        } else {
+            Vec::new()
+        };
+        let had_media = !media.is_empty();
+        let result = storage::update_with_media(
             vec![storage::SUBMISSIONS],
             storage::SUBMISSIONS,
             keys.clone(),
@@ -440,6 +465,7 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
                 }
                 Ok(entries)
             }),
+            media,
         )
         .await;
         let (stop, cbs) = {
@@ -467,6 +493,9 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
             }
         };
         Ctl::run(cbs);
+        if stop.is_none() && had_media {
+            with_media = false;
+        }
         if let Some(done) = stop {
             return done;
         }

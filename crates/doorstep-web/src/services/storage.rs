@@ -152,11 +152,28 @@ pub async fn update(
     keys: Vec<String>,
     change: Change,
 ) -> Result<(), SaveError> {
+    update_with_media(stores, store, keys, change, Vec::new()).await
+}
+
+/// [`update`], storing `media` (attachment bytes by media key) in the same transaction: a record
+/// that names an attachment is never on disk without it.
+pub async fn update_with_media(
+    mut stores: Vec<&'static str>,
+    store: &'static str,
+    keys: Vec<String>,
+    change: Change,
+    media: Vec<(String, Rc<Vec<u8>>)>,
+) -> Result<(), SaveError> {
+    if !media.is_empty() && !stores.contains(&MEDIA) {
+        stores.push(MEDIA);
+    }
     let keys = Rc::new(keys);
     let stores = Rc::new(stores);
+    let media = Rc::new(media);
     let change: Rc<dyn Fn(Vec<Option<String>>) -> _> = Rc::from(change);
     with_retry(move |db| {
-        let (change, keys, stores) = (change.clone(), keys.clone(), stores.clone());
+        let (change, keys, stores, media) =
+            (change.clone(), keys.clone(), stores.clone(), media.clone());
         async move {
             let tx = db
                 .transaction(stores.as_slice())
@@ -174,6 +191,15 @@ pub async fn update(
                 tx.object_store(store)
                     .map_err(|e| classify(&e))?
                     .put(json.as_str())
+                    .with_key(key.as_str())
+                    .build()
+                    .map_err(|e| classify(&e))?;
+            }
+            for (key, bytes) in media.iter() {
+                let v: wasm_bindgen::JsValue = js_sys::Uint8Array::from(bytes.as_slice()).into();
+                tx.object_store(MEDIA)
+                    .map_err(|e| classify(&e))?
+                    .put(v)
                     .with_key(key.as_str())
                     .build()
                     .map_err(|e| classify(&e))?;
