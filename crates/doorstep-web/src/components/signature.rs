@@ -12,7 +12,6 @@
 //! shows the stored signature, with one button to clear it and sign again.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use doorstep_core::expr::Node;
@@ -25,7 +24,7 @@ use super::question::answer;
 use crate::filling::Topic;
 use crate::i18n::Lang;
 use crate::save::{RETRY_DELAYS_MS, SaveState};
-use crate::services::storage;
+use crate::services::{interviews, storage};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -41,8 +40,6 @@ const HEIGHT: u32 = 180;
 const DOT_RADIUS: f64 = 2.5;
 
 thread_local! {
-    /// Signatures already given as answers whose bytes are not on disk yet, by media key.
-    static WRITING: RefCell<HashMap<String, Rc<Vec<u8>>>> = RefCell::new(HashMap::new());
     /// Pictures an answer named before a newer stroke or a clearing: (instance id, node, file).
     static REPLACED: RefCell<Vec<(String, Node, String)>> = const { RefCell::new(Vec::new()) };
 }
@@ -88,20 +85,6 @@ fn png(c: &web_sys::HtmlCanvasElement) -> Option<Vec<u8>> {
     Some(bin.chars().map(|ch| ch as u32 as u8).collect())
 }
 
-/// The signatures of interview `instance_id` given as answers whose bytes may not be on disk yet
-/// (media key, bytes): the draft's write stores them with it, so that no record on disk names a
-/// picture that is not (the background write below may still be waiting).
-pub fn pending(instance_id: &str) -> Vec<(String, Rc<Vec<u8>>)> {
-    let prefix = storage::media_key(instance_id, "");
-    WRITING.with(|w| {
-        w.borrow()
-            .iter()
-            .filter(|(k, _)| k.starts_with(&prefix))
-            .map(|(k, b)| (k.clone(), b.clone()))
-            .collect()
-    })
-}
-
 /// Changes the save state and re-renders the save indicator.
 fn on_save_state(ctl: &Ctl, change: impl FnOnce(&mut SaveState)) {
     let subscribers = {
@@ -132,9 +115,9 @@ fn keep(
         return;
     }
     let bytes = Rc::new(bytes);
-    WRITING.with(|w| w.borrow_mut().insert(key.clone(), bytes.clone()));
+    interviews::writing_media(&key, Some(bytes.clone()));
     if let Err(e) = answer(ctl, node, Some(v)) {
-        WRITING.with(|w| w.borrow_mut().remove(&key));
+        interviews::writing_media(&key, None);
         failure.set(Some(e));
         return;
     }
@@ -170,7 +153,7 @@ fn keep(
                 }
             }
         }
-        WRITING.with(|w| w.borrow_mut().remove(&key));
+        interviews::writing_media(&key, None);
         tidy(&ctl, &instance_id).await;
     });
 }
@@ -194,7 +177,7 @@ async fn tidy(ctl: &Ctl, instance_id: &str) {
         let mut gone = Vec::new();
         r.retain(|(id, node, file)| {
             let unused = id == instance_id
-                && !WRITING.with(|w| w.borrow().contains_key(&storage::media_key(id, file)))
+                && interviews::media_being_written(&storage::media_key(id, file)).is_none()
                 && answered_file(ctl, *node).as_deref() != Some(file.as_str());
             if unused {
                 gone.push(file.clone());
@@ -277,7 +260,7 @@ pub fn signature_pad(p: &Props) -> Html {
                 if let Some(file) = answered_file(&ctl, node) {
                     let key = storage::media_key(&id, &file);
                     wasm_bindgen_futures::spawn_local(async move {
-                        let bytes = match WRITING.with(|w| w.borrow().get(&key).cloned()) {
+                        let bytes = match interviews::media_being_written(&key) {
                             Some(b) => Some((*b).clone()),
                             None => match storage::get_media(&key).await {
                                 Ok(b) => b,

@@ -283,6 +283,44 @@ fn record_of(ctl: &Ctl, previous: Option<SubmissionRecord>) -> SubmissionRecord 
     rec
 }
 
+thread_local! {
+    /// Attachments already given as answers whose bytes are not on disk yet, by media key (a
+    /// signature's picture is the answer when the stroke ends and is written in the background).
+    static WRITING: RefCell<HashMap<String, Rc<Vec<u8>>>> = RefCell::new(HashMap::new());
+}
+
+/// Notes that the bytes of media `key` are being written (`Some`), or are on disk or no longer
+/// needed (`None`).
+pub fn writing_media(key: &str, bytes: Option<Rc<Vec<u8>>>) {
+    WRITING.with(|w| match bytes {
+        Some(b) => {
+            w.borrow_mut().insert(key.to_string(), b);
+        }
+        None => {
+            w.borrow_mut().remove(key);
+        }
+    });
+}
+
+/// The bytes of media `key` while they are being written.
+pub fn media_being_written(key: &str) -> Option<Rc<Vec<u8>>> {
+    WRITING.with(|w| w.borrow().get(key).cloned())
+}
+
+/// The attachments of interview `instance_id` whose bytes may not be on disk yet (media key,
+/// bytes): a write of its record stores them with it, so that no record on disk names an
+/// attachment that is not.
+fn pending_media(instance_id: &str) -> Vec<(String, Rc<Vec<u8>>)> {
+    let prefix = storage::media_key(instance_id, "");
+    WRITING.with(|w| {
+        w.borrow()
+            .iter()
+            .filter(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, b)| (k.clone(), b.clone()))
+            .collect()
+    })
+}
+
 /// Writes the draft now, in one strict transaction that first reads the record on disk: the record
 /// keeps what only storage knows (exports), and nothing is written over a revision this window has
 /// not seen (another tab of the app saved, finalized or deleted the interview): that is
@@ -293,7 +331,7 @@ async fn write_now(ctl: &Ctl) -> Result<(), SaveError> {
     // draft on disk names a picture that is not. If that fails for a reason that is not a conflict
     // (a full disk), the draft is written alone: the other answers are kept, the signature's own
     // write goes on retrying, and the indicator does not say saved until it is done.
-    let media = crate::components::signature::pending(&id);
+    let media = pending_media(&id);
     match write_draft(ctl, &id, media.clone()).await {
         Err(e) if !media.is_empty() && !matches!(e, SaveError::Conflict(_)) => {
             write_draft(ctl, &id, Vec::new()).await
@@ -428,7 +466,7 @@ pub async fn finalize(ctl: &Ctl) -> Result<(), usize> {
         let w = written.clone();
         // As in `write_now`: pictures not on disk yet go with the record, unless that failed once.
         let media = if with_media {
-            crate::components::signature::pending(&id)
+            pending_media(&id)
         } else {
             Vec::new()
         };
