@@ -229,7 +229,7 @@ const SIGNED = {
 // that write slow (held open past the autosave's delay), a kill must not leave a draft naming it.
 // It did: the autosave wrote the draft naming the signature while the picture's write was still
 // open. The draft's transaction now stores the pictures not yet on disk with it
-// (`signature::pending`, `storage::update_with_media`).
+// (`interviews::pending_media`, `storage::update_with_media`).
 test('killed while a signature is being written: the draft never names a picture not stored', async (t) => {
   const profile = tempProfile();
   const app = await trapped(profile);
