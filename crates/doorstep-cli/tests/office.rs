@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Run, doorstep, form, run, synth, synth_to, temp};
+use common::{Run, doorstep, form, make_report, run, synth, synth_to, temp};
 
 fn bundles_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -1809,16 +1809,7 @@ fn postgresql_gives_the_same_register_as_sqlite() {
         }
         for lang in ["zh-CN", "en"] {
             let html = out.join(format!("report-{lang}.html"));
-            let r = doorstep(&[
-                "report",
-                "--db",
-                db,
-                "-o",
-                html.to_str().unwrap(),
-                "--lang",
-                lang,
-            ]);
-            assert_eq!(r.code, 0, "{}", r.stderr);
+            make_report(db, &html, lang);
             // The page names the database it was made from, and the minute it was made (the two
             // reports may be made a minute apart).
             let shown = db.rsplit('@').next().unwrap();

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{doorstep, form, synth, temp};
+use common::{doorstep, form, make_report, synth, temp};
 
 /// A database with households, register changes and emergency reports.
 fn office_db(dir: &Path) -> String {
@@ -21,20 +21,6 @@ fn office_db(dir: &Path) -> String {
     let r = doorstep(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     db
-}
-
-/// `doorstep report --db DB -o HTML --lang LANG`, which must succeed without a word on stderr.
-fn make_report(db: &str, html: &Path, lang: &str) {
-    let r = doorstep(&[
-        "report",
-        "--db",
-        db,
-        "-o",
-        html.to_str().unwrap(),
-        "--lang",
-        lang,
-    ]);
-    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
 }
 
 #[test]

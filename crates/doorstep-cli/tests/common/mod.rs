@@ -66,3 +66,17 @@ pub fn temp(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// `doorstep report --db DB -o HTML --lang LANG`, which must succeed without a word on stderr.
+pub fn make_report(db: &str, html: &Path, lang: &str) {
+    let r = doorstep(&[
+        "report",
+        "--db",
+        db,
+        "-o",
+        html.to_str().unwrap(),
+        "--lang",
+        lang,
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+}
